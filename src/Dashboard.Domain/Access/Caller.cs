@@ -1,0 +1,8 @@
+namespace Dashboard.Domain.Access;
+
+/// <summary>Who is asking: every domain service decides what to show and allow from this alone.</summary>
+public sealed record Caller(string UserId, string UserName, bool IsAdmin)
+{
+    /// <summary>Background work done by the dashboard itself (jobs), recorded in the audit trail as <c>system</c>.</summary>
+    public static Caller System { get; } = new("", "system", true);
+}

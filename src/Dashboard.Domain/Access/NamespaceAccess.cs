@@ -1,0 +1,57 @@
+using Dashboard.Domain.Namespaces;
+using Dashboard.Domain.Persistence;
+using Microsoft.EntityFrameworkCore;
+
+namespace Dashboard.Domain.Access;
+
+/// <summary>The one place that decides which namespaces a caller may read and change.</summary>
+internal static class NamespaceAccess
+{
+    /// <summary>Namespaces the caller may read: all for admins, the ones they are a member of otherwise.</summary>
+    public static IQueryable<Namespace> Readable(this DashboardDbContext db, Caller caller) =>
+        caller.IsAdmin
+            ? db.Namespaces
+            : db.Namespaces.Where(n => db.Memberships.Any(m => m.NamespaceId == n.Id && m.UserId == caller.UserId));
+
+    /// <summary>The caller's role in a namespace: admins are editors everywhere; <c>null</c> for non-members.</summary>
+    public static async Task<NamespaceRole?> RoleAsync(this DashboardDbContext db, Caller caller, int namespaceId, CancellationToken ct)
+    {
+        if (caller.IsAdmin)
+        {
+            return NamespaceRole.Editor;
+        }
+
+        var membership = await db.Memberships.AsNoTracking()
+            .FirstOrDefaultAsync(m => m.NamespaceId == namespaceId && m.UserId == caller.UserId, ct);
+        return membership?.Role;
+    }
+
+    /// <summary>
+    /// Finds a namespace the caller may read, or may change when <paramref name="write"/> is set.
+    /// A namespace the caller may not read is reported as not found, so its existence is not revealed.
+    /// </summary>
+    public static async Task<Namespace> RequireNamespaceAsync(this DashboardDbContext db, Caller caller, string name, bool write, CancellationToken ct)
+    {
+        var ns = await db.Namespaces.FirstOrDefaultAsync(n => n.Name == name, ct);
+        var role = ns is null ? null : await db.RoleAsync(caller, ns.Id, ct);
+        if (ns is null || role is null)
+        {
+            throw new NotFoundException($"Namespace '{name}' does not exist.");
+        }
+
+        if (write && role != NamespaceRole.Editor)
+        {
+            throw new ForbiddenException($"You may read namespace '{name}' but not change it: that needs the Editor role.");
+        }
+
+        return ns;
+    }
+
+    public static void RequireAdmin(this Caller caller, string what)
+    {
+        if (!caller.IsAdmin)
+        {
+            throw new ForbiddenException($"Only administrators may {what}.");
+        }
+    }
+}

@@ -1,0 +1,20 @@
+using Dashboard.Domain.Persistence;
+using Microsoft.EntityFrameworkCore;
+
+namespace Dashboard.Domain.Maintenance;
+
+public sealed record PruneResult(int ExpiredTokens, int AuditEntries);
+
+/// <summary>Deletes what is kept only for a while: expired access tokens and audit entries past their retention.</summary>
+public sealed class Pruner(IDbContextFactory<DashboardDbContext> contexts, TimeProvider clock)
+{
+    public async Task<PruneResult> PruneAsync(TimeSpan auditRetention, CancellationToken ct = default)
+    {
+        var now = clock.GetUtcNow().UtcDateTime;
+        var auditCutoff = now - auditRetention;
+        await using var db = await contexts.CreateDbContextAsync(ct);
+        var tokens = await db.AccessTokens.Where(t => t.ExpiresAt != null && t.ExpiresAt <= now).ExecuteDeleteAsync(ct);
+        var audit = await db.AuditEntries.Where(a => a.At < auditCutoff).ExecuteDeleteAsync(ct);
+        return new PruneResult(tokens, audit);
+    }
+}

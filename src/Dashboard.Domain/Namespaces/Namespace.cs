@@ -1,0 +1,55 @@
+namespace Dashboard.Domain.Namespaces;
+
+/// <summary>A named group of image streams, pull secrets and members, like a Kubernetes namespace.</summary>
+public sealed class Namespace
+{
+    private Namespace()
+    {
+        Name = "";
+    }
+
+    public Namespace(string name, DateTime createdAt)
+    {
+        Name = name;
+        CreatedAt = createdAt;
+    }
+
+    public int Id { get; private set; }
+
+    public string Name { get; private set; }
+
+    public DateTime CreatedAt { get; private set; }
+}
+
+/// <summary>What a member may do in a namespace. Admins may do everything everywhere without a membership.</summary>
+public enum NamespaceRole
+{
+    /// <summary>Reads the namespace's image streams, images and events.</summary>
+    Viewer,
+
+    /// <summary>Reads, and changes the namespace's image streams, tags, pull secrets and webhooks.</summary>
+    Editor,
+}
+
+public sealed class NamespaceMembership
+{
+    private NamespaceMembership()
+    {
+        UserId = "";
+    }
+
+    public NamespaceMembership(int namespaceId, string userId, NamespaceRole role)
+    {
+        NamespaceId = namespaceId;
+        UserId = userId;
+        Role = role;
+    }
+
+    public int NamespaceId { get; private set; }
+
+    public Namespace Namespace { get; private set; } = null!;
+
+    public string UserId { get; private set; }
+
+    public NamespaceRole Role { get; set; }
+}

@@ -1,0 +1,50 @@
+using Dashboard.Domain.Auditing;
+using Dashboard.Domain.Images;
+using Dashboard.Domain.ImageStreams;
+using Dashboard.Domain.Namespaces;
+using Dashboard.Domain.Users;
+using Microsoft.AspNetCore.Identity;
+using Microsoft.AspNetCore.Identity.EntityFrameworkCore;
+using Microsoft.EntityFrameworkCore;
+
+namespace Dashboard.Domain.Persistence;
+
+/// <summary>
+/// The dashboard's database: Identity, namespaces, image streams, images and the audit trail.
+/// Add a migration from the repository root with
+/// <c>dotnet ef migrations add NAME --project src/Dashboard.Domain --startup-project src/Dashboard --output-dir Persistence/Migrations</c>.
+/// </summary>
+public sealed class DashboardDbContext(DbContextOptions<DashboardDbContext> options)
+    : IdentityDbContext<DashboardUser, IdentityRole, string>(options)
+{
+    public DbSet<Namespace> Namespaces => Set<Namespace>();
+
+    public DbSet<NamespaceMembership> Memberships => Set<NamespaceMembership>();
+
+    public DbSet<ImageStream> ImageStreams => Set<ImageStream>();
+
+    public DbSet<TagReference> SpecTags => Set<TagReference>();
+
+    public DbSet<TagEvent> TagEvents => Set<TagEvent>();
+
+    public DbSet<TagCondition> TagConditions => Set<TagCondition>();
+
+    public DbSet<Image> Images => Set<Image>();
+
+    public DbSet<AuditEntry> AuditEntries => Set<AuditEntry>();
+
+    public DbSet<PersonalAccessToken> AccessTokens => Set<PersonalAccessToken>();
+
+    protected override void OnModelCreating(ModelBuilder builder)
+    {
+        base.OnModelCreating(builder);
+        builder.ApplyConfigurationsFromAssembly(typeof(DashboardDbContext).Assembly);
+    }
+
+    protected override void ConfigureConventions(ModelConfigurationBuilder configurationBuilder)
+    {
+        // Every time is UTC; reading it back as Unspecified would shift it on display.
+        configurationBuilder.Properties<DateTime>().HaveConversion<UtcDateTimeConverter>();
+        configurationBuilder.Properties<DateTime?>().HaveConversion<NullableUtcDateTimeConverter>();
+    }
+}

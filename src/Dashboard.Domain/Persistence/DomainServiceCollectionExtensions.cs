@@ -1,0 +1,54 @@
+using Dashboard.Domain.Auditing;
+using Dashboard.Domain.Images;
+using Dashboard.Domain.ImageStreams;
+using Dashboard.Domain.Maintenance;
+using Dashboard.Domain.Namespaces;
+using Dashboard.Domain.Users;
+using Microsoft.Data.Sqlite;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.DependencyInjection.Extensions;
+
+namespace Dashboard.Domain.Persistence;
+
+public static class DomainServiceCollectionExtensions
+{
+    /// <summary>
+    /// Registers the database and the domain services. The services are singletons that open a short-lived
+    /// context per call, so a long-lived Blazor circuit never works on a stale one.
+    /// </summary>
+    public static IServiceCollection AddDashboardDomain(this IServiceCollection services, Action<DbContextOptionsBuilder> configureDatabase)
+    {
+        // The factory also registers DashboardDbContext as scoped, for ASP.NET Core Identity's stores.
+        services.AddDbContextFactory<DashboardDbContext>(configureDatabase);
+        services.TryAddSingleton(TimeProvider.System);
+        services.AddSingleton<NamespaceService>();
+        services.AddSingleton<ImageStreamService>();
+        services.AddSingleton<ImageCatalog>();
+        services.AddSingleton<AuditTrail>();
+        services.AddSingleton<AccessTokenService>();
+        services.AddSingleton<UserAdministration>();
+        services.AddSingleton<Pruner>();
+        return services;
+    }
+
+    /// <summary>The embedded default: one SQLite file.</summary>
+    public static DbContextOptionsBuilder UseDashboardSqlite(this DbContextOptionsBuilder options, string databasePath) =>
+        options.UseSqlite(SqliteConnectionString(databasePath));
+
+    public static string SqliteConnectionString(string databasePath) =>
+        new SqliteConnectionStringBuilder { DataSource = databasePath, Cache = SqliteCacheMode.Default, DefaultTimeout = 30 }.ToString();
+
+    /// <summary>Applies pending migrations; on SQLite also switches the file to write-ahead logging, so readers never wait for a writer.</summary>
+    public static async Task MigrateDashboardDatabaseAsync(this IServiceProvider services, CancellationToken ct = default)
+    {
+        await using var db = await services.GetRequiredService<IDbContextFactory<DashboardDbContext>>().CreateDbContextAsync(ct);
+        if (db.Database.IsSqlite())
+        {
+            await db.Database.OpenConnectionAsync(ct);
+            await db.Database.ExecuteSqlRawAsync("PRAGMA journal_mode=WAL;", ct);
+        }
+
+        await db.Database.MigrateAsync(ct);
+    }
+}
