@@ -96,7 +96,13 @@ public sealed class ImageStream
 
     /// <summary>The tag's history, newest first; the first entry is the tag's current image.</summary>
     public IEnumerable<TagEvent> HistoryOf(string tag) =>
-        _history.Where(e => e.Tag == tag).OrderByDescending(e => e.Created).ThenByDescending(e => e.Id);
+        _history.Select((entry, index) => (entry, index))
+            .Where(x => x.entry.Tag == tag)
+            .OrderByDescending(x => x.entry.Created)
+            // Ties in time go to the later entry: saved ones by id, unsaved ones (id 0) are newer than any saved one.
+            .ThenByDescending(x => x.entry.Id == 0 ? long.MaxValue : x.entry.Id)
+            .ThenByDescending(x => x.index)
+            .Select(x => x.entry);
 
     public TagEvent? CurrentImage(string tag) => HistoryOf(tag).FirstOrDefault();
 

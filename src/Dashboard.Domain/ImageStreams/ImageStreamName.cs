@@ -18,7 +18,7 @@ public static partial class ImageStreamName
         _ => null,
     };
 
-    [GeneratedRegex("^[a-z0-9]+(?:[._-][a-z0-9]+)*$")]
+    [GeneratedRegex(@"^[a-z0-9]+(?:[._-][a-z0-9]+)*\z")]
     private static partial Regex Pattern();
 }
 
@@ -35,6 +35,6 @@ public static partial class TagName
         _ => null,
     };
 
-    [GeneratedRegex("^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$")]
+    [GeneratedRegex(@"^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}\z")]
     private static partial Regex Pattern();
 }

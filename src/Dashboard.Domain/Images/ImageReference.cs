@@ -131,6 +131,12 @@ public sealed partial record ImageReference
             repository = rest;
         }
 
+        if (repository.Length == 0)
+        {
+            error = "The repository name is missing.";
+            return false;
+        }
+
         if (DockerHubAliases.Contains(registry))
         {
             registry = DockerHub;
@@ -139,12 +145,6 @@ public sealed partial record ImageReference
         if (registry == DockerHub && !repository.Contains('/'))
         {
             repository = "library/" + repository;
-        }
-
-        if (repository.Length == 0)
-        {
-            error = "The repository name is missing.";
-            return false;
         }
 
         if (repository.Length > MaxRepositoryLength)

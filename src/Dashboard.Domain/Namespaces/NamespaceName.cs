@@ -16,6 +16,6 @@ public static partial class NamespaceName
         _ => null,
     };
 
-    [GeneratedRegex("^[a-z0-9]([-a-z0-9]*[a-z0-9])?$")]
+    [GeneratedRegex(@"^[a-z0-9]([-a-z0-9]*[a-z0-9])?\z")]
     private static partial Regex Pattern();
 }

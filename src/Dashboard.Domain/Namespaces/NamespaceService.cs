@@ -29,6 +29,10 @@ public sealed class NamespaceService(IDbContextFactory<DashboardDbContext> conte
         return [.. rows.Select(r => new NamespaceSummary(r.Name, r.CreatedAt, r.Streams, caller.IsAdmin ? NamespaceRole.Editor : r.Role))];
     }
 
+    public async Task<NamespaceSummary> GetAsync(Caller caller, string name, CancellationToken ct = default) =>
+        (await ListAsync(caller, ct)).FirstOrDefault(n => n.Name == name)
+        ?? throw new NotFoundException($"Namespace '{name}' does not exist.");
+
     /// <summary>The caller's role in the namespace (admins are editors), or <c>null</c> when they may not read it.</summary>
     public async Task<NamespaceRole?> RoleAsync(Caller caller, string name, CancellationToken ct = default)
     {

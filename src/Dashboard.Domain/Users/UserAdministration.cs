@@ -145,7 +145,7 @@ public sealed class UserAdministration(IServiceScopeFactory scopes, TimeProvider
 
         var generated = string.IsNullOrEmpty(configuredPassword) ? GeneratePassword() : null;
         var user = new DashboardUser { UserName = userName, CreatedAt = clock.GetUtcNow().UtcDateTime, LockoutEnabled = true };
-        Check(await users.CreateAsync(user, configuredPassword ?? generated!), "Dashboard:Bootstrap:AdminPassword");
+        Check(await users.CreateAsync(user, generated ?? configuredPassword!), "Dashboard:Bootstrap:AdminPassword");
         Check(await users.AddToRoleAsync(user, DashboardUser.AdminRole), "role");
         return generated;
     }

@@ -1,0 +1,91 @@
+using Dashboard.Domain.Images;
+using Dashboard.Domain.ImageStreams;
+using Dashboard.Domain.Namespaces;
+
+namespace Dashboard.Api;
+
+// JSON shapes follow OpenShift's image API (image/v1), so its users recognise them.
+
+public sealed record NamespaceRequest(string? Name);
+
+public sealed record NamespaceDto(string Name, DateTime CreatedAt, int ImageStreams, NamespaceRole? Role);
+
+public sealed record MemberRequest(NamespaceRole? Role);
+
+public sealed record MemberDto(string UserName, NamespaceRole Role);
+
+public sealed record ImageStreamRequest(string? Name, Dictionary<string, string>? Labels, Dictionary<string, string>? Annotations);
+
+public sealed record ImageStreamSummaryDto(string Namespace, string Name, int Tags, DateTime CreatedAt, DateTime? LastChange);
+
+public sealed record ObjectReferenceDto(TagSourceKind Kind, string? Name, string? Namespace = null);
+
+public sealed record TagRequest(ObjectReferenceDto? From, bool Scheduled = false, bool Insecure = false,
+    ImportMode ImportMode = ImportMode.Legacy, ReferencePolicy ReferencePolicy = ReferencePolicy.Source);
+
+public sealed record SpecTagDto(string Name, ObjectReferenceDto From, bool Scheduled, bool Insecure, ImportMode ImportMode,
+    ReferencePolicy ReferencePolicy, long Generation);
+
+public sealed record TagEventDto(DateTime Created, string DockerImageReference, string Image, long Generation);
+
+public sealed record TagConditionDto(string Type, string Status, string Reason, string Message, DateTime LastTransitionTime, long Generation);
+
+public sealed record StatusTagDto(string Tag, IReadOnlyList<TagEventDto> Items, IReadOnlyList<TagConditionDto> Conditions);
+
+public sealed record ImageStreamSpecDto(IReadOnlyList<SpecTagDto> Tags);
+
+public sealed record ImageStreamStatusDto(IReadOnlyList<StatusTagDto> Tags);
+
+public sealed record ImageStreamDto(string Namespace, string Name, IReadOnlyDictionary<string, string> Labels,
+    IReadOnlyDictionary<string, string> Annotations, DateTime CreatedAt, long Generation, ImageStreamSpecDto Spec, ImageStreamStatusDto Status)
+{
+    public static ImageStreamDto From(ImageStream s) => new(
+        s.Namespace.Name, s.Name, s.Labels, s.Annotations, s.CreatedAt, s.Generation,
+        new ImageStreamSpecDto([.. s.SpecTags.OrderBy(t => t.Name, StringComparer.Ordinal).Select(t => new SpecTagDto(
+            t.Name, new ObjectReferenceDto(t.FromKind, t.FromName, t.FromNamespace), t.Scheduled, t.Insecure, t.ImportMode, t.ReferencePolicy, t.Generation))]),
+        new ImageStreamStatusDto([.. s.TagNames()
+            .Where(tag => s.History.Any(e => e.Tag == tag) || s.Conditions.Any(c => c.Tag == tag))
+            .Select(tag => new StatusTagDto(tag,
+                [.. s.HistoryOf(tag).Select(e => new TagEventDto(e.Created, e.DockerImageReference, e.Image, e.Generation))],
+                [.. s.Conditions.Where(c => c.Tag == tag).Select(c => new TagConditionDto(c.Type, c.Status, c.Reason, c.Message, c.LastTransitionTime, c.Generation))]))]));
+}
+
+public sealed record LayerDto(string Digest, long Size, string MediaType);
+
+public sealed record ImageConfigDto(DateTime? Created, string? Architecture, string? Os, string? Variant, IReadOnlyDictionary<string, string> Labels);
+
+public sealed record PlatformDto(string Architecture, string Os, string? Variant);
+
+public sealed record ChildManifestDto(string Digest, string MediaType, long Size, PlatformDto Platform);
+
+public sealed record ImageUseDto(string Namespace, string Stream, string Tag, bool Current);
+
+public sealed record ImageDto(string Digest, string DockerImageReference, string MediaType, long Size, IReadOnlyList<LayerDto> Layers,
+    ImageConfigDto Config, IReadOnlyList<ChildManifestDto> Manifests, IReadOnlyDictionary<string, string> Annotations, IReadOnlyList<ImageUseDto>? UsedBy)
+{
+    public static ImageDto From(Image i, IReadOnlyList<ImageUse>? uses) => new(
+        i.Digest, i.DockerImageReference, i.MediaType, i.Size,
+        [.. i.Layers.Select(l => new LayerDto(l.Digest, l.Size, l.MediaType))],
+        new ImageConfigDto(i.Config.Created, i.Config.Architecture, i.Config.Os, i.Config.Variant, i.Config.Labels),
+        [.. i.Manifests.Select(m => new ChildManifestDto(m.Digest, m.MediaType, m.Size, new PlatformDto(m.Platform.Architecture, m.Platform.Os, m.Platform.Variant)))],
+        i.Annotations,
+        uses?.Select(u => new ImageUseDto(u.Namespace, u.Stream, u.Tag, u.Current)).ToList());
+}
+
+public sealed record TokenRequest(string? Name, DateTime? ExpiresAt);
+
+public sealed record NewTokenDto(Guid Id, string Name, string Token, DateTime? ExpiresAt);
+
+public sealed record TokenDto(Guid Id, string Name, DateTime CreatedAt, DateTime? ExpiresAt, DateTime? LastUsedAt);
+
+public sealed record UserRequest(string? UserName, string? Password, bool Admin = false);
+
+public sealed record UserChangeRequest(string? Password, bool? Admin, bool? Disabled);
+
+public sealed record UserDto(string UserName, bool Admin, bool Disabled, bool LockedOut, DateTime CreatedAt, IReadOnlyList<MemberOfDto> Memberships);
+
+public sealed record MemberOfDto(string Namespace, NamespaceRole Role);
+
+public sealed record EventDto(long Id, DateTime At, string User, string Action, string Kind, string? Namespace, string Target, string Summary);
+
+public sealed record PageDto<T>(IReadOnlyList<T> Items, int Total);

@@ -1,0 +1,43 @@
+using System.Security.Claims;
+using Dashboard.Domain.Auditing;
+using Dashboard.Domain.Images;
+using Dashboard.Security;
+using Microsoft.AspNetCore.Http.HttpResults;
+
+namespace Dashboard.Api;
+
+internal static class ImagesApi
+{
+    public static void MapImagesApi(this RouteGroupBuilder api)
+    {
+        var images = api.MapGroup("/images").WithTags("Images");
+        images.MapGet("/{digest}", Get).ProducesValidationProblem();
+        images.MapPut("/{digest}/annotations", SetAnnotations).RequireAuthorization(SignInAndRolesExtensions.AdminPolicy).ProducesValidationProblem();
+    }
+
+    public static void MapEventsApi(this RouteGroupBuilder api) =>
+        api.MapGet("/events", Events).WithTags("Events");
+
+    private static async Task<Ok<ImageDto>> Get(string digest, ImageCatalog catalog, ClaimsPrincipal user, CancellationToken ct)
+    {
+        var details = await catalog.GetAsync(user.ToCaller(), digest, ct);
+        return TypedResults.Ok(ImageDto.From(details.Image, details.UsedBy));
+    }
+
+    private static async Task<Ok<ImageDto>> SetAnnotations(string digest, Dictionary<string, string> annotations, ImageCatalog catalog,
+        ClaimsPrincipal user, CancellationToken ct)
+    {
+        var caller = user.ToCaller();
+        await catalog.SetAnnotationsAsync(caller, digest, annotations, ct);
+        var details = await catalog.GetAsync(caller, digest, ct);
+        return TypedResults.Ok(ImageDto.From(details.Image, details.UsedBy));
+    }
+
+    private static async Task<Ok<PageDto<EventDto>>> Events(AuditTrail trail, ClaimsPrincipal user,
+        string? @namespace, string? userName, string? kind, int? skip, int? take, CancellationToken ct)
+    {
+        var page = await trail.QueryAsync(user.ToCaller(), new AuditQuery(@namespace, userName, kind, skip ?? 0, take ?? 50), ct);
+        return TypedResults.Ok(new PageDto<EventDto>(
+            [.. page.Items.Select(e => new EventDto(e.Id, e.At, e.UserName, e.Action, e.Kind, e.Namespace, e.Target, e.Summary))], page.Total));
+    }
+}

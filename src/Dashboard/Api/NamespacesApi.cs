@@ -1,0 +1,62 @@
+using System.Security.Claims;
+using Dashboard.Domain.Namespaces;
+using Dashboard.Security;
+using Microsoft.AspNetCore.Http.HttpResults;
+
+namespace Dashboard.Api;
+
+internal static class NamespacesApi
+{
+    public static void MapNamespacesApi(this RouteGroupBuilder api)
+    {
+        var namespaces = api.MapGroup("/namespaces").WithTags("Namespaces");
+        namespaces.MapGet("/", List);
+        namespaces.MapPost("/", Create).RequireAuthorization(SignInAndRolesExtensions.AdminPolicy).ProducesValidationProblem().ProducesProblem(409);
+        namespaces.MapGet("/{ns}", Get);
+        namespaces.MapDelete("/{ns}", Delete).RequireAuthorization(SignInAndRolesExtensions.AdminPolicy);
+        namespaces.MapGet("/{ns}/members", Members);
+        namespaces.MapPut("/{ns}/members/{userName}", SetMember).RequireAuthorization(SignInAndRolesExtensions.AdminPolicy).ProducesValidationProblem();
+        namespaces.MapDelete("/{ns}/members/{userName}", RemoveMember).RequireAuthorization(SignInAndRolesExtensions.AdminPolicy);
+    }
+
+    private static async Task<Ok<IEnumerable<NamespaceDto>>> List(NamespaceService service, ClaimsPrincipal user, CancellationToken ct) =>
+        TypedResults.Ok((await service.ListAsync(user.ToCaller(), ct)).Select(ToDto));
+
+    private static async Task<Created<NamespaceDto>> Create(NamespaceRequest request, NamespaceService service, ClaimsPrincipal user, CancellationToken ct)
+    {
+        var created = await service.CreateAsync(user.ToCaller(), request.Name, ct);
+        return TypedResults.Created($"/api/v1/namespaces/{created.Name}", ToDto(created));
+    }
+
+    private static async Task<Ok<NamespaceDto>> Get(string ns, NamespaceService service, ClaimsPrincipal user, CancellationToken ct) =>
+        TypedResults.Ok(ToDto(await service.GetAsync(user.ToCaller(), ns, ct)));
+
+    private static async Task<NoContent> Delete(string ns, NamespaceService service, ClaimsPrincipal user, CancellationToken ct)
+    {
+        await service.DeleteAsync(user.ToCaller(), ns, ct);
+        return TypedResults.NoContent();
+    }
+
+    private static async Task<Ok<IEnumerable<MemberDto>>> Members(string ns, NamespaceService service, ClaimsPrincipal user, CancellationToken ct) =>
+        TypedResults.Ok((await service.MembersAsync(user.ToCaller(), ns, ct)).Select(m => new MemberDto(m.UserName, m.Role)));
+
+    private static async Task<Results<Ok<MemberDto>, ValidationProblem>> SetMember(
+        string ns, string userName, MemberRequest request, NamespaceService service, ClaimsPrincipal user, CancellationToken ct)
+    {
+        if (request.Role is not { } role)
+        {
+            return TypedResults.ValidationProblem(new Dictionary<string, string[]> { ["role"] = ["A role is required: Viewer or Editor."] });
+        }
+
+        await service.SetMemberAsync(user.ToCaller(), ns, userName, role, ct);
+        return TypedResults.Ok(new MemberDto(userName, role));
+    }
+
+    private static async Task<NoContent> RemoveMember(string ns, string userName, NamespaceService service, ClaimsPrincipal user, CancellationToken ct)
+    {
+        await service.RemoveMemberAsync(user.ToCaller(), ns, userName, ct);
+        return TypedResults.NoContent();
+    }
+
+    private static NamespaceDto ToDto(NamespaceSummary n) => new(n.Name, n.CreatedAt, n.ImageStreams, n.Role);
+}

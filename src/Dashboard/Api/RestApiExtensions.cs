@@ -1,0 +1,64 @@
+using System.Text.Json.Serialization;
+using Dashboard.Domain;
+using Dashboard.Security;
+
+namespace Dashboard.Api;
+
+internal static class RestApiExtensions
+{
+    public static void AddRestApi(this WebApplicationBuilder builder)
+    {
+        builder.Services.ConfigureHttpJsonOptions(options =>
+            options.SerializerOptions.Converters.Add(new JsonStringEnumConverter()));
+        builder.Services.AddOpenApi("v1");
+    }
+
+    /// <summary>REST API v1 under /api/v1 (signed-in users; admin-only groups say so), and its OpenAPI document.</summary>
+    public static void MapRestApi(this WebApplication app)
+    {
+        app.MapOpenApi("/openapi/{documentName}.json").RequireAuthorization();
+
+        var api = app.MapGroup("/api/v1")
+            .RequireAuthorization()
+            .AddEndpointFilter<DomainErrorFilter>()
+            .ProducesProblem(StatusCodes.Status401Unauthorized)
+            .ProducesProblem(StatusCodes.Status403Forbidden)
+            .ProducesProblem(StatusCodes.Status404NotFound);
+
+        api.MapNamespacesApi();
+        api.MapImageStreamsApi();
+        api.MapImagesApi();
+        api.MapTokensApi();
+        api.MapUsersApi();
+        api.MapEventsApi();
+    }
+
+    /// <summary>Turns a domain refusal into RFC 7807 problem details with the status that fits it.</summary>
+    private sealed class DomainErrorFilter : IEndpointFilter
+    {
+        public async ValueTask<object?> InvokeAsync(EndpointFilterInvocationContext context, EndpointFilterDelegate next)
+        {
+            try
+            {
+                return await next(context);
+            }
+            catch (ValidationFailedException e)
+            {
+                return TypedResults.ValidationProblem(e.Errors.ToDictionary(), title: "The request is not valid.", detail: e.Message);
+            }
+            catch (ConflictException e)
+            {
+                return TypedResults.Problem(e.Message, statusCode: StatusCodes.Status409Conflict, title: "Conflict",
+                    extensions: new Dictionary<string, object?> { ["field"] = e.Field });
+            }
+            catch (NotFoundException e)
+            {
+                return TypedResults.Problem(e.Message, statusCode: StatusCodes.Status404NotFound, title: "Not found");
+            }
+            catch (ForbiddenException e)
+            {
+                return TypedResults.Problem(e.Message, statusCode: StatusCodes.Status403Forbidden, title: "Forbidden");
+            }
+        }
+    }
+}

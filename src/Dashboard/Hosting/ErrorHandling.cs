@@ -1,0 +1,68 @@
+using Microsoft.AspNetCore.Diagnostics;
+using Microsoft.AspNetCore.Http.Features;
+using Microsoft.AspNetCore.Mvc;
+
+namespace Dashboard.Hosting;
+
+/// <summary>
+/// No client ever sees a stack trace. Domain refusals are turned into problem details by the API's endpoint filter;
+/// what reaches this point is a request the framework could not read (400 with the reason) or a fault of ours (500,
+/// logged with a trace id the user can quote).
+/// </summary>
+internal static class ErrorHandling
+{
+    public static void AddErrorHandling(this IServiceCollection services)
+    {
+        services.AddProblemDetails(options => options.CustomizeProblemDetails = context =>
+            context.ProblemDetails.Extensions["traceId"] = context.HttpContext.Features.Get<IHttpActivityFeature>()?.Activity.Id
+                ?? context.HttpContext.TraceIdentifier);
+        services.AddExceptionHandler<ClientErrorHandler>();
+        services.Configure<RouteHandlerOptions>(options => options.ThrowOnBadRequest = true);
+    }
+
+    public static void UseErrorHandling(this WebApplication app)
+    {
+        app.UseExceptionHandler(new ExceptionHandlerOptions
+        {
+            ExceptionHandlingPath = "/error",
+            CreateScopeForErrors = true,
+            StatusCodeSelector = e => e is BadHttpRequestException bad ? bad.StatusCode : StatusCodes.Status500InternalServerError,
+            SuppressDiagnosticsCallback = c => c.Exception is BadHttpRequestException,
+        });
+        app.UseStatusCodePages(async context =>
+        {
+            // Only API clients get a body for a bare status; pages have their own.
+            if (context.HttpContext.Request.Path.StartsWithSegments("/api"))
+            {
+                var problems = context.HttpContext.RequestServices.GetRequiredService<IProblemDetailsService>();
+                await problems.TryWriteAsync(new ProblemDetailsContext { HttpContext = context.HttpContext });
+            }
+        });
+    }
+
+    /// <summary>A body that is not JSON, a missing or unreadable parameter: the framework's message says which.</summary>
+    private sealed class ClientErrorHandler(IProblemDetailsService problems) : IExceptionHandler
+    {
+        public async ValueTask<bool> TryHandleAsync(HttpContext context, Exception exception, CancellationToken ct)
+        {
+            var problem = exception switch
+            {
+                BadHttpRequestException bad => new ProblemDetails { Status = bad.StatusCode, Title = "The request could not be read.", Detail = bad.Message },
+                _ when context.Request.Path.StartsWithSegments("/api") => new ProblemDetails
+                {
+                    Status = StatusCodes.Status500InternalServerError,
+                    Title = "Something went wrong on our side.",
+                    Detail = "The error was logged; quote the trace id when you report it.",
+                },
+                _ => null,
+            };
+            if (problem is null)
+            {
+                return false;
+            }
+
+            context.Response.StatusCode = problem.Status!.Value;
+            return await problems.TryWriteAsync(new ProblemDetailsContext { HttpContext = context, Exception = exception, ProblemDetails = problem });
+        }
+    }
+}

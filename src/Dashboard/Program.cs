@@ -1,0 +1,35 @@
+using Dashboard.Api;
+using Dashboard.Hosting;
+using Dashboard.Jobs;
+using Dashboard.Security;
+
+var builder = WebApplication.CreateBuilder(OperatorSettings.Options(args));
+
+builder.AddDashboardOptions();
+builder.AddPersistence();
+builder.AddSignInAndRoles();
+builder.AddBackgroundJobs();
+builder.AddConsole();
+builder.AddRestApi();
+
+var app = builder.Build();
+
+await app.PrepareDatabaseAsync();
+
+app.UseSecurityHeaders();
+app.UseErrorHandling();
+app.UseAuthentication();
+app.UseAuthorization();
+app.UseAntiforgery();
+
+app.MapHealth();
+app.MapAccountEndpoints();
+app.MapRestApi();
+app.MapHangfireDashboardForAdmins();
+app.MapConsole();
+app.ScheduleMaintenance();
+
+app.Run();
+
+/// <summary>The host's entry point, named so tests can start it with <c>WebApplicationFactory&lt;Program&gt;</c>.</summary>
+public partial class Program;

@@ -1,0 +1,101 @@
+using System.Net.Http.Headers;
+using System.Text;
+using System.Text.Encodings.Web;
+using Dashboard.Domain.Users;
+using Microsoft.AspNetCore.Authentication;
+using Microsoft.AspNetCore.Identity;
+using Microsoft.Extensions.Options;
+
+namespace Dashboard.Security;
+
+/// <summary>
+/// Credentials in the <c>Authorization</c> header: <c>Bearer &lt;personal access token&gt;</c>, or HTTP Basic with
+/// <c>username:token</c> or <c>username:password</c> (what registry clients and scripts send). Passwords count
+/// towards the account's lockout like a sign-in in the browser does.
+/// </summary>
+internal sealed class ApiAuthentication(
+    IOptionsMonitor<AuthenticationSchemeOptions> options, ILoggerFactory logger, UrlEncoder encoder,
+    AccessTokenService tokens, SignInManager<DashboardUser> signIn)
+    : AuthenticationHandler<AuthenticationSchemeOptions>(options, logger, encoder)
+{
+    public const string SchemeName = "Api";
+
+    public const string Challenge = "Basic realm=\"dashboard\", Bearer realm=\"dashboard\"";
+
+    protected override async Task<AuthenticateResult> HandleAuthenticateAsync()
+    {
+        if (!AuthenticationHeaderValue.TryParse(Request.Headers.Authorization, out var header) || header.Parameter is null)
+        {
+            return AuthenticateResult.Fail("The Authorization header is not valid.");
+        }
+
+        var (user, problem) = header.Scheme.ToLowerInvariant() switch
+        {
+            "bearer" => await FromTokenAsync(null, header.Parameter),
+            "basic" => await FromBasicAsync(header.Parameter),
+            _ => (null, $"Authorization scheme '{header.Scheme}' is not supported: use Bearer or Basic."),
+        };
+        if (user is null)
+        {
+            Logger.LogWarning("API authentication failed from {RemoteAddress}: {Reason}", Context.Connection.RemoteIpAddress, problem);
+            return AuthenticateResult.Fail(problem ?? "Invalid credentials.");
+        }
+
+        var principal = await signIn.CreateUserPrincipalAsync(user);
+        return AuthenticateResult.Success(new AuthenticationTicket(principal, SchemeName));
+    }
+
+    protected override Task HandleChallengeAsync(AuthenticationProperties properties)
+    {
+        Response.StatusCode = StatusCodes.Status401Unauthorized;
+        Response.Headers.WWWAuthenticate = Challenge;
+        return Task.CompletedTask;
+    }
+
+    private async Task<(DashboardUser?, string?)> FromBasicAsync(string parameter)
+    {
+        string decoded;
+        try
+        {
+            decoded = Encoding.UTF8.GetString(Convert.FromBase64String(parameter));
+        }
+        catch (FormatException)
+        {
+            return (null, "Basic credentials are not valid base64.");
+        }
+
+        var colon = decoded.IndexOf(':');
+        if (colon <= 0)
+        {
+            return (null, "Basic credentials are written username:secret.");
+        }
+
+        var userName = decoded[..colon];
+        var secret = decoded[(colon + 1)..];
+        if (secret.StartsWith(AccessTokenService.Prefix, StringComparison.Ordinal))
+        {
+            return await FromTokenAsync(userName, secret);
+        }
+
+        var user = await signIn.UserManager.FindByNameAsync(userName);
+        if (user is null)
+        {
+            return (null, $"unknown user '{userName}'");
+        }
+
+        var result = await signIn.CheckPasswordSignInAsync(user, secret, lockoutOnFailure: true);
+        return result.Succeeded ? (user, null) : (null, $"user '{userName}': {DashboardSignInManager.Describe(result)}");
+    }
+
+    private async Task<(DashboardUser?, string?)> FromTokenAsync(string? userName, string secret)
+    {
+        var userId = await tokens.AuthenticateAsync(secret, Context.RequestAborted);
+        var user = userId is null ? null : await signIn.UserManager.FindByIdAsync(userId);
+        if (user is null || (userName is not null && !string.Equals(user.UserName, userName, StringComparison.OrdinalIgnoreCase)))
+        {
+            return (null, "unknown, expired or revoked access token");
+        }
+
+        return await signIn.CanSignInAsync(user) ? (user, null) : (null, $"user '{user.UserName}' is disabled");
+    }
+}
