@@ -22,6 +22,7 @@ internal static class ConsoleExtensions
     public static void MapConsole(this WebApplication app)
     {
         app.MapStaticAssets().AllowAnonymous();
-        app.MapRazorComponents<App>().AddInteractiveServerRenderMode();
+        // Every page also carries its own [Authorize] or [AllowAnonymous]; this covers Blazor's own endpoints too.
+        app.MapRazorComponents<App>().AddInteractiveServerRenderMode().RequireAuthorization();
     }
 }

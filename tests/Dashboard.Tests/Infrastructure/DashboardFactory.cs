@@ -1,0 +1,107 @@
+using System.Net.Http.Headers;
+using System.Net.Http.Json;
+using System.Text;
+using Dashboard.Domain.Access;
+using Dashboard.Domain.Users;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Identity;
+using Microsoft.AspNetCore.Mvc.Testing;
+using Microsoft.Extensions.DependencyInjection;
+
+namespace Dashboard.Tests.Infrastructure;
+
+/// <summary>
+/// The real app in memory, on real SQLite files in a fresh data directory of its own, with a known admin password.
+/// </summary>
+public sealed class DashboardFactory : WebApplicationFactory<Program>, IAsyncLifetime
+{
+    public const string AdminUser = "admin";
+    public const string AdminPassword = "Admin-Passw0rd!";
+    public const string UserPassword = "Us3r-Passw0rd!";
+
+    public string DataDirectory { get; } = Path.Combine(Path.GetTempPath(), "dashboard-tests-" + Guid.NewGuid().ToString("N"));
+
+    protected override void ConfigureWebHost(IWebHostBuilder builder)
+    {
+        builder.UseSetting("Dashboard:DataDirectory", DataDirectory);
+        builder.UseSetting("Dashboard:Bootstrap:AdminUser", AdminUser);
+        builder.UseSetting("Dashboard:Bootstrap:AdminPassword", AdminPassword);
+    }
+
+    public Task InitializeAsync()
+    {
+        _ = Server;
+        return Task.CompletedTask;
+    }
+
+    public new async Task DisposeAsync()
+    {
+        await base.DisposeAsync();
+        Microsoft.Data.Sqlite.SqliteConnection.ClearAllPools();
+        try
+        {
+            Directory.Delete(DataDirectory, recursive: true);
+        }
+        catch (IOException)
+        {
+            // Hangfire may still hold its file for a moment; the temp directory is cleaned by the OS later.
+        }
+    }
+
+    /// <summary>A client that does not follow redirects, so tests see the 302 to the sign-in page.</summary>
+    public HttpClient Anonymous() => CreateClient(new WebApplicationFactoryClientOptions { AllowAutoRedirect = false });
+
+    public HttpClient As(string userName, string password)
+    {
+        var client = Anonymous();
+        client.DefaultRequestHeaders.Authorization = Basic(userName, password);
+        return client;
+    }
+
+    public HttpClient AsAdmin() => As(AdminUser, AdminPassword);
+
+    public static AuthenticationHeaderValue Basic(string userName, string secret) =>
+        new("Basic", Convert.ToBase64String(Encoding.UTF8.GetBytes($"{userName}:{secret}")));
+
+    /// <summary>
+    /// Creates a non-admin user through the API, with a membership when <paramref name="namespace"/> is given.
+    /// Test classes share one app, so a user that already exists is fine.
+    /// </summary>
+    public async Task CreateUserAsync(string userName, string? @namespace = null, string role = "Viewer")
+    {
+        using var admin = AsAdmin();
+        EnsureCreated(await admin.PostAsJsonAsync("/api/v1/users", new { userName, password = UserPassword }));
+        if (@namespace is not null)
+        {
+            (await admin.PutAsJsonAsync($"/api/v1/namespaces/{@namespace}/members/{userName}", new { role })).EnsureSuccessStatusCode();
+        }
+    }
+
+    /// <summary>Creates a namespace and streams in it through the API; ones that already exist are fine.</summary>
+    public async Task CreateNamespaceAsync(string name, params string[] streams)
+    {
+        using var admin = AsAdmin();
+        EnsureCreated(await admin.PostAsJsonAsync("/api/v1/namespaces", new { name }));
+        foreach (var stream in streams)
+        {
+            EnsureCreated(await admin.PostAsJsonAsync($"/api/v1/namespaces/{name}/imagestreams", new { name = stream }));
+        }
+    }
+
+    private static void EnsureCreated(HttpResponseMessage response)
+    {
+        if (response.StatusCode != System.Net.HttpStatusCode.Conflict)
+        {
+            response.EnsureSuccessStatusCode();
+        }
+    }
+
+    /// <summary>The domain's view of a user, for tests that call services directly.</summary>
+    public async Task<Caller> CallerAsync(string userName)
+    {
+        using var scope = Services.CreateScope();
+        var users = scope.ServiceProvider.GetRequiredService<UserManager<DashboardUser>>();
+        var user = await users.FindByNameAsync(userName) ?? throw new InvalidOperationException($"no user {userName}");
+        return new Caller(user.Id, user.UserName!, await users.IsInRoleAsync(user, DashboardUser.AdminRole));
+    }
+}
