@@ -1,0 +1,101 @@
+using Dashboard.Domain.Access;
+using Dashboard.Domain.Auditing;
+using Dashboard.Domain.ImageStreams;
+using Dashboard.Domain.Maintenance;
+using Dashboard.Domain.Namespaces;
+using Dashboard.Domain.Persistence;
+using Dashboard.Domain.Users;
+using Microsoft.Data.Sqlite;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Time.Testing;
+
+namespace Dashboard.Tests.Persistence;
+
+/// <summary>The domain services on a real SQLite file, migrated the way the app migrates at start-up.</summary>
+public sealed class DatabaseTests : IAsyncLifetime
+{
+    private readonly string _path = Path.Combine(Path.GetTempPath(), $"dashboard-db-{Guid.NewGuid():N}.db");
+    private readonly FakeTimeProvider _clock = new(new DateTimeOffset(2026, 11, 27, 12, 0, 0, TimeSpan.Zero));
+    private ServiceProvider _services = null!;
+
+    public async Task InitializeAsync()
+    {
+        var services = new ServiceCollection();
+        services.AddSingleton<TimeProvider>(_clock);
+        services.AddLogging();
+        services.AddDashboardDomain(options => options.UseDashboardSqlite(_path));
+        _services = services.BuildServiceProvider();
+        await _services.MigrateDashboardDatabaseAsync();
+    }
+
+    public async Task DisposeAsync()
+    {
+        await _services.DisposeAsync();
+        SqliteConnection.ClearAllPools();
+        foreach (var file in Directory.GetFiles(Path.GetDirectoryName(_path)!, Path.GetFileName(_path) + "*"))
+        {
+            File.Delete(file);
+        }
+    }
+
+    [Fact]
+    public async Task Start_up_applies_every_migration_and_switches_the_file_to_write_ahead_logging()
+    {
+        await using var db = await _services.GetRequiredService<IDbContextFactory<DashboardDbContext>>().CreateDbContextAsync();
+        Assert.Empty(await db.Database.GetPendingMigrationsAsync());
+        Assert.NotEmpty(await db.Database.GetAppliedMigrationsAsync());
+        var mode = await db.Database.SqlQueryRaw<string>("PRAGMA journal_mode").ToListAsync();
+        Assert.Equal("wal", Assert.Single(mode));
+    }
+
+    [Fact]
+    public async Task Two_people_editing_the_same_stream_at_once_do_not_lose_a_change_silently()
+    {
+        var admin = Caller.System;
+        var namespaces = _services.GetRequiredService<NamespaceService>();
+        var streams = _services.GetRequiredService<ImageStreamService>();
+        await namespaces.CreateAsync(admin, "race");
+        await streams.CreateAsync(admin, "race", "app");
+
+        var factory = _services.GetRequiredService<IDbContextFactory<DashboardDbContext>>();
+        await using var first = await factory.CreateDbContextAsync();
+        await using var second = await factory.CreateDbContextAsync();
+        var a = await first.ImageStreams.Include(s => s.Namespace).Include(s => s.SpecTags).SingleAsync(s => s.Name == "app");
+        var b = await second.ImageStreams.Include(s => s.Namespace).Include(s => s.SpecTags).SingleAsync(s => s.Name == "app");
+        a.SetTag("one", new TagSource(TagSourceKind.DockerImage, "docker.io/library/alpine:3"), false, false, ImportMode.Legacy, ReferencePolicy.Source);
+        b.SetTag("two", new TagSource(TagSourceKind.DockerImage, "docker.io/library/alpine:3"), false, false, ImportMode.Legacy, ReferencePolicy.Source);
+        await first.SaveChangesAsync();
+
+        await Assert.ThrowsAsync<DbUpdateConcurrencyException>(() => second.SaveChangesAsync());
+    }
+
+    [Fact]
+    public async Task Pruning_deletes_expired_tokens_and_audit_entries_past_retention_only()
+    {
+        // Tokens belong to a user; Identity itself is the host's, so the row is written directly.
+        var factory = _services.GetRequiredService<IDbContextFactory<DashboardDbContext>>();
+        var adminId = Guid.NewGuid().ToString();
+        await using (var db = await factory.CreateDbContextAsync())
+        {
+            db.Users.Add(new DashboardUser { Id = adminId, UserName = "admin", NormalizedUserName = "ADMIN" });
+            await db.SaveChangesAsync();
+        }
+
+        var caller = new Caller(adminId, "admin", true);
+        var tokens = _services.GetRequiredService<AccessTokenService>();
+        await tokens.CreateAsync(caller, "short", _clock.GetUtcNow().UtcDateTime.AddHours(1));
+        await tokens.CreateAsync(caller, "forever", null);
+        await _services.GetRequiredService<NamespaceService>().CreateAsync(caller, "old-news");
+
+        _clock.Advance(TimeSpan.FromDays(40));
+        await _services.GetRequiredService<NamespaceService>().CreateAsync(caller, "fresh-news");
+
+        var result = await _services.GetRequiredService<Pruner>().PruneAsync(TimeSpan.FromDays(30));
+
+        Assert.Equal(1, result.ExpiredTokens);
+        Assert.Equal(["forever"], (await tokens.ListAsync(caller)).Select(t => t.Name));
+        var remaining = await _services.GetRequiredService<AuditTrail>().QueryAsync(caller, new AuditQuery());
+        Assert.Equal(["fresh-news"], remaining.Items.Select(e => e.Target));
+    }
+}
