@@ -1,0 +1,60 @@
+using System.Security.Claims;
+using Bunit;
+using Bunit.TestDoubles;
+using Dashboard.Domain.Access;
+using Dashboard.Domain.Persistence;
+using Dashboard.Domain.Users;
+using Microsoft.Data.Sqlite;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.DependencyInjection;
+using MudBlazor.Services;
+
+namespace Dashboard.Tests.Components;
+
+/// <summary>
+/// bunit with MudBlazor and the real domain services on a SQLite file. Disposed asynchronously: MudBlazor's
+/// services are only IAsyncDisposable.
+/// </summary>
+public abstract class ConsoleContext : BunitContext, IAsyncLifetime
+{
+    private readonly string _path = Path.Combine(Path.GetTempPath(), $"dashboard-bunit-{Guid.NewGuid():N}.db");
+    private readonly BunitAuthorizationContext _auth;
+
+    protected ConsoleContext()
+    {
+        JSInterop.Mode = JSRuntimeMode.Loose;
+        Services.AddMudServices();
+        Services.AddSingleton(TimeProvider.System);
+        Services.AddDashboardDomain(options => options.UseDashboardSqlite(_path));
+        _auth = AddAuthorization();
+    }
+
+    public async Task InitializeAsync() => await Services.MigrateDashboardDatabaseAsync();
+
+    async Task IAsyncLifetime.DisposeAsync()
+    {
+        await DisposeAsync();
+        SqliteConnection.ClearAllPools();
+        foreach (var file in Directory.GetFiles(Path.GetDirectoryName(_path)!, Path.GetFileName(_path) + "*"))
+        {
+            File.Delete(file);
+        }
+    }
+
+    /// <summary>Adds a user row and signs the rendered components in as that user.</summary>
+    protected async Task<Caller> SignInAsync(string userName, bool admin = false)
+    {
+        var id = Guid.NewGuid().ToString();
+        await using (var db = await Services.GetRequiredService<IDbContextFactory<DashboardDbContext>>().CreateDbContextAsync())
+        {
+            db.Users.Add(new DashboardUser { Id = id, UserName = userName, NormalizedUserName = userName.ToUpperInvariant() });
+            await db.SaveChangesAsync();
+        }
+
+        _auth.SetAuthorized(userName);
+        _auth.SetRoles(admin ? [DashboardUser.AdminRole] : []);
+        _auth.SetClaims(new Claim(ClaimTypes.NameIdentifier, id));
+
+        return new Caller(id, userName, admin);
+    }
+}

@@ -1,0 +1,57 @@
+using Bunit;
+using NamespacesPage = Dashboard.Components.Pages.Namespaces;
+using Dashboard.Domain.Access;
+using Dashboard.Domain.Namespaces;
+using Microsoft.Extensions.DependencyInjection;
+
+namespace Dashboard.Tests.Components;
+
+public sealed class NamespacesPageTests : ConsoleContext
+{
+    [Fact]
+    public async Task An_admin_gets_an_error_next_to_the_field_for_an_invalid_name_and_nothing_is_created()
+    {
+        await SignInAsync("admin", admin: true);
+        var page = Render<NamespacesPage>();
+
+        var field = page.WaitForElement("input");
+        field.Input("Bad Name");
+
+        page.WaitForAssertion(() => Assert.Contains("Use lower-case letters", page.Markup));
+        Assert.True(page.Find("button:contains('Create')").HasAttribute("disabled"));
+        Assert.Empty(await Services.GetRequiredService<NamespaceService>().ListAsync(Caller.System));
+    }
+
+    [Fact]
+    public async Task An_admin_creates_a_namespace_and_sees_it_listed()
+    {
+        await SignInAsync("admin", admin: true);
+        var page = Render<NamespacesPage>();
+
+        page.WaitForElement("input").Input("payments");
+        page.WaitForAssertion(() => Assert.False(page.Find("button:contains('Create')").HasAttribute("disabled")));
+        page.Find("button:contains('Create')").Click();
+
+        page.WaitForAssertion(() => Assert.Contains("href=\"namespaces/payments\"", page.Markup));
+    }
+
+    [Fact]
+    public async Task A_member_sees_their_namespaces_without_create_or_delete()
+    {
+        var viewer = await SignInAsync("viewer");
+        await Services.GetRequiredService<NamespaceService>().CreateAsync(Caller.System, "mine");
+        await Services.GetRequiredService<NamespaceService>().CreateAsync(Caller.System, "theirs");
+        await using (var db = await Services.GetRequiredService<Microsoft.EntityFrameworkCore.IDbContextFactory<Dashboard.Domain.Persistence.DashboardDbContext>>().CreateDbContextAsync())
+        {
+            db.Memberships.Add(new NamespaceMembership(db.Namespaces.Single(n => n.Name == "mine").Id, viewer.UserId, NamespaceRole.Viewer));
+            await db.SaveChangesAsync();
+        }
+
+        var page = Render<NamespacesPage>();
+
+        page.WaitForAssertion(() => Assert.Contains("mine", page.Markup));
+        Assert.DoesNotContain("theirs", page.Markup);
+        Assert.DoesNotContain("New namespace", page.Markup);
+        Assert.Empty(page.FindAll("button[aria-label^='Delete namespace']"));
+    }
+}
