@@ -1,0 +1,50 @@
+#!/usr/bin/env bash
+# Runs every test of the dashboard: installs what the tests need when it is missing (Debian's Chromium for the
+# browser tests), restores and builds the solution (warnings are errors), runs each test project and prints
+# "N passed, N failed". Exits non-zero when anything fails.
+set -euo pipefail
+cd "$(dirname "$0")"
+
+need=()
+command -v chromium >/dev/null 2>&1 || need+=(chromium)
+if [ ${#need[@]} -gt 0 ]; then
+  echo "Installing Debian packages: ${need[*]}"
+  sudo_cmd=""
+  [ "$(id -u)" -eq 0 ] || sudo_cmd="sudo"
+  $sudo_cmd apt-get update -q
+  DEBIAN_FRONTEND=noninteractive $sudo_cmd apt-get install -y -q "${need[@]}"
+fi
+
+export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1
+results=.test-results
+rm -rf "$results"
+mkdir -p "$results"
+
+dotnet restore Dashboard.sln
+dotnet build Dashboard.sln --no-restore -c Debug
+
+status=0
+for project in tests/Dashboard.Tests tests/E2E; do
+  name=$(basename "$project")
+  dotnet test "$project" --no-build -c Debug --logger "trx;LogFileName=$name.trx" --results-directory "$results" || status=1
+done
+
+passed=0 failed=0 skipped=0 files=0
+for trx in "$results"/*.trx; do
+  [ -f "$trx" ] || continue
+  files=$((files + 1))
+  counters=$(grep -o '<Counters [^>]*>' "$trx")
+  value() { echo "$counters" | grep -o " $1=\"[0-9]*\"" | grep -o '[0-9]*'; }
+  passed=$((passed + $(value passed)))
+  failed=$((failed + $(value failed) + $(value error) + $(value timeout) + $(value aborted)))
+  skipped=$((skipped + $(value notExecuted)))
+done
+
+if [ "$files" -ne 2 ]; then
+  echo "Expected results from 2 test projects, found $files." >&2
+  status=1
+fi
+[ "$failed" -eq 0 ] || status=1
+[ "$passed" -gt 0 ] || status=1
+echo "$passed passed, $failed failed, $skipped skipped"
+exit $status
