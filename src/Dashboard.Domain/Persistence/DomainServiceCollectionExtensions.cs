@@ -20,7 +20,12 @@ public static class DomainServiceCollectionExtensions
     public static IServiceCollection AddDashboardDomain(this IServiceCollection services, Action<DbContextOptionsBuilder> configureDatabase)
     {
         // The factory also registers DashboardDbContext as scoped, for ASP.NET Core Identity's stores.
-        services.AddDbContextFactory<DashboardDbContext>(configureDatabase);
+        services.AddSingleton<AuditLogInterceptor>();
+        services.AddDbContextFactory<DashboardDbContext>((provider, options) =>
+        {
+            configureDatabase(options);
+            options.AddInterceptors(provider.GetRequiredService<AuditLogInterceptor>());
+        });
         services.TryAddSingleton(TimeProvider.System);
         services.AddSingleton<NamespaceService>();
         services.AddSingleton<ImageStreamService>();
