@@ -1,0 +1,91 @@
+using System.Net;
+using System.Net.Sockets;
+
+namespace Dashboard.Domain.Registry;
+
+/// <summary>
+/// Decides which addresses the dashboard may connect to. It runs at connect time on the resolved addresses, so a
+/// name that resolves to a forbidden address (DNS rebinding) is refused as well as a literal one.
+/// </summary>
+public sealed class OutboundGuard(bool allowLoopback)
+{
+    private static readonly (IPAddress Network, int Prefix)[] AlwaysRefused =
+    [
+        (IPAddress.Parse("169.254.0.0"), 16), // link-local, including cloud metadata at 169.254.169.254
+        (IPAddress.Parse("fe80::"), 10),      // IPv6 link-local
+        (IPAddress.Parse("fd00:ec2::"), 32),  // AWS's IPv6 metadata endpoint fd00:ec2::254
+        (IPAddress.Parse("0.0.0.0"), 8),
+    ];
+
+    /// <returns>Why connecting to <paramref name="address"/> is refused, or <c>null</c> when it is allowed.</returns>
+    public string? Check(IPAddress address)
+    {
+        if (address.IsIPv4MappedToIPv6)
+        {
+            address = address.MapToIPv4();
+        }
+
+        if (AlwaysRefused.Any(r => InRange(address, r.Network, r.Prefix)))
+        {
+            return $"{address} is a link-local or metadata address; the dashboard never connects to those.";
+        }
+
+        if (IPAddress.IsLoopback(address) && !allowLoopback)
+        {
+            return $"{address} is a loopback address; set Dashboard:Registries:AllowLoopback to import from this machine.";
+        }
+
+        return null;
+    }
+
+    /// <summary>Resolves <paramref name="host"/> and connects to its first allowed address.</summary>
+    public async ValueTask<Stream> ConnectAsync(DnsEndPoint endPoint, CancellationToken ct)
+    {
+        var addresses = IPAddress.TryParse(endPoint.Host.Trim('[', ']'), out var literal)
+            ? [literal]
+            : await Dns.GetHostAddressesAsync(endPoint.Host, ct);
+        var refusals = addresses.Select(a => (Address: a, Problem: Check(a))).ToList();
+        var allowed = refusals.Where(r => r.Problem is null).Select(r => r.Address).ToArray();
+        if (allowed.Length == 0)
+        {
+            throw new OutboundRefusedException(refusals.Select(r => r.Problem).FirstOrDefault()
+                ?? $"{endPoint.Host} has no address.");
+        }
+
+        var socket = new Socket(SocketType.Stream, ProtocolType.Tcp) { NoDelay = true };
+        try
+        {
+            await socket.ConnectAsync(allowed, endPoint.Port, ct);
+            return new NetworkStream(socket, ownsSocket: true);
+        }
+        catch
+        {
+            socket.Dispose();
+            throw;
+        }
+    }
+
+    private static bool InRange(IPAddress address, IPAddress network, int prefix)
+    {
+        if (address.AddressFamily != network.AddressFamily)
+        {
+            return false;
+        }
+
+        var a = address.GetAddressBytes();
+        var n = network.GetAddressBytes();
+        for (var bit = 0; bit < prefix; bit++)
+        {
+            var mask = 0x80 >> (bit % 8);
+            if ((a[bit / 8] & mask) != (n[bit / 8] & mask))
+            {
+                return false;
+            }
+        }
+
+        return true;
+    }
+}
+
+/// <summary>A connection the <see cref="OutboundGuard"/> refused.</summary>
+public sealed class OutboundRefusedException(string message) : Exception(message);

@@ -1,0 +1,28 @@
+using System.ComponentModel.DataAnnotations;
+
+namespace Dashboard.Domain.Registry;
+
+/// <summary>The <c>Dashboard:Registries</c> settings: how the dashboard talks to upstream registries.</summary>
+public sealed class RegistryOptions
+{
+    public const string Section = "Dashboard:Registries";
+
+    /// <summary>Allow registries on loopback addresses (tests and local development). Link-local addresses are always refused.</summary>
+    public bool AllowLoopback { get; set; }
+
+    /// <summary>Limit for one request, connection included.</summary>
+    [Range(1, 600)]
+    public int RequestTimeoutSeconds { get; set; } = 30;
+
+    /// <summary>Attempts after the first for a 5xx answer or a connection error, with doubling back-off.</summary>
+    [Range(0, 10)]
+    public int MaxRetries { get; set; } = 3;
+
+    /// <summary>The longest <c>Retry-After</c> the client waits on a 429 before giving up with RateLimited.</summary>
+    [Range(0, 300)]
+    public int MaxRetryAfterSeconds { get; set; } = 10;
+
+    /// <summary>How many manifest requests one repository import runs at once per registry.</summary>
+    [Range(1, 64)]
+    public int ConcurrencyPerRegistry { get; set; } = 4;
+}
