@@ -7,6 +7,7 @@ var builder = WebApplication.CreateBuilder(OperatorSettings.Options(args));
 
 builder.AddDashboardOptions();
 builder.AddPersistence();
+builder.AddImporting();
 builder.AddSignInAndRoles();
 builder.AddBackgroundJobs();
 builder.AddConsole();

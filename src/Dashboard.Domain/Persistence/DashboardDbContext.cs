@@ -2,6 +2,7 @@ using Dashboard.Domain.Auditing;
 using Dashboard.Domain.Images;
 using Dashboard.Domain.ImageStreams;
 using Dashboard.Domain.Namespaces;
+using Dashboard.Domain.PullSecrets;
 using Dashboard.Domain.Users;
 using Microsoft.AspNetCore.Identity;
 using Microsoft.AspNetCore.Identity.EntityFrameworkCore;
@@ -34,6 +35,8 @@ public sealed class DashboardDbContext(DbContextOptions<DashboardDbContext> opti
     public DbSet<AuditEntry> AuditEntries => Set<AuditEntry>();
 
     public DbSet<PersonalAccessToken> AccessTokens => Set<PersonalAccessToken>();
+
+    public DbSet<PullSecret> PullSecrets => Set<PullSecret>();
 
     protected override void OnModelCreating(ModelBuilder builder)
     {

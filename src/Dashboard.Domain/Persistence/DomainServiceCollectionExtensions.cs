@@ -3,6 +3,9 @@ using Dashboard.Domain.Images;
 using Dashboard.Domain.ImageStreams;
 using Dashboard.Domain.Maintenance;
 using Dashboard.Domain.Namespaces;
+using Dashboard.Domain.PullSecrets;
+using Dashboard.Domain.Import;
+using Dashboard.Domain.Registry;
 using Dashboard.Domain.Users;
 using Microsoft.Data.Sqlite;
 using Microsoft.EntityFrameworkCore;
@@ -34,6 +37,9 @@ public static class DomainServiceCollectionExtensions
         services.AddSingleton<AccessTokenService>();
         services.AddSingleton<UserAdministration>();
         services.AddSingleton<Pruner>();
+        services.AddSingleton<PullSecretService>();
+        services.AddSingleton<RegistryClient>();
+        services.AddSingleton<ImageImporter>();
         return services;
     }
 

@@ -31,6 +31,8 @@ internal static class RestApiExtensions
         api.MapTokensApi();
         api.MapUsersApi();
         api.MapEventsApi();
+        api.MapPullSecretsApi();
+        api.MapImportApi();
     }
 
     /// <summary>Turns a domain refusal into RFC 7807 problem details with the status that fits it.</summary>

@@ -26,6 +26,9 @@ public sealed class DashboardFactory : WebApplicationFactory<Program>, IAsyncLif
         builder.UseSetting("Dashboard:DataDirectory", DataDirectory);
         builder.UseSetting("Dashboard:Bootstrap:AdminUser", AdminUser);
         builder.UseSetting("Dashboard:Bootstrap:AdminPassword", AdminPassword);
+        // The test registries run on this machine.
+        builder.UseSetting("Dashboard:Registries:AllowLoopback", "true");
+        builder.UseSetting("Dashboard:Registries:MaxRetries", "1");
     }
 
     public Task InitializeAsync()

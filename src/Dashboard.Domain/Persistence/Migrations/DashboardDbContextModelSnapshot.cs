@@ -327,6 +327,46 @@ namespace Dashboard.Domain.Persistence.Migrations
                     b.ToTable("Memberships", (string)null);
                 });
 
+            modelBuilder.Entity("Dashboard.Domain.PullSecrets.PullSecret", b =>
+                {
+                    b.Property<int>("Id")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("INTEGER");
+
+                    b.Property<DateTime>("CreatedAt")
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("Entries")
+                        .IsRequired()
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("LastResult")
+                        .HasMaxLength(500)
+                        .HasColumnType("TEXT");
+
+                    b.Property<DateTime?>("LastUsedAt")
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("Name")
+                        .IsRequired()
+                        .HasMaxLength(253)
+                        .HasColumnType("TEXT");
+
+                    b.Property<int>("NamespaceId")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<string>("ProtectedDocument")
+                        .IsRequired()
+                        .HasColumnType("TEXT");
+
+                    b.HasKey("Id");
+
+                    b.HasIndex("NamespaceId", "Name")
+                        .IsUnique();
+
+                    b.ToTable("PullSecrets");
+                });
+
             modelBuilder.Entity("Dashboard.Domain.Users.DashboardUser", b =>
                 {
                     b.Property<string>("Id")
@@ -618,6 +658,15 @@ namespace Dashboard.Domain.Persistence.Migrations
                         .IsRequired();
 
                     b.Navigation("Namespace");
+                });
+
+            modelBuilder.Entity("Dashboard.Domain.PullSecrets.PullSecret", b =>
+                {
+                    b.HasOne("Dashboard.Domain.Namespaces.Namespace", null)
+                        .WithMany()
+                        .HasForeignKey("NamespaceId")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .IsRequired();
                 });
 
             modelBuilder.Entity("Dashboard.Domain.Users.PersonalAccessToken", b =>

@@ -1,0 +1,201 @@
+using Dashboard.Domain.Access;
+using Dashboard.Domain.Auditing;
+using Dashboard.Domain.Images;
+using Dashboard.Domain.ImageStreams;
+using Dashboard.Domain.Persistence;
+using Dashboard.Domain.PullSecrets;
+using Dashboard.Domain.Registry;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.Logging;
+
+namespace Dashboard.Domain.Import;
+
+/// <summary>The result of importing one tag, as the API and the console show it.</summary>
+public sealed record ImportOutcome(string Tag, string? Image, bool Changed, bool Succeeded, string Reason, string Message);
+
+/// <summary>
+/// Imports a spec tag's image metadata from its registry with the namespace's pull secrets (OpenShift's
+/// <c>oc import-image</c>): manifest, config, layers, platforms. A tag that already holds an image is checked with one
+/// <c>HEAD</c> first and nothing more is fetched when the digest did not change. A failure sets ImportSuccess=False with
+/// its reason and keeps the tag's image: nothing is lost.
+/// </summary>
+public sealed class ImageImporter(
+    IDbContextFactory<DashboardDbContext> contexts, RegistryClient registry, PullSecretService secrets, TimeProvider clock, ILogger<ImageImporter> logger)
+{
+    public async Task<ImportOutcome> ImportTagAsync(Caller caller, string @namespace, string streamName, string tag, CancellationToken ct = default)
+    {
+        await using var db = await contexts.CreateDbContextAsync(ct);
+        var ns = await db.RequireNamespaceAsync(caller, @namespace, write: true, ct);
+        var stream = await db.ImageStreams.Include(s => s.Namespace).Include(s => s.SpecTags).Include(s => s.History).Include(s => s.Conditions)
+            .AsSplitQuery().FirstOrDefaultAsync(s => s.NamespaceId == ns.Id && s.Name == streamName, ct)
+            ?? throw new NotFoundException($"Image stream '{ns.Name}/{streamName}' does not exist.");
+        var spec = stream.FindTag(tag) ?? throw new NotFoundException($"Image stream '{ns.Name}/{streamName}' has no tag '{tag}'.");
+        var now = clock.GetUtcNow().UtcDateTime;
+        ImportOutcome outcome;
+        try
+        {
+            var (image, source, digest, note) = spec.FromKind == TagSourceKind.ImageStreamTag
+                ? await FollowStreamTagAsync(db, caller, ns.Name, spec, ct)
+                : await FetchAsync(db, ns.Id, spec, stream.CurrentImage(tag), ct);
+            if (image is not null && !await db.Images.AnyAsync(i => i.Digest == image.Digest, ct))
+            {
+                db.Images.Add(image);
+            }
+
+            var entry = stream.RecordImage(tag, source, digest, now);
+            stream.SetCondition(tag, TagCondition.ImportSuccess, true, entry is null ? "Unchanged" : "Imported", note, now);
+            if (entry is not null)
+            {
+                AuditTrail.Record(db, clock, caller, "imported", "Tag", ns.Name, $"{stream.Name}:{tag}", $"{source} → {digest}");
+            }
+
+            outcome = new ImportOutcome(tag, digest.ToString(), entry is not null, true, entry is null ? "Unchanged" : "Imported", note);
+        }
+        catch (RegistryException e)
+        {
+            logger.LogInformation("Import of {Namespace}/{Stream}:{Tag} failed: {Reason} {Message}", ns.Name, stream.Name, tag, e.Reason, e.Message);
+            stream.SetCondition(tag, TagCondition.ImportSuccess, false, e.Reason.ToString(), e.Message, now);
+            outcome = new ImportOutcome(tag, stream.CurrentImage(tag)?.Image, false, false, e.Reason.ToString(), e.Message);
+        }
+
+        await db.SaveCheckedAsync(ct);
+        return outcome;
+    }
+
+    /// <summary>A tag that follows another stream's tag takes that tag's current image, without a registry call.</summary>
+    private static async Task<(Image?, ImageReference, Digest, string)> FollowStreamTagAsync(DashboardDbContext db, Caller caller, string currentNamespace,
+        TagReference spec, CancellationToken ct)
+    {
+        var sourceNamespace = spec.FromNamespace ?? currentNamespace;
+        var colon = spec.FromName.IndexOf(':');
+        var (sourceStream, sourceTag) = (spec.FromName[..colon], spec.FromName[(colon + 1)..]);
+        Namespaces.Namespace ns;
+        try
+        {
+            ns = await db.RequireNamespaceAsync(caller, sourceNamespace, write: false, ct);
+        }
+        catch (NotFoundException)
+        {
+            throw new RegistryException(RegistryFailure.NotFound, $"Namespace '{sourceNamespace}' does not exist or you may not read it.");
+        }
+
+        var stream = await db.ImageStreams.AsNoTracking().Include(s => s.History)
+            .FirstOrDefaultAsync(s => s.NamespaceId == ns.Id && s.Name == sourceStream, ct);
+        var current = stream?.CurrentImage(sourceTag)
+            ?? throw new RegistryException(RegistryFailure.NotFound, $"{sourceNamespace}/{spec.FromName} has no image yet; import it first.");
+        var pinned = ImageReference.Parse(current.DockerImageReference);
+        return (null, pinned, Digest.Parse(current.Image), $"Follows {sourceNamespace}/{spec.FromName}");
+    }
+
+    private async Task<(Image?, ImageReference, Digest, string)> FetchAsync(DashboardDbContext db, int namespaceId, TagReference spec, TagEvent? current, CancellationToken ct)
+    {
+        var reference = ImageReference.Parse(spec.FromName);
+        var wanted = reference.Digest?.ToString() ?? reference.Tag!;
+        var matches = await secrets.CredentialsForAsync(namespaceId, reference, ct);
+        var candidates = matches.Select(m => (Secret: (string?)m.Secret, Credential: (RegistryCredential?)m.Credential)).Append((null, null)).ToList();
+        RegistryException? refused = null;
+        foreach (var (secret, credential) in candidates)
+        {
+            var target = new RegistryTarget(reference.Registry, spec.Insecure, credential);
+            try
+            {
+                var result = await FetchWithAsync(db, target, reference, wanted, spec, current, ct);
+                if (secret is not null)
+                {
+                    await secrets.RecordUseAsync(namespaceId, secret, $"accepted by {reference.Registry}", ct);
+                }
+
+                return result;
+            }
+            catch (RegistryException e) when (e.Reason is RegistryFailure.Unauthorized or RegistryFailure.Forbidden && secret is not null)
+            {
+                // Kubernetes tries every matching credential in turn; the next one may be the right one.
+                await secrets.RecordUseAsync(namespaceId, secret, $"refused by {reference.Registry}", ct);
+                refused = new RegistryException(e.Reason, $"{e.Message} (pull secret '{secret}')");
+            }
+            catch (RegistryException e) when (e.Reason is RegistryFailure.Unauthorized && refused is not null)
+            {
+                throw refused;
+            }
+        }
+
+        throw refused ?? new RegistryException(RegistryFailure.Unauthorized, $"{reference.Registry} refused every credential.");
+    }
+
+    private async Task<(Image?, ImageReference, Digest, string)> FetchWithAsync(DashboardDbContext db, RegistryTarget target, ImageReference reference,
+        string wanted, TagReference spec, TagEvent? current, CancellationToken ct)
+    {
+        // One HEAD decides whether anything changed; Docker Hub does not count HEADs against its pull limit.
+        if (current is not null && reference.Digest is null
+            && await registry.HeadManifestAsync(target, reference.Repository, wanted, ct) is { } head
+            && head.ToString() == current.Image)
+        {
+            return (null, reference, head, $"Unchanged at {head.Short}");
+        }
+
+        var manifest = await registry.GetManifestAsync(target, reference.Repository, wanted, ct);
+        var document = ManifestDocument.Parse(manifest.Content, manifest.MediaType);
+        if (!document.IsIndex)
+        {
+            var image = await db.Images.AsNoTracking().FirstOrDefaultAsync(i => i.Digest == manifest.Digest.ToString(), ct)
+                ?? await SingleImageAsync(target, reference, manifest.Digest, document, ct);
+            return (image, reference, manifest.Digest, $"Imported {manifest.Digest.Short}");
+        }
+
+        var children = document.Manifests.Where(m => m.Platform is not null && !MediaTypes.IsIndex(m.MediaType)).ToList();
+        if (children.Count == 0)
+        {
+            throw new RegistryException(RegistryFailure.InvalidManifest, $"The index of {reference} lists no platform manifests.");
+        }
+
+        if (spec.ImportMode == ImportMode.Legacy)
+        {
+            var chosen = children.FirstOrDefault(c => c.Platform is { Os: "linux", Architecture: "amd64" }) ?? children[0];
+            if (chosen.Digest.ToString() == current?.Image)
+            {
+                // A Legacy tag holds one platform of the list; the list's HEAD digest never equals it, the chosen child does.
+                return (null, reference, chosen.Digest, $"Unchanged at {chosen.Digest.Short} ({chosen.Platform})");
+            }
+
+            var child = await registry.GetManifestAsync(target, reference.Repository, chosen.Digest.ToString(), ct);
+            var image = await SingleImageAsync(target, reference, child.Digest, ManifestDocument.Parse(child.Content, child.MediaType), ct);
+            return (image, reference, child.Digest, $"Imported {chosen.Platform} ({child.Digest.Short}) of a {children.Count}-platform list");
+        }
+
+        var sizes = new List<long>();
+        foreach (var child in children)
+        {
+            var known = await db.Images.AsNoTracking().FirstOrDefaultAsync(i => i.Digest == child.Digest.ToString(), ct);
+            if (known is null)
+            {
+                var childManifest = await registry.GetManifestAsync(target, reference.Repository, child.Digest.ToString(), ct);
+                known = await SingleImageAsync(target, reference, childManifest.Digest, ManifestDocument.Parse(childManifest.Content, childManifest.MediaType), ct);
+                if (!db.Images.Local.Any(i => i.Digest == known.Digest))
+                {
+                    db.Images.Add(known);
+                }
+            }
+
+            sizes.Add(known.Size);
+        }
+
+        var list = new Image(manifest.Digest, reference, document.MediaType, sizes.Sum(), [], new ImageConfig(),
+            children.Select(c => new ChildManifest(c.Digest.ToString(), c.MediaType, c.Size ?? 0, c.Platform!)));
+        return (list, reference, manifest.Digest, $"Imported a {children.Count}-platform list {manifest.Digest.Short}");
+    }
+
+    private async Task<Image> SingleImageAsync(RegistryTarget target, ImageReference reference, Digest digest, ManifestDocument document, CancellationToken ct)
+    {
+        var config = document.Config ?? throw new RegistryException(RegistryFailure.InvalidManifest, $"The manifest of {reference} has no config.");
+        var configBlob = await registry.GetBlobAsync(target, reference.Repository, config.Digest, RegistryClient.MaxConfigBytes, ct);
+        var layers = new List<ImageLayer>();
+        foreach (var layer in document.Layers)
+        {
+            var size = layer.Size ?? await registry.HeadBlobSizeAsync(target, reference.Repository, layer.Digest, ct) ?? 0;
+            layers.Add(new ImageLayer(layer.Digest.ToString(), size, layer.MediaType));
+        }
+
+        return new Image(digest, reference, document.MediaType, layers.Sum(l => l.Size) + (config.Size ?? configBlob.Length), layers,
+            ImageConfigDocument.Parse(configBlob), []);
+    }
+}

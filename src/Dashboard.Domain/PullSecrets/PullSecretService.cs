@@ -1,0 +1,93 @@
+using Dashboard.Domain.Access;
+using Dashboard.Domain.Auditing;
+using Dashboard.Domain.Images;
+using Dashboard.Domain.Namespaces;
+using Dashboard.Domain.Persistence;
+using Microsoft.EntityFrameworkCore;
+
+namespace Dashboard.Domain.PullSecrets;
+
+public sealed record PullSecretInfo(string Name, IReadOnlyList<PullSecretEntry> Entries, DateTime CreatedAt, DateTime? LastUsedAt, string? LastResult);
+
+/// <summary>
+/// A namespace's pull secrets: written by Editors, read back only as names, registries and users. The documents are
+/// encrypted before they are stored and decrypted only to authenticate an import.
+/// </summary>
+public sealed class PullSecretService(IDbContextFactory<DashboardDbContext> contexts, ISecretProtector protector, TimeProvider clock)
+{
+    public async Task<IReadOnlyList<PullSecretInfo>> ListAsync(Caller caller, string @namespace, CancellationToken ct = default)
+    {
+        await using var db = await contexts.CreateDbContextAsync(ct);
+        var ns = await db.RequireNamespaceAsync(caller, @namespace, write: false, ct);
+        var secrets = await db.PullSecrets.AsNoTracking().Where(s => s.NamespaceId == ns.Id).OrderBy(s => s.Name).ToListAsync(ct);
+        return [.. secrets.Select(Info)];
+    }
+
+    public async Task<PullSecretInfo> GetAsync(Caller caller, string @namespace, string name, CancellationToken ct = default) =>
+        (await ListAsync(caller, @namespace, ct)).FirstOrDefault(s => s.Name == name)
+        ?? throw new NotFoundException($"Namespace '{@namespace}' has no pull secret '{name}'.");
+
+    /// <summary>Creates or replaces a secret from a <c>.dockerconfigjson</c> or <c>.dockercfg</c> document.</summary>
+    public async Task<PullSecretInfo> PutAsync(Caller caller, string @namespace, string? name, string? document, CancellationToken ct = default)
+    {
+        name = name?.Trim();
+        if (NamespaceName.Validate(name) is { } problem || name!.Length > PullSecret.MaxNameLength)
+        {
+            throw new ValidationFailedException("name", $"A secret name is a DNS label: {NamespaceName.Validate(name) ?? "too long."}");
+        }
+
+        var entries = DockerConfig.Parse(document);
+        var visible = entries.Select(e => new PullSecretEntry(e.Key, e.Credential.Username)).ToList();
+        await using var db = await contexts.CreateDbContextAsync(ct);
+        var ns = await db.RequireNamespaceAsync(caller, @namespace, write: true, ct);
+        var secret = await db.PullSecrets.FirstOrDefaultAsync(s => s.NamespaceId == ns.Id && s.Name == name, ct);
+        var summary = string.Join(", ", visible.Select(e => $"{e.Username}@{e.Registry}"));
+        if (secret is null)
+        {
+            secret = new PullSecret(ns.Id, name, protector.Protect(document!), visible, clock.GetUtcNow().UtcDateTime);
+            db.PullSecrets.Add(secret);
+            AuditTrail.Record(db, clock, caller, "created", "PullSecret", ns.Name, name, summary);
+        }
+        else
+        {
+            secret.Replace(protector.Protect(document!), visible);
+            AuditTrail.Record(db, clock, caller, "changed", "PullSecret", ns.Name, name, summary);
+        }
+
+        await db.SaveUniqueAsync("name", $"Pull secret '{name}' already exists.", ct);
+        return Info(secret);
+    }
+
+    public async Task DeleteAsync(Caller caller, string @namespace, string name, CancellationToken ct = default)
+    {
+        await using var db = await contexts.CreateDbContextAsync(ct);
+        var ns = await db.RequireNamespaceAsync(caller, @namespace, write: true, ct);
+        var secret = await db.PullSecrets.FirstOrDefaultAsync(s => s.NamespaceId == ns.Id && s.Name == name, ct)
+            ?? throw new NotFoundException($"Namespace '{@namespace}' has no pull secret '{name}'.");
+        db.PullSecrets.Remove(secret);
+        AuditTrail.Record(db, clock, caller, "deleted", "PullSecret", ns.Name, name, "pull secret deleted");
+        await db.SaveChangesAsync(ct);
+    }
+
+    /// <summary>The namespace's credentials for <paramref name="image"/>, most specific first (used by the importer, not shown).</summary>
+    internal async Task<IReadOnlyList<KeyringMatch>> CredentialsForAsync(int namespaceId, ImageReference image, CancellationToken ct)
+    {
+        await using var db = await contexts.CreateDbContextAsync(ct);
+        var secrets = await db.PullSecrets.AsNoTracking().Where(s => s.NamespaceId == namespaceId).ToListAsync(ct);
+        var entries = secrets.SelectMany(s => DockerConfig.Parse(protector.Unprotect(s.ProtectedDocument)).Select(e => (s.Name, e)));
+        return Keyring.Match(image, entries);
+    }
+
+    internal async Task RecordUseAsync(int namespaceId, string secret, string result, CancellationToken ct)
+    {
+        await using var db = await contexts.CreateDbContextAsync(ct);
+        var row = await db.PullSecrets.FirstOrDefaultAsync(s => s.NamespaceId == namespaceId && s.Name == secret, ct);
+        if (row is not null)
+        {
+            row.RecordUse(clock.GetUtcNow().UtcDateTime, result);
+            await db.SaveChangesAsync(ct);
+        }
+    }
+
+    private static PullSecretInfo Info(PullSecret s) => new(s.Name, s.Entries, s.CreatedAt, s.LastUsedAt, s.LastResult);
+}

@@ -1,0 +1,62 @@
+using System.Security.Claims;
+using Dashboard.Domain.Import;
+using Dashboard.Domain.PullSecrets;
+using Dashboard.Security;
+using Microsoft.AspNetCore.Http.HttpResults;
+
+namespace Dashboard.Api;
+
+/// <summary>Either a whole document or one login; the answer never carries a password, token or <c>auth</c>.</summary>
+public sealed record PullSecretRequest(string? DockerConfigJson, string? Registry, string? Username, string? Password);
+
+public sealed record PullSecretDto(string Name, IReadOnlyList<PullSecretEntryDto> Entries, DateTime CreatedAt, DateTime? LastUsedAt, string? LastResult);
+
+public sealed record PullSecretEntryDto(string Registry, string Username);
+
+public sealed record ImportOutcomeDto(string Tag, string? Image, bool Changed, TagConditionDto Condition);
+
+internal static class PullSecretsApi
+{
+    /// <summary>Namespace members read secrets' names and users; Editors write them (the domain checks the role).</summary>
+    public static void MapPullSecretsApi(this RouteGroupBuilder api)
+    {
+        var secrets = api.MapGroup("/namespaces/{ns}/pullsecrets").WithTags("Pull secrets");
+        secrets.MapGet("/", List);
+        secrets.MapGet("/{name}", Get);
+        secrets.MapPut("/{name}", Put).ProducesValidationProblem();
+        secrets.MapDelete("/{name}", Delete);
+    }
+
+    /// <summary><c>oc import-image</c> for one spec tag: Editors of the namespace.</summary>
+    public static void MapImportApi(this RouteGroupBuilder api) =>
+        api.MapPost("/namespaces/{ns}/imagestreams/{name}/tags/{tag}/import", Import).WithTags("Image streams");
+
+    private static async Task<Ok<IEnumerable<PullSecretDto>>> List(string ns, PullSecretService service, ClaimsPrincipal user, CancellationToken ct) =>
+        TypedResults.Ok((await service.ListAsync(user.ToCaller(), ns, ct)).Select(ToDto));
+
+    private static async Task<Ok<PullSecretDto>> Get(string ns, string name, PullSecretService service, ClaimsPrincipal user, CancellationToken ct) =>
+        TypedResults.Ok(ToDto(await service.GetAsync(user.ToCaller(), ns, name, ct)));
+
+    private static async Task<Ok<PullSecretDto>> Put(string ns, string name, PullSecretRequest request, PullSecretService service, ClaimsPrincipal user, CancellationToken ct)
+    {
+        var document = request.DockerConfigJson ?? DockerConfig.FromLogin(request.Registry, request.Username, request.Password);
+        return TypedResults.Ok(ToDto(await service.PutAsync(user.ToCaller(), ns, name, document, ct)));
+    }
+
+    private static async Task<NoContent> Delete(string ns, string name, PullSecretService service, ClaimsPrincipal user, CancellationToken ct)
+    {
+        await service.DeleteAsync(user.ToCaller(), ns, name, ct);
+        return TypedResults.NoContent();
+    }
+
+    private static async Task<Ok<ImportOutcomeDto>> Import(string ns, string name, string tag, ImageImporter importer, ClaimsPrincipal user,
+        TimeProvider clock, CancellationToken ct)
+    {
+        var outcome = await importer.ImportTagAsync(user.ToCaller(), ns, name, tag, ct);
+        return TypedResults.Ok(new ImportOutcomeDto(outcome.Tag, outcome.Image, outcome.Changed,
+            new TagConditionDto("ImportSuccess", outcome.Succeeded ? "True" : "False", outcome.Reason, outcome.Message, clock.GetUtcNow().UtcDateTime, 0)));
+    }
+
+    private static PullSecretDto ToDto(PullSecretInfo s) =>
+        new(s.Name, [.. s.Entries.Select(e => new PullSecretEntryDto(e.Registry, e.Username))], s.CreatedAt, s.LastUsedAt, s.LastResult);
+}
