@@ -128,7 +128,10 @@ public sealed class ImageStreamService(IDbContextFactory<DashboardDbContext> con
         await db.SaveCheckedAsync(ct);
     }
 
-    /// <summary>Creates or changes a spec tag. A change raises the tag's generation, which marks an import as due.</summary>
+    /// <summary>
+    /// Creates or changes a spec tag (<c>oc tag</c>). A change raises the tag's generation, which marks an import as due.
+    /// Tagging into a stream that does not exist creates it, for admins only.
+    /// </summary>
     public async Task<TagReference> SetTagAsync(Caller caller, string @namespace, string name, TagSpec spec, CancellationToken ct = default)
     {
         var errors = new Dictionary<string, string[]>();
@@ -157,7 +160,7 @@ public sealed class ImageStreamService(IDbContextFactory<DashboardDbContext> con
 
         await using var db = await contexts.CreateDbContextAsync(ct);
         var ns = await db.RequireNamespaceAsync(caller, @namespace, write: true, ct);
-        var stream = await LoadAsync(db, ns, name, ct);
+        var stream = await LoadOrCreateForTaggingAsync(db, caller, ns, name, clock, ct);
         var before = stream.FindTag(spec.Name)?.Describe();
         var tag = stream.SetTag(spec.Name, from!, spec.Scheduled, spec.Insecure, spec.ImportMode, spec.ReferencePolicy);
         AuditTrail.Record(db, clock, caller, before is null ? "created" : "changed", "Tag", ns.Name, $"{stream.Name}:{tag.Name}",
@@ -206,6 +209,36 @@ public sealed class ImageStreamService(IDbContextFactory<DashboardDbContext> con
 
         await db.SaveCheckedAsync(ct);
         return entry;
+    }
+
+    /// <summary>
+    /// The stream to tag into; tagging into a stream that does not exist creates it for an admin (the seed's policy) and
+    /// is refused for anyone else.
+    /// </summary>
+    internal static async Task<ImageStream> LoadOrCreateForTaggingAsync(DashboardDbContext db, Caller caller, Namespace ns, string name,
+        TimeProvider clock, CancellationToken ct)
+    {
+        var stream = await db.ImageStreams.Include(s => s.Namespace).Include(s => s.SpecTags).Include(s => s.History).Include(s => s.Conditions)
+            .AsSplitQuery().FirstOrDefaultAsync(s => s.NamespaceId == ns.Id && s.Name == name, ct);
+        if (stream is not null)
+        {
+            return stream;
+        }
+
+        if (!caller.IsAdmin)
+        {
+            throw new ForbiddenException($"image stream {ns.Name}/{name} does not exist; only administrators can create image streams by tagging");
+        }
+
+        if (ImageStreamName.Validate(name) is { } problem)
+        {
+            throw new ValidationFailedException("name", problem);
+        }
+
+        stream = new ImageStream(ns, name, null, null, clock.GetUtcNow().UtcDateTime);
+        db.ImageStreams.Add(stream);
+        AuditTrail.Record(db, clock, caller, "created", "ImageStream", ns.Name, name, "image stream created by tagging");
+        return stream;
     }
 
     private static async Task<ImageStream> LoadAsync(DashboardDbContext db, Namespace ns, string name, CancellationToken ct) =>

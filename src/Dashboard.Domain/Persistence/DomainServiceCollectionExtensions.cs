@@ -40,6 +40,7 @@ public static class DomainServiceCollectionExtensions
         services.AddSingleton<PullSecretService>();
         services.AddSingleton<RegistryClient>();
         services.AddSingleton<ImageImporter>();
+        services.AddSingleton<RepositoryImporter>();
         return services;
     }
 

@@ -28,30 +28,40 @@ public sealed class PullSecretService(IDbContextFactory<DashboardDbContext> cont
         ?? throw new NotFoundException($"Namespace '{@namespace}' has no pull secret '{name}'.");
 
     /// <summary>Creates or replaces a secret from a <c>.dockerconfigjson</c> or <c>.dockercfg</c> document.</summary>
-    public async Task<PullSecretInfo> PutAsync(Caller caller, string @namespace, string? name, string? document, CancellationToken ct = default)
-    {
-        name = name?.Trim();
-        if (NamespaceName.Validate(name) is { } problem || name!.Length > PullSecret.MaxNameLength)
-        {
-            throw new ValidationFailedException("name", $"A secret name is a DNS label: {NamespaceName.Validate(name) ?? "too long."}");
-        }
+    public Task<PullSecretInfo> PutAsync(Caller caller, string @namespace, string? name, string? document, CancellationToken ct = default) =>
+        PutAsync(caller, @namespace, name, () => document, ct);
 
-        var entries = DockerConfig.Parse(document);
-        var visible = entries.Select(e => new PullSecretEntry(e.Key, e.Credential.Username)).ToList();
+    /// <summary>Creates or replaces a secret holding one login entered in a form.</summary>
+    public Task<PullSecretInfo> PutLoginAsync(Caller caller, string @namespace, string? name, string? registry, string? username, string? password,
+        CancellationToken ct = default) =>
+        PutAsync(caller, @namespace, name, () => DockerConfig.FromLogin(registry, username, password), ct);
+
+    /// <summary>Who may write is checked before what was sent, so a Viewer learns nothing from validation messages.</summary>
+    private async Task<PullSecretInfo> PutAsync(Caller caller, string @namespace, string? name, Func<string?> document, CancellationToken ct)
+    {
         await using var db = await contexts.CreateDbContextAsync(ct);
         var ns = await db.RequireNamespaceAsync(caller, @namespace, write: true, ct);
+        name = name?.Trim();
+        if (NamespaceName.Validate(name) is { } problem)
+        {
+            throw new ValidationFailedException("name", $"A secret name is a DNS label: {problem}");
+        }
+
+        var text = document();
+        var entries = DockerConfig.Parse(text);
+        var visible = entries.Select(e => new PullSecretEntry(e.Key, e.Credential.Username)).ToList();
         var secret = await db.PullSecrets.FirstOrDefaultAsync(s => s.NamespaceId == ns.Id && s.Name == name, ct);
         var summary = string.Join(", ", visible.Select(e => $"{e.Username}@{e.Registry}"));
         if (secret is null)
         {
-            secret = new PullSecret(ns.Id, name, protector.Protect(document!), visible, clock.GetUtcNow().UtcDateTime);
+            secret = new PullSecret(ns.Id, name!, protector.Protect(text!), visible, clock.GetUtcNow().UtcDateTime);
             db.PullSecrets.Add(secret);
-            AuditTrail.Record(db, clock, caller, "created", "PullSecret", ns.Name, name, summary);
+            AuditTrail.Record(db, clock, caller, "created", "PullSecret", ns.Name, name!, summary);
         }
         else
         {
-            secret.Replace(protector.Protect(document!), visible);
-            AuditTrail.Record(db, clock, caller, "changed", "PullSecret", ns.Name, name, summary);
+            secret.Replace(protector.Protect(text!), visible);
+            AuditTrail.Record(db, clock, caller, "changed", "PullSecret", ns.Name, name!, summary);
         }
 
         await db.SaveUniqueAsync("name", $"Pull secret '{name}' already exists.", ct);

@@ -1,3 +1,5 @@
+using System.Text.Json;
+using System.Text.Json.Serialization;
 using Dashboard.Domain.Images;
 using Dashboard.Domain.ImageStreams;
 using Dashboard.Domain.Namespaces;
@@ -20,8 +22,79 @@ public sealed record ImageStreamSummaryDto(string Namespace, string Name, int Ta
 
 public sealed record ObjectReferenceDto(TagSourceKind Kind, string? Name, string? Namespace = null);
 
-public sealed record TagRequest(ObjectReferenceDto? From, bool Scheduled = false, bool Insecure = false,
+/// <summary>
+/// A tag's source as <c>oc tag</c> takes it: a string (<c>quay.io/org/app:1</c> is an image in a registry — its first part
+/// names a host —, <c>stream:tag</c> or <c>ns/stream:tag</c> another stream's tag) or OpenShift's object
+/// <c>{"kind":"DockerImage"|"ImageStreamTag","name","namespace"?}</c>.
+/// </summary>
+[JsonConverter(typeof(TagFromConverter))]
+public sealed record TagFromDto(TagSourceKind Kind, string? Name, string? Namespace = null)
+{
+    public static TagFromDto Parse(string value)
+    {
+        var text = value.Trim();
+        var slash = text.IndexOf('/');
+        var first = slash < 0 ? "" : text[..slash];
+        if (first.Contains('.') || first.Contains(':') || first == "localhost" || first.StartsWith('[') || text.Contains('@'))
+        {
+            return new TagFromDto(TagSourceKind.DockerImage, text);
+        }
+
+        return slash < 0
+            ? new TagFromDto(TagSourceKind.ImageStreamTag, text)
+            : new TagFromDto(TagSourceKind.ImageStreamTag, text[(slash + 1)..], first);
+    }
+}
+
+internal sealed class TagFromConverter : JsonConverter<TagFromDto>
+{
+    public override TagFromDto? Read(ref Utf8JsonReader reader, Type typeToConvert, JsonSerializerOptions options)
+    {
+        if (reader.TokenType == JsonTokenType.String)
+        {
+            return TagFromDto.Parse(reader.GetString()!);
+        }
+
+        if (reader.TokenType != JsonTokenType.StartObject)
+        {
+            throw new JsonException("\"from\" is a reference string or an object {\"kind\",\"name\"}.");
+        }
+
+        using var document = JsonDocument.ParseValue(ref reader);
+        string? Text(string name) => document.RootElement.EnumerateObject()
+            .FirstOrDefault(p => p.Name.Equals(name, StringComparison.OrdinalIgnoreCase)).Value is { ValueKind: JsonValueKind.String } v ? v.GetString() : null;
+        var kind = Text("kind") ?? nameof(TagSourceKind.DockerImage);
+        if (!Enum.TryParse<TagSourceKind>(kind, ignoreCase: true, out var parsed))
+        {
+            throw new JsonException($"\"from.kind\" is DockerImage or ImageStreamTag, not '{kind}'.");
+        }
+
+        return new TagFromDto(parsed, Text("name"), Text("namespace"));
+    }
+
+    public override void Write(Utf8JsonWriter writer, TagFromDto value, JsonSerializerOptions options)
+    {
+        writer.WriteStartObject();
+        writer.WriteString("kind", value.Kind.ToString());
+        writer.WriteString("name", value.Name);
+        if (value.Namespace is not null)
+        {
+            writer.WriteString("namespace", value.Namespace);
+        }
+
+        writer.WriteEndObject();
+    }
+}
+
+public sealed record TagRequest(TagFromDto? From, bool Scheduled = false, bool Insecure = false,
     ImportMode ImportMode = ImportMode.Legacy, ReferencePolicy ReferencePolicy = ReferencePolicy.Source);
+
+public sealed record RepositoryImportRequestDto(string? From, int? MaxTags, bool Insecure = false, bool Scheduled = false,
+    ImportMode ImportMode = ImportMode.PreserveOriginal);
+
+public sealed record ImportedTagDto(string Tag, string? Image, TagConditionDto Condition);
+
+public sealed record RepositoryImportDto(IReadOnlyList<ImportedTagDto> Imported, IReadOnlyList<string> AdditionalTags);
 
 public sealed record SpecTagDto(string Name, ObjectReferenceDto From, bool Scheduled, bool Insecure, ImportMode ImportMode,
     ReferencePolicy ReferencePolicy, long Generation);

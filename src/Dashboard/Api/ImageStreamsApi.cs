@@ -1,5 +1,6 @@
 using System.Security.Claims;
 using Dashboard.Domain;
+using Dashboard.Domain.Import;
 using Dashboard.Domain.ImageStreams;
 using Dashboard.Domain.Namespaces;
 using Dashboard.Security;
@@ -17,6 +18,7 @@ internal static class ImageStreamsApi
         streams.MapGet("/{name}", Get);
         streams.MapDelete("/{name}", Delete);
         streams.MapPut("/{name}/tags/{tag}", SetTag).ProducesValidationProblem();
+        streams.MapPost("/{name}/import", ImportRepository).ProducesValidationProblem();
         streams.MapDelete("/{name}/tags/{tag}", DeleteTag);
     }
 
@@ -53,14 +55,30 @@ internal static class ImageStreamsApi
         return TypedResults.NoContent();
     }
 
-    private static async Task<Ok<ImageStreamDto>> SetTag(string ns, string name, string tag, TagRequest request, ImageStreamService service,
-        ClaimsPrincipal user, CancellationToken ct)
+    /// <summary><c>oc tag</c>: sets the spec tag and imports it at once; answers the stream's status for that tag.</summary>
+    private static async Task<Ok<StatusTagDto>> SetTag(string ns, string name, string tag, TagRequest request, ImageStreamService service,
+        ImageImporter importer, ClaimsPrincipal user, CancellationToken ct)
     {
         var caller = user.ToCaller();
-        var from = request.From ?? throw new ValidationFailedException("from", "A source is required: {\"kind\":\"DockerImage\",\"name\":\"registry/repository:tag\"}.");
+        var from = request.From ?? throw new ValidationFailedException("from", "A source is required, e.g. \"quay.io/org/app:1.2\" or \"stream:tag\".");
         await service.SetTagAsync(caller, ns, name,
             new TagSpec(tag, from.Kind, from.Name, from.Namespace, request.Scheduled, request.Insecure, request.ImportMode, request.ReferencePolicy), ct);
-        return TypedResults.Ok(ImageStreamDto.From((await service.GetAsync(caller, ns, name, ct)).Stream));
+        await importer.ImportTagAsync(caller, ns, name, tag, ct);
+        var stream = ImageStreamDto.From((await service.GetAsync(caller, ns, name, ct)).Stream);
+        return TypedResults.Ok(stream.Status.Tags.Single(t => t.Tag == tag));
+    }
+
+    /// <summary><c>oc import-image --all</c>: the repository's tags in priority order, the first maxTags imported.</summary>
+    private static async Task<Ok<RepositoryImportDto>> ImportRepository(string ns, string name, RepositoryImportRequestDto request,
+        RepositoryImporter importer, ClaimsPrincipal user, TimeProvider clock, CancellationToken ct)
+    {
+        var result = await importer.ImportAsync(user.ToCaller(), ns, name,
+            new RepositoryImportRequest(request.From, request.MaxTags, request.Insecure, request.Scheduled, request.ImportMode), ct);
+        var now = clock.GetUtcNow().UtcDateTime;
+        return TypedResults.Ok(new RepositoryImportDto(
+            [.. result.Imported.Select(o => new ImportedTagDto(o.Tag, o.Image,
+                new TagConditionDto("ImportSuccess", o.Succeeded ? "True" : "False", o.Reason, o.Message, now, 0)))],
+            result.AdditionalTags));
     }
 
     private static async Task<NoContent> DeleteTag(string ns, string name, string tag, ImageStreamService service, ClaimsPrincipal user, CancellationToken ct)

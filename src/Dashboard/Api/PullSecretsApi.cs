@@ -39,8 +39,11 @@ internal static class PullSecretsApi
 
     private static async Task<Ok<PullSecretDto>> Put(string ns, string name, PullSecretRequest request, PullSecretService service, ClaimsPrincipal user, CancellationToken ct)
     {
-        var document = request.DockerConfigJson ?? DockerConfig.FromLogin(request.Registry, request.Username, request.Password);
-        return TypedResults.Ok(ToDto(await service.PutAsync(user.ToCaller(), ns, name, document, ct)));
+        var caller = user.ToCaller();
+        var secret = request.DockerConfigJson is not null
+            ? await service.PutAsync(caller, ns, name, request.DockerConfigJson, ct)
+            : await service.PutLoginAsync(caller, ns, name, request.Registry, request.Username, request.Password, ct);
+        return TypedResults.Ok(ToDto(secret));
     }
 
     private static async Task<NoContent> Delete(string ns, string name, PullSecretService service, ClaimsPrincipal user, CancellationToken ct)

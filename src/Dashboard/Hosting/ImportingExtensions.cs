@@ -1,3 +1,4 @@
+using Dashboard.Domain.Import;
 using Dashboard.Domain.PullSecrets;
 using Dashboard.Domain.Registry;
 using Microsoft.AspNetCore.DataProtection;
@@ -10,6 +11,7 @@ internal static class ImportingExtensions
     public static void AddImporting(this WebApplicationBuilder builder)
     {
         builder.Services.AddOptions<RegistryOptions>().BindConfiguration(RegistryOptions.Section).ValidateDataAnnotations().ValidateOnStart();
+        builder.Services.AddOptions<ImportOptions>().BindConfiguration(ImportOptions.Section).ValidateDataAnnotations().ValidateOnStart();
         builder.Services.AddSingleton<ISecretProtector, DataProtectionSecretProtector>();
     }
 

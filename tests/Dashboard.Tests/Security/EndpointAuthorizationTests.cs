@@ -159,7 +159,7 @@ public sealed class EndpointAuthorizationTests(DashboardFactory app) : IClassFix
         if (method is "POST" or "PUT" or "PATCH")
         {
             // A body that would be valid for most endpoints, so a refusal is about who asks, not what they sent.
-            request.Content = new StringContent("""{"name":"x","role":"Editor","from":{"kind":"DockerImage","name":"quay.io/a/b:1"},"password":"Xx-Passw0rd!xx"}""",
+            request.Content = new StringContent("""{"name":"x","role":"Editor","from":"quay.io/a/b:1","password":"Xx-Passw0rd!xx"}""",
                 Encoding.UTF8, "application/json");
         }
 

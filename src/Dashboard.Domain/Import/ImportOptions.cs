@@ -1,0 +1,17 @@
+using System.ComponentModel.DataAnnotations;
+
+namespace Dashboard.Domain.Import;
+
+/// <summary>The <c>Dashboard:Import</c> settings that bound imports.</summary>
+public sealed class ImportOptions
+{
+    public const string Section = "Dashboard:Import";
+
+    /// <summary>How many tags a repository import takes when the request does not say (OpenShift's <c>maxImagesBulkImportedPerRepository</c>).</summary>
+    [Range(1, 100_000)]
+    public int MaxTagsPerRepository { get; set; } = 50;
+
+    /// <summary>The most a repository import takes even when asked for all (<c>maxTags: -1</c>).</summary>
+    [Range(1, 100_000)]
+    public int MaxTagsCap { get; set; } = 1000;
+}

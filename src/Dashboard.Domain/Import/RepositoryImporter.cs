@@ -1,0 +1,105 @@
+using Dashboard.Domain.Access;
+using Dashboard.Domain.Auditing;
+using Dashboard.Domain.Images;
+using Dashboard.Domain.ImageStreams;
+using Dashboard.Domain.Persistence;
+using Dashboard.Domain.PullSecrets;
+using Dashboard.Domain.Registry;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.Options;
+
+namespace Dashboard.Domain.Import;
+
+/// <summary>What importing a whole repository asks for.</summary>
+public sealed record RepositoryImportRequest(string? From, int? MaxTags = null, bool Insecure = false, bool Scheduled = false,
+    ImportMode ImportMode = ImportMode.PreserveOriginal);
+
+/// <summary>The tags a repository import would take, in priority order, and the ones it leaves out.</summary>
+public sealed record RepositoryPlan(ImageReference Repository, IReadOnlyList<string> Selected, IReadOnlyList<string> AdditionalTags);
+
+public sealed record RepositoryImportResult(IReadOnlyList<ImportOutcome> Imported, IReadOnlyList<string> AdditionalTags);
+
+/// <summary>
+/// <c>oc import-image --all</c>: lists a repository's tags, orders them by <see cref="TagPriority"/>, points a spec tag
+/// of the stream at each of the first N and imports them, a bounded number at a time per registry.
+/// </summary>
+public sealed class RepositoryImporter(
+    IDbContextFactory<DashboardDbContext> contexts, RegistryClient registry, PullSecretService secrets, ImageImporter importer,
+    IOptionsMonitor<ImportOptions> importOptions, IOptions<RegistryOptions> registryOptions, TimeProvider clock)
+{
+    /// <summary>Lists and orders the repository's tags without changing anything (the console's preview).</summary>
+    public async Task<RepositoryPlan> PlanAsync(Caller caller, string @namespace, RepositoryImportRequest request, CancellationToken ct = default)
+    {
+        int namespaceId;
+        await using (var db = await contexts.CreateDbContextAsync(ct))
+        {
+            namespaceId = (await db.RequireNamespaceAsync(caller, @namespace, write: true, ct)).Id;
+        }
+
+        if (!ImageReference.TryParse(request.From?.Trim(), out var reference, out var error))
+        {
+            throw new ValidationFailedException("from", error);
+        }
+
+        if (reference.Digest is not null)
+        {
+            throw new ValidationFailedException("from", "Name a repository (registry/repository), not an image by digest.");
+        }
+
+        var limit = request.MaxTags switch
+        {
+            null => importOptions.CurrentValue.MaxTagsPerRepository,
+            -1 => importOptions.CurrentValue.MaxTagsCap,
+            < 1 => throw new ValidationFailedException("maxTags", "maxTags is a positive number, or -1 for all tags."),
+            var n => Math.Min(n.Value, importOptions.CurrentValue.MaxTagsCap),
+        };
+
+        var tags = await ListWithSecretsAsync(namespaceId, reference, request.Insecure, ct);
+        var ordered = TagPriority.Order(tags.Where(t => TagName.Validate(t) is null));
+        return new RepositoryPlan(reference, [.. ordered.Take(limit)], [.. ordered.Skip(limit)]);
+    }
+
+    public async Task<RepositoryImportResult> ImportAsync(Caller caller, string @namespace, string stream, RepositoryImportRequest request, CancellationToken ct = default)
+    {
+        var plan = await PlanAsync(caller, @namespace, request, ct);
+        await using (var db = await contexts.CreateDbContextAsync(ct))
+        {
+            var ns = await db.RequireNamespaceAsync(caller, @namespace, write: true, ct);
+            var target = await ImageStreamService.LoadOrCreateForTaggingAsync(db, caller, ns, stream, clock, ct);
+            foreach (var tag in plan.Selected)
+            {
+                var from = $"{plan.Repository.Registry}/{plan.Repository.Repository}:{tag}";
+                target.SetTag(tag, new TagSource(TagSourceKind.DockerImage, from), request.Scheduled, request.Insecure, request.ImportMode, ReferencePolicy.Source);
+            }
+
+            AuditTrail.Record(db, clock, caller, "changed", "Tag", ns.Name, stream,
+                $"repository import of {plan.Repository.Registry}/{plan.Repository.Repository}: {plan.Selected.Count} tag(s), {plan.AdditionalTags.Count} left out");
+            await db.SaveCheckedAsync(ct);
+        }
+
+        var outcomes = new ImportOutcome[plan.Selected.Count];
+        await Parallel.ForEachAsync(plan.Selected.Select((tag, i) => (tag, i)),
+            new ParallelOptions { MaxDegreeOfParallelism = registryOptions.Value.ConcurrencyPerRegistry, CancellationToken = ct },
+            async (item, token) => outcomes[item.i] = await importer.ImportTagAsync(caller, @namespace, stream, item.tag, token));
+        return new RepositoryImportResult(outcomes, plan.AdditionalTags);
+    }
+
+    private async Task<IReadOnlyList<string>> ListWithSecretsAsync(int namespaceId, ImageReference reference, bool insecure, CancellationToken ct)
+    {
+        var matches = await secrets.CredentialsForAsync(namespaceId, reference, ct);
+        RegistryException? refused = null;
+        foreach (var credential in matches.Select(m => (RegistryCredential?)m.Credential).Append(null))
+        {
+            try
+            {
+                return await registry.ListTagsAsync(new RegistryTarget(reference.Registry, insecure, credential), reference.Repository, ct);
+            }
+            catch (RegistryException e) when (e.Reason is RegistryFailure.Unauthorized or RegistryFailure.Forbidden)
+            {
+                refused ??= e;
+            }
+        }
+
+        throw refused!;
+    }
+}

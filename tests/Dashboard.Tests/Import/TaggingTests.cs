@@ -1,0 +1,102 @@
+using System.Net;
+using System.Net.Http.Json;
+using System.Text.Json;
+using Dashboard.Tests.Infrastructure;
+
+namespace Dashboard.Tests.Import;
+
+/// <summary><c>oc tag</c> and <c>oc import-image --all</c> through the REST API, against a real registry.</summary>
+public sealed class TaggingTests(DashboardFactory app) : IClassFixture<DashboardFactory>, IAsyncLifetime
+{
+    private RegistryServer _registry = null!;
+
+    public async Task InitializeAsync() => _registry = await RegistryServer.StartAsync();
+
+    public async Task DisposeAsync() => await _registry.DisposeAsync();
+
+    [Fact]
+    public async Task Tagging_an_image_imports_it_at_once_and_an_admin_tag_creates_the_stream()
+    {
+        var pushed = await ImagePusher.PushImageAsync(_registry, "team/tagged", "3.1");
+        await app.CreateNamespaceAsync("tagging");
+        using var admin = app.AsAdmin();
+
+        var response = await admin.PutAsJsonAsync("/api/v1/namespaces/tagging/imagestreams/new-stream/tags/3.1",
+            new { from = $"{_registry.Host}/team/tagged:3.1", insecure = true });
+
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        var status = await response.Content.ReadFromJsonAsync<JsonElement>();
+        Assert.Equal("3.1", status.GetProperty("tag").GetString());
+        Assert.Equal(pushed.Digest, status.GetProperty("items")[0].GetProperty("image").GetString());
+        Assert.Equal("True", status.GetProperty("conditions")[0].GetProperty("status").GetString());
+    }
+
+    [Fact]
+    public async Task A_non_admin_cannot_create_a_stream_by_tagging_and_is_told_why()
+    {
+        await app.CreateNamespaceAsync("tag-editors");
+        await app.CreateUserAsync("tagger", "tag-editors", "Editor");
+        using var editor = app.As("tagger", DashboardFactory.UserPassword);
+
+        var response = await editor.PutAsJsonAsync("/api/v1/namespaces/tag-editors/imagestreams/missing/tags/1",
+            new { from = $"{_registry.Host}/team/tagged:3.1", insecure = true });
+
+        Assert.Equal(HttpStatusCode.Forbidden, response.StatusCode);
+        Assert.Equal("image stream tag-editors/missing does not exist; only administrators can create image streams by tagging",
+            (await Problem.ReadAsync(response)).GetProperty("detail").GetString());
+    }
+
+    [Fact]
+    public async Task A_string_source_without_a_registry_host_is_another_streams_tag()
+    {
+        var pushed = await ImagePusher.PushImageAsync(_registry, "team/base", "1");
+        await app.CreateNamespaceAsync("chain", "base", "app");
+        using var admin = app.AsAdmin();
+        (await admin.PutAsJsonAsync("/api/v1/namespaces/chain/imagestreams/base/tags/1", new { from = $"{_registry.Host}/team/base:1", insecure = true }))
+            .EnsureSuccessStatusCode();
+
+        var followed = await (await admin.PutAsJsonAsync("/api/v1/namespaces/chain/imagestreams/app/tags/base", new { from = "chain/base:1" }))
+            .Content.ReadFromJsonAsync<JsonElement>();
+
+        Assert.Equal(pushed.Digest, followed.GetProperty("items")[0].GetProperty("image").GetString());
+        var stream = await admin.GetFromJsonAsync<JsonElement>("/api/v1/namespaces/chain/imagestreams/app");
+        var from = stream.GetProperty("spec").GetProperty("tags")[0].GetProperty("from");
+        Assert.Equal("ImageStreamTag", from.GetProperty("kind").GetString());
+        Assert.Equal("base:1", from.GetProperty("name").GetString());
+    }
+
+    [Fact]
+    public async Task A_repository_import_takes_tags_in_priority_order_and_lists_the_rest()
+    {
+        string[] tags = ["latest", "5", "v5", "5.6", "5.5", "v5.5", "5.3.6", "v5.3.6", "5.3.6-beta", "other"];
+        foreach (var tag in tags)
+        {
+            await ImagePusher.PushImageAsync(_registry, "team/versions", tag, seed: tag);
+        }
+
+        await app.CreateNamespaceAsync("repo-import", "versions");
+        using var admin = app.AsAdmin();
+        var response = await admin.PostAsJsonAsync("/api/v1/namespaces/repo-import/imagestreams/versions/import",
+            new { from = $"{_registry.Host}/team/versions", maxTags = 6, insecure = true });
+
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        var result = await response.Content.ReadFromJsonAsync<JsonElement>();
+        Assert.Equal(["latest", "5", "v5", "5.6", "5.5", "v5.5"], result.GetProperty("imported").EnumerateArray().Select(t => t.GetProperty("tag").GetString()));
+        Assert.All(result.GetProperty("imported").EnumerateArray(), t => Assert.Equal("True", t.GetProperty("condition").GetProperty("status").GetString()));
+        Assert.Equal(["5.3.6", "v5.3.6", "5.3.6-beta", "other"], result.GetProperty("additionalTags").EnumerateArray().Select(t => t.GetString()));
+
+        var stream = await admin.GetFromJsonAsync<JsonElement>("/api/v1/namespaces/repo-import/imagestreams/versions");
+        Assert.Equal(6, stream.GetProperty("status").GetProperty("tags").GetArrayLength());
+    }
+
+    [Fact]
+    public async Task A_repository_import_with_a_bad_source_or_count_is_refused_naming_the_field()
+    {
+        await app.CreateNamespaceAsync("repo-bad", "x");
+        using var admin = app.AsAdmin();
+        var badFrom = await admin.PostAsJsonAsync("/api/v1/namespaces/repo-bad/imagestreams/x/import", new { from = "Not A Repo" });
+        Assert.Contains("spaces", await Problem.FieldErrorAsync(badFrom, "from"));
+        var badCount = await admin.PostAsJsonAsync("/api/v1/namespaces/repo-bad/imagestreams/x/import", new { from = $"{_registry.Host}/team/versions", maxTags = 0 });
+        Assert.Contains("positive", await Problem.FieldErrorAsync(badCount, "maxTags"));
+    }
+}
