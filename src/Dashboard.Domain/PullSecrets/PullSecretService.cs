@@ -3,9 +3,13 @@ using Dashboard.Domain.Auditing;
 using Dashboard.Domain.Images;
 using Dashboard.Domain.Namespaces;
 using Dashboard.Domain.Persistence;
+using Dashboard.Domain.Registry;
 using Microsoft.EntityFrameworkCore;
 
 namespace Dashboard.Domain.PullSecrets;
+
+/// <summary>One credential tried for an image: which secret and entry, whether the registry took it, and what it said.</summary>
+public sealed record CredentialTest(string Secret, string Registry, string Username, bool Accepted, string Message);
 
 public sealed record PullSecretInfo(string Name, IReadOnlyList<PullSecretEntry> Entries, DateTime CreatedAt, DateTime? LastUsedAt, string? LastResult);
 
@@ -13,8 +17,45 @@ public sealed record PullSecretInfo(string Name, IReadOnlyList<PullSecretEntry> 
 /// A namespace's pull secrets: written by Editors, read back only as names, registries and users. The documents are
 /// encrypted before they are stored and decrypted only to authenticate an import.
 /// </summary>
-public sealed class PullSecretService(IDbContextFactory<DashboardDbContext> contexts, ISecretProtector protector, TimeProvider clock)
+public sealed class PullSecretService(IDbContextFactory<DashboardDbContext> contexts, ISecretProtector protector, RegistryClient registry, TimeProvider clock)
 {
+    /// <summary>
+    /// "Test credentials": which of the namespace's entries match <paramref name="image"/>, most specific (the one an
+    /// import uses) first, and whether the registry accepts each (a manifest HEAD, which pulls nothing).
+    /// </summary>
+    public async Task<IReadOnlyList<CredentialTest>> TestAsync(Caller caller, string @namespace, string? image, bool insecure, CancellationToken ct = default)
+    {
+        int namespaceId;
+        await using (var db = await contexts.CreateDbContextAsync(ct))
+        {
+            // Editors only: a test uses the secrets, as an import does.
+            namespaceId = (await db.RequireNamespaceAsync(caller, @namespace, write: true, ct)).Id;
+        }
+
+        if (!ImageReference.TryParse(image?.Trim(), out var reference, out var error))
+        {
+            throw new ValidationFailedException("image", error);
+        }
+
+        var results = new List<CredentialTest>();
+        foreach (var match in await CredentialsForAsync(namespaceId, reference, ct))
+        {
+            try
+            {
+                await registry.HeadManifestAsync(new RegistryTarget(reference.Registry, insecure, match.Credential), reference.Repository,
+                    reference.Digest?.ToString() ?? reference.Tag!, ct);
+                results.Add(new CredentialTest(match.Secret, match.Key, match.Credential.Username, true, $"{reference.Registry} accepted them."));
+            }
+            catch (RegistryException e)
+            {
+                results.Add(new CredentialTest(match.Secret, match.Key, match.Credential.Username, e.Reason is not (RegistryFailure.Unauthorized or RegistryFailure.Forbidden),
+                    e.Message));
+            }
+        }
+
+        return results;
+    }
+
     public async Task<IReadOnlyList<PullSecretInfo>> ListAsync(Caller caller, string @namespace, CancellationToken ct = default)
     {
         await using var db = await contexts.CreateDbContextAsync(ct);

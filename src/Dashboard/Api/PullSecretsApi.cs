@@ -13,6 +13,10 @@ public sealed record PullSecretDto(string Name, IReadOnlyList<PullSecretEntryDto
 
 public sealed record PullSecretEntryDto(string Registry, string Username);
 
+public sealed record CredentialTestRequest(string? Image, bool Insecure = false);
+
+public sealed record CredentialTestDto(string Secret, string Registry, string Username, bool Accepted, string Message);
+
 public sealed record ImportOutcomeDto(string Tag, string? Image, bool Changed, TagConditionDto Condition);
 
 internal static class PullSecretsApi
@@ -25,6 +29,7 @@ internal static class PullSecretsApi
         secrets.MapGet("/{name}", Get);
         secrets.MapPut("/{name}", Put).ProducesValidationProblem();
         secrets.MapDelete("/{name}", Delete);
+        secrets.MapPost("/test", Test).ProducesValidationProblem();
     }
 
     /// <summary><c>oc import-image</c> for one spec tag: Editors of the namespace.</summary>
@@ -51,6 +56,12 @@ internal static class PullSecretsApi
         await service.DeleteAsync(user.ToCaller(), ns, name, ct);
         return TypedResults.NoContent();
     }
+
+    /// <summary>Which secret and entry match an image, and whether its registry accepts them. Editors of the namespace.</summary>
+    private static async Task<Ok<IEnumerable<CredentialTestDto>>> Test(string ns, CredentialTestRequest request, PullSecretService service,
+        ClaimsPrincipal user, CancellationToken ct) =>
+        TypedResults.Ok((await service.TestAsync(user.ToCaller(), ns, request.Image, request.Insecure, ct))
+            .Select(t => new CredentialTestDto(t.Secret, t.Registry, t.Username, t.Accepted, t.Message)));
 
     private static async Task<Ok<ImportOutcomeDto>> Import(string ns, string name, string tag, ImageImporter importer, ClaimsPrincipal user,
         TimeProvider clock, CancellationToken ct)

@@ -1,5 +1,6 @@
 using System.Text.Json.Serialization;
 using Dashboard.Domain;
+using Dashboard.Domain.Registry;
 using Dashboard.Security;
 
 namespace Dashboard.Api;
@@ -60,6 +61,16 @@ internal static class RestApiExtensions
             catch (ForbiddenException e)
             {
                 return TypedResults.Problem(e.Message, statusCode: StatusCodes.Status403Forbidden, title: "Forbidden");
+            }
+            catch (RegistryException e)
+            {
+                // The upstream registry's answer, not ours: 422 when the request names something the registry refuses or
+                // lacks, 502 when the registry could not be reached or is rate-limiting.
+                var status = e.Reason is RegistryFailure.Unreachable or RegistryFailure.RateLimited
+                    ? StatusCodes.Status502BadGateway
+                    : StatusCodes.Status422UnprocessableEntity;
+                return TypedResults.Problem(e.Message, statusCode: status, title: "The registry did not serve the request",
+                    extensions: new Dictionary<string, object?> { ["reason"] = e.Reason.ToString() });
             }
         }
     }

@@ -14,14 +14,14 @@ internal static class ImportingExtensions
         builder.Services.AddOptions<ImportOptions>().BindConfiguration(ImportOptions.Section).ValidateDataAnnotations().ValidateOnStart();
         builder.Services.AddSingleton<ISecretProtector, DataProtectionSecretProtector>();
     }
+}
 
-    /// <summary>Pull secrets are encrypted with the Data Protection keys under the data directory, with a purpose of their own.</summary>
-    private sealed class DataProtectionSecretProtector(IDataProtectionProvider provider) : ISecretProtector
-    {
-        private readonly IDataProtector _protector = provider.CreateProtector("Dashboard.PullSecrets.v1");
+/// <summary>Pull secrets are encrypted with the Data Protection keys under the data directory, with a purpose of their own.</summary>
+internal sealed class DataProtectionSecretProtector(IDataProtectionProvider provider) : ISecretProtector
+{
+    private readonly IDataProtector _protector = provider.CreateProtector("Dashboard.PullSecrets.v1");
 
-        public string Protect(string plaintext) => _protector.Protect(plaintext);
+    public string Protect(string plaintext) => _protector.Protect(plaintext);
 
-        public string Unprotect(string protectedText) => _protector.Unprotect(protectedText);
-    }
+    public string Unprotect(string protectedText) => _protector.Unprotect(protectedText);
 }

@@ -3,6 +3,9 @@ using Bunit;
 using Bunit.TestDoubles;
 using Dashboard.Domain.Access;
 using Dashboard.Domain.Persistence;
+using Dashboard.Domain.PullSecrets;
+using Dashboard.Hosting;
+using Microsoft.AspNetCore.DataProtection;
 using Dashboard.Domain.Users;
 using Microsoft.Data.Sqlite;
 using Microsoft.EntityFrameworkCore;
@@ -26,6 +29,9 @@ public abstract class ConsoleContext : BunitContext, IAsyncLifetime
         Services.AddMudServices();
         Services.AddSingleton(TimeProvider.System);
         Services.AddDashboardDomain(options => options.UseDashboardSqlite(_path));
+        Services.AddOptions();
+        Services.AddSingleton<IDataProtectionProvider>(new EphemeralDataProtectionProvider());
+        Services.AddSingleton<ISecretProtector, DataProtectionSecretProtector>();
         _auth = AddAuthorization();
     }
 

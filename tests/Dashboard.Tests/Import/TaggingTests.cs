@@ -98,5 +98,8 @@ public sealed class TaggingTests(DashboardFactory app) : IClassFixture<Dashboard
         Assert.Contains("spaces", await Problem.FieldErrorAsync(badFrom, "from"));
         var badCount = await admin.PostAsJsonAsync("/api/v1/namespaces/repo-bad/imagestreams/x/import", new { from = $"{_registry.Host}/team/versions", maxTags = 0 });
         Assert.Contains("positive", await Problem.FieldErrorAsync(badCount, "maxTags"));
+        var missing = await admin.PostAsJsonAsync("/api/v1/namespaces/repo-bad/imagestreams/x/import", new { from = $"{_registry.Host}/team/nothing-here", insecure = true });
+        Assert.Equal(HttpStatusCode.UnprocessableEntity, missing.StatusCode);
+        Assert.Equal("NotFound", (await Problem.ReadAsync(missing)).GetProperty("reason").GetString());
     }
 }
