@@ -457,6 +457,12 @@ public sealed class RegistryClient : IDisposable
             if (open >= 0 && close > open && link[close..].Contains("rel=\"next\"", StringComparison.OrdinalIgnoreCase))
             {
                 var target = link[(open + 1)..close];
+                if (target.StartsWith('/'))
+                {
+                    // Checked first: on Unix a rooted path also parses as an absolute file: URI.
+                    return target;
+                }
+
                 if (Uri.TryCreate(target, UriKind.Absolute, out var absolute))
                 {
                     return absolute.Authority.Equals(response.RequestMessage?.RequestUri?.Authority, StringComparison.OrdinalIgnoreCase)
@@ -464,7 +470,7 @@ public sealed class RegistryClient : IDisposable
                         : null;
                 }
 
-                return target.StartsWith('/') ? target : null;
+                return null;
             }
         }
 
