@@ -56,7 +56,8 @@ public sealed class ImageStream
     public TagReference? FindTag(string name) => _specTags.Find(t => t.Name == name);
 
     /// <summary>Creates or changes a spec tag; the tag's generation moves on, so an import of it is due.</summary>
-    public TagReference SetTag(string name, TagSource from, bool scheduled, bool insecure, ImportMode importMode, ReferencePolicy referencePolicy)
+    public TagReference SetTag(string name, TagSource from, bool scheduled, bool insecure, ImportMode importMode, ReferencePolicy referencePolicy,
+        IReadOnlyDictionary<string, string>? annotations = null)
     {
         if (TagName.Validate(name) is { } problem)
         {
@@ -76,7 +77,7 @@ public sealed class ImageStream
         }
 
         Generation++;
-        tag.Update(from, scheduled, insecure, importMode, referencePolicy, Generation);
+        tag.Update(from, scheduled, insecure, importMode, referencePolicy, Generation, annotations);
         return tag;
     }
 

@@ -24,7 +24,8 @@ public sealed record ImageStreamRow(string Namespace, string Name, int Tags, Dat
 /// <summary>What the editor of a spec tag sends.</summary>
 public sealed record TagSpec(
     string Name, TagSourceKind FromKind, string? From, string? FromNamespace = null, bool Scheduled = false, bool Insecure = false,
-    ImportMode ImportMode = ImportMode.Legacy, ReferencePolicy ReferencePolicy = ReferencePolicy.Source);
+    ImportMode ImportMode = ImportMode.PreserveOriginal, ReferencePolicy ReferencePolicy = ReferencePolicy.Source,
+    IReadOnlyDictionary<string, string>? Annotations = null);
 
 /// <summary>A stream as its reader sees it, and whether they may change it.</summary>
 public sealed record ImageStreamView(ImageStream Stream, bool CanEdit);
@@ -153,6 +154,7 @@ public sealed class ImageStreamService(IDbContextFactory<DashboardDbContext> con
             }
         }
 
+        ValidateMetadata(spec.Annotations, "annotations", errors);
         if (errors.Count > 0)
         {
             throw new ValidationFailedException(errors);
@@ -162,7 +164,7 @@ public sealed class ImageStreamService(IDbContextFactory<DashboardDbContext> con
         var ns = await db.RequireNamespaceAsync(caller, @namespace, write: true, ct);
         var stream = await LoadOrCreateForTaggingAsync(db, caller, ns, name, clock, ct);
         var before = stream.FindTag(spec.Name)?.Describe();
-        var tag = stream.SetTag(spec.Name, from!, spec.Scheduled, spec.Insecure, spec.ImportMode, spec.ReferencePolicy);
+        var tag = stream.SetTag(spec.Name, from!, spec.Scheduled, spec.Insecure, spec.ImportMode, spec.ReferencePolicy, spec.Annotations);
         AuditTrail.Record(db, clock, caller, before is null ? "created" : "changed", "Tag", ns.Name, $"{stream.Name}:{tag.Name}",
             before is null ? tag.Describe() : $"{before} → {tag.Describe()}");
         await db.SaveCheckedAsync(ct);

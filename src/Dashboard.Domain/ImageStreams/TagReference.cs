@@ -107,11 +107,23 @@ public sealed class TagReference
 
     public ReferencePolicy ReferencePolicy { get; private set; }
 
+    /// <summary>
+    /// Notes on the tag, e.g. <c>importer.image.openshift.io/prefer-arch</c> and <c>prefer-os</c>, which choose the
+    /// platform a Legacy import keeps of a manifest list.
+    /// </summary>
+    public Dictionary<string, string> Annotations { get; private set; } = [];
+
     /// <summary>The stream generation at which this spec tag last changed; newer than its status means an import is due.</summary>
     public long Generation { get; private set; }
 
-    internal void Update(TagSource from, bool scheduled, bool insecure, ImportMode importMode, ReferencePolicy referencePolicy, long generation)
+    internal void Update(TagSource from, bool scheduled, bool insecure, ImportMode importMode, ReferencePolicy referencePolicy, long generation,
+        IReadOnlyDictionary<string, string>? annotations = null)
     {
+        if (annotations is not null)
+        {
+            Annotations = new Dictionary<string, string>(annotations);
+        }
+
         FromKind = from.Kind;
         FromName = from.Name;
         FromNamespace = from.Namespace;

@@ -150,7 +150,7 @@ public sealed class ImageImporter(
 
         if (spec.ImportMode == ImportMode.Legacy)
         {
-            var chosen = children.FirstOrDefault(c => c.Platform is { Os: "linux", Architecture: "amd64" }) ?? children[0];
+            var chosen = PreferredPlatform(children, spec.Annotations);
             if (chosen.Digest.ToString() == current?.Image)
             {
                 // A Legacy tag holds one platform of the list; the list's HEAD digest never equals it, the chosen child does.
@@ -182,6 +182,21 @@ public sealed class ImageImporter(
         var list = new Image(manifest.Digest, reference, document.MediaType, sizes.Sum(), [], new ImageConfig(),
             children.Select(c => new ChildManifest(c.Digest.ToString(), c.MediaType, c.Size ?? 0, c.Platform!)));
         return (list, reference, manifest.Digest, $"Imported a {children.Count}-platform list {manifest.Digest.Short}");
+    }
+
+    public const string PreferArchAnnotation = "importer.image.openshift.io/prefer-arch";
+    public const string PreferOsAnnotation = "importer.image.openshift.io/prefer-os";
+
+    /// <summary>The platform a Legacy import keeps: the tag's prefer-arch/prefer-os annotations, else linux/amd64, else the first.</summary>
+    private static Descriptor PreferredPlatform(IReadOnlyList<Descriptor> children, IReadOnlyDictionary<string, string> annotations)
+    {
+        var arch = annotations.GetValueOrDefault(PreferArchAnnotation);
+        var os = annotations.GetValueOrDefault(PreferOsAnnotation);
+        return (arch is not null || os is not null
+                   ? children.FirstOrDefault(c => (arch is null || c.Platform!.Architecture == arch) && (os is null || c.Platform!.Os == os))
+                   : null)
+            ?? children.FirstOrDefault(c => c.Platform is { Os: "linux", Architecture: "amd64" })
+            ?? children[0];
     }
 
     private async Task<Image> SingleImageAsync(RegistryTarget target, ImageReference reference, Digest digest, ManifestDocument document, CancellationToken ct)

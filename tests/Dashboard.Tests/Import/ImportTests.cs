@@ -150,6 +150,20 @@ public sealed class ImportTests(DashboardFactory app) : IClassFixture<DashboardF
     }
 
     [Fact]
+    public async Task A_legacy_import_keeps_the_platform_the_tag_prefers_and_multi_platform_sources_are_kept_whole_by_default()
+    {
+        var (index, _, arm64) = await ImagePusher.PushIndexAsync(_open, "team/arm", "2.0");
+        using var admin = await StreamAsync("prefer-ns", "arm");
+        var preferred = await admin.PutAsJsonAsync("/api/v1/namespaces/prefer-ns/imagestreams/arm/tags/arm",
+            new { from = $"{_open.Host}/team/arm:2.0", insecure = true, importMode = "Legacy",
+                  annotations = new Dictionary<string, string> { ["importer.image.openshift.io/prefer-arch"] = "arm64" } });
+        Assert.Equal(arm64.Digest, (await preferred.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("items")[0].GetProperty("image").GetString());
+
+        var byDefault = await admin.PutAsJsonAsync("/api/v1/namespaces/prefer-ns/imagestreams/arm/tags/whole", new { from = $"{_open.Host}/team/arm:2.0", insecure = true });
+        Assert.Equal(index.Digest, (await byDefault.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("items")[0].GetProperty("image").GetString());
+    }
+
+    [Fact]
     public async Task A_tag_that_follows_another_stream_tag_takes_its_image_without_a_registry()
     {
         var pushed = await ImagePusher.PushImageAsync(_open, "team/base", "12");

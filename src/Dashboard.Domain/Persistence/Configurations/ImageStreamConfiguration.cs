@@ -35,6 +35,7 @@ internal sealed class TagReferenceConfiguration : IEntityTypeConfiguration<TagRe
         builder.Property(t => t.ImportMode).HasConversion<string>().HasMaxLength(20);
         builder.Property(t => t.ReferencePolicy).HasConversion<string>().HasMaxLength(20);
         builder.Ignore(t => t.From);
+        builder.Property(t => t.Annotations).HasConversion<JsonConverter<Dictionary<string, string>>>(JsonConverter<Dictionary<string, string>>.Comparer);
     }
 }
 

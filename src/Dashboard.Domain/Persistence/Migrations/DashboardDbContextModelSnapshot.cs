@@ -196,6 +196,10 @@ namespace Dashboard.Domain.Persistence.Migrations
                         .ValueGeneratedOnAdd()
                         .HasColumnType("INTEGER");
 
+                    b.Property<string>("Annotations")
+                        .IsRequired()
+                        .HasColumnType("TEXT");
+
                     b.Property<string>("FromKind")
                         .IsRequired()
                         .HasMaxLength(20)
