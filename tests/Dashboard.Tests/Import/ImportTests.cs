@@ -180,6 +180,25 @@ public sealed class ImportTests(DashboardFactory app) : IClassFixture<DashboardF
     }
 
     [Fact]
+    public async Task Testing_credentials_names_the_matching_secret_and_whether_the_registry_accepts_it()
+    {
+        await ImagePusher.PushImageAsync(_basic, "team/tested", "1");
+        using var admin = await StreamAsync("test-creds-ns", "x");
+        (await admin.PutAsJsonAsync("/api/v1/namespaces/test-creds-ns/pullsecrets/good",
+            new { registry = $"{_basic.Host}/team", username = RegistryServer.User, password = RegistryServer.Password })).EnsureSuccessStatusCode();
+        (await admin.PutAsJsonAsync("/api/v1/namespaces/test-creds-ns/pullsecrets/stale",
+            new { registry = _basic.Host, username = RegistryServer.User, password = "Old-Passw0rd!" })).EnsureSuccessStatusCode();
+
+        var response = await admin.PostAsJsonAsync("/api/v1/namespaces/test-creds-ns/pullsecrets/test", new { image = $"{_basic.Host}/team/tested:1", insecure = true });
+
+        var results = (await response.Content.ReadFromJsonAsync<JsonElement>()).EnumerateArray().ToList();
+        Assert.Equal(["good", "stale"], results.Select(r => r.GetProperty("secret").GetString()));
+        Assert.True(results[0].GetProperty("accepted").GetBoolean());
+        Assert.False(results[1].GetProperty("accepted").GetBoolean());
+        Assert.DoesNotContain("Old-Passw0rd!", results[1].ToString());
+    }
+
+    [Fact]
     public async Task An_invalid_pull_secret_document_is_refused_naming_what_is_wrong()
     {
         using var admin = await StreamAsync("bad-secret-ns", "x");
