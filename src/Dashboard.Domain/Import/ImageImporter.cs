@@ -1,3 +1,4 @@
+using System.Collections.Concurrent;
 using Dashboard.Domain.Access;
 using Dashboard.Domain.Auditing;
 using Dashboard.Domain.Images;
@@ -22,7 +23,27 @@ public sealed record ImportOutcome(string Tag, string? Image, bool Changed, bool
 public sealed class ImageImporter(
     IDbContextFactory<DashboardDbContext> contexts, RegistryClient registry, PullSecretService secrets, TimeProvider clock, ILogger<ImageImporter> logger)
 {
+    private readonly ConcurrentDictionary<string, SemaphoreSlim> _running = new();
+
+    /// <summary>
+    /// Imports one tag. Imports of the same tag on this instance run one after the other (a double click does not race
+    /// itself); imports of different tags run in parallel.
+    /// </summary>
     public async Task<ImportOutcome> ImportTagAsync(Caller caller, string @namespace, string streamName, string tag, CancellationToken ct = default)
+    {
+        var gate = _running.GetOrAdd($"{@namespace}/{streamName}:{tag}", _ => new SemaphoreSlim(1, 1));
+        await gate.WaitAsync(ct);
+        try
+        {
+            return await ImportTagOnceAsync(caller, @namespace, streamName, tag, ct);
+        }
+        finally
+        {
+            gate.Release();
+        }
+    }
+
+    private async Task<ImportOutcome> ImportTagOnceAsync(Caller caller, string @namespace, string streamName, string tag, CancellationToken ct)
     {
         await using var db = await contexts.CreateDbContextAsync(ct);
         var ns = await db.RequireNamespaceAsync(caller, @namespace, write: true, ct);
@@ -58,8 +79,37 @@ public sealed class ImageImporter(
             outcome = new ImportOutcome(tag, stream.CurrentImage(tag)?.Image, false, false, e.Reason.ToString(), e.Message);
         }
 
-        await db.SaveCheckedAsync(ct);
+        await SaveSharingImagesAsync(db, ct);
         return outcome;
+    }
+
+    /// <summary>
+    /// Saves; when another import stored the same image (by digest) in the meantime — tags <c>5</c>, <c>5.6</c> and
+    /// <c>latest</c> often share one — the stored copy is kept and the save retried without ours.
+    /// </summary>
+    private static async Task SaveSharingImagesAsync(DashboardDbContext db, CancellationToken ct)
+    {
+        try
+        {
+            await db.SaveCheckedAsync(ct);
+        }
+        catch (DbUpdateException)
+        {
+            var added = db.ChangeTracker.Entries<Image>().Where(e => e.State == EntityState.Added).ToList();
+            var digests = added.Select(e => e.Entity.Digest).ToList();
+            var stored = await db.Images.AsNoTracking().Where(i => digests.Contains(i.Digest)).Select(i => i.Digest).ToListAsync(ct);
+            if (stored.Count == 0)
+            {
+                throw;
+            }
+
+            foreach (var entry in added.Where(e => stored.Contains(e.Entity.Digest)))
+            {
+                entry.State = EntityState.Detached;
+            }
+
+            await db.SaveCheckedAsync(ct);
+        }
     }
 
     /// <summary>A tag that follows another stream's tag takes that tag's current image, without a registry call.</summary>

@@ -90,6 +90,28 @@ public sealed class TaggingTests(DashboardFactory app) : IClassFixture<Dashboard
     }
 
     [Fact]
+    public async Task Tags_that_share_one_image_import_together_and_store_it_once()
+    {
+        var pushed = await ImagePusher.PushImageAsync(_registry, "team/shared", "1.0.0");
+        foreach (var tag in new[] { "latest", "1", "1.0" })
+        {
+            await ImagePusher.RetagAsync(_registry, "team/shared", "1.0.0", tag);
+        }
+
+        await app.CreateNamespaceAsync("shared-import", "shared");
+        using var admin = app.AsAdmin();
+        var result = await (await admin.PostAsJsonAsync("/api/v1/namespaces/shared-import/imagestreams/shared/import",
+            new { from = $"{_registry.Host}/team/shared", insecure = true })).Content.ReadFromJsonAsync<JsonElement>();
+
+        var imported = result.GetProperty("imported").EnumerateArray().ToList();
+        Assert.Equal(4, imported.Count);
+        Assert.All(imported, t => Assert.Equal(pushed.Digest, t.GetProperty("image").GetString()));
+        Assert.All(imported, t => Assert.Equal("True", t.GetProperty("condition").GetProperty("status").GetString()));
+        var image = await admin.GetFromJsonAsync<JsonElement>($"/api/v1/images/{pushed.Digest}");
+        Assert.Equal(4, image.GetProperty("usedBy").GetArrayLength());
+    }
+
+    [Fact]
     public async Task A_repository_import_with_a_bad_source_or_count_is_refused_naming_the_field()
     {
         await app.CreateNamespaceAsync("repo-bad", "x");

@@ -64,6 +64,19 @@ public static class ImagePusher
         return (new PushedManifest(Sha(index), OciIndex, index.Length, 0), amd64, arm64);
     }
 
+    /// <summary>Points another tag at the same manifest, as <c>docker tag</c> + push does: one image, several tags.</summary>
+    public static async Task RetagAsync(RegistryServer registry, string repository, string tag, string newTag)
+    {
+        using var client = registry.Pusher(repository);
+        using var request = new HttpRequestMessage(HttpMethod.Get, $"/v2/{repository}/manifests/{tag}");
+        request.Headers.Accept.Add(new MediaTypeWithQualityHeaderValue(OciManifest));
+        request.Headers.Accept.Add(new MediaTypeWithQualityHeaderValue(OciIndex));
+        var response = await client.SendAsync(request);
+        response.EnsureSuccessStatusCode();
+        var manifest = await response.Content.ReadAsByteArrayAsync();
+        await PutManifestAsync(client, repository, newTag, manifest, response.Content.Headers.ContentType!.MediaType!);
+    }
+
     public static async Task DeleteTagAsync(RegistryServer registry, string repository, string digest)
     {
         using var client = registry.Pusher(repository);
