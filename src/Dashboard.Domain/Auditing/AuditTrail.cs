@@ -43,7 +43,7 @@ public sealed class AuditTrail(IDbContextFactory<DashboardDbContext> contexts)
 
         var total = await entries.CountAsync(ct);
         var items = await entries.OrderByDescending(e => e.At).ThenByDescending(e => e.Id)
-            .Skip(query.Skip).Take(Math.Clamp(query.Take, 1, 500)).ToListAsync(ct);
+            .Skip(Math.Max(0, query.Skip)).Take(Math.Clamp(query.Take, 1, 500)).ToListAsync(ct);
         return new Page<AuditEntry>(items, total);
     }
 

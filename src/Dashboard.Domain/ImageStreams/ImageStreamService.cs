@@ -167,7 +167,7 @@ public sealed class ImageStreamService(IDbContextFactory<DashboardDbContext> con
         var tag = stream.SetTag(spec.Name, from!, spec.Scheduled, spec.Insecure, spec.ImportMode, spec.ReferencePolicy, spec.Annotations);
         AuditTrail.Record(db, clock, caller, before is null ? "created" : "changed", "Tag", ns.Name, $"{stream.Name}:{tag.Name}",
             before is null ? tag.Describe() : $"{before} → {tag.Describe()}");
-        await db.SaveCheckedAsync(ct);
+        await db.SaveUniqueAsync("name", "Someone else created this stream or tag at the same time; reload and try again.", ct);
         return tag;
     }
 

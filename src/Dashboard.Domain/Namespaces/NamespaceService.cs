@@ -104,7 +104,7 @@ public sealed class NamespaceService(IDbContextFactory<DashboardDbContext> conte
         }
 
         AuditTrail.Record(db, clock, caller, "changed", "Membership", ns.Name, user.UserName!, $"{before} → {role}");
-        await db.SaveChangesAsync(ct);
+        await db.SaveUniqueAsync("userName", $"'{userName}' was added to namespace '{name}' by someone else at the same time; reload.", ct);
     }
 
     public async Task RemoveMemberAsync(Caller caller, string name, string userName, CancellationToken ct = default)

@@ -145,8 +145,12 @@ public sealed class UserAdministration(IServiceScopeFactory scopes, TimeProvider
 
         var generated = string.IsNullOrEmpty(configuredPassword) ? GeneratePassword() : null;
         var user = new DashboardUser { UserName = userName, CreatedAt = clock.GetUtcNow().UtcDateTime, LockoutEnabled = true };
+        // One transaction: an account without its Admin role would be skipped by every later start, leaving no admin.
+        var db = scope.ServiceProvider.GetRequiredService<DashboardDbContext>();
+        await using var transaction = await db.Database.BeginTransactionAsync(ct);
         Check(await users.CreateAsync(user, generated ?? configuredPassword!), "Dashboard:Bootstrap:AdminPassword");
         Check(await users.AddToRoleAsync(user, DashboardUser.AdminRole), "role");
+        await transaction.CommitAsync(ct);
         return generated;
     }
 
@@ -168,11 +172,22 @@ public sealed class UserAdministration(IServiceScopeFactory scopes, TimeProvider
         return new string(chars);
     }
 
+    /// <summary>Files each Identity error under the field it is about: user-name errors are not password errors.</summary>
     private static void Check(IdentityResult result, string field)
     {
-        if (!result.Succeeded)
+        if (result.Succeeded)
         {
-            throw new ValidationFailedException(field, string.Join(" ", result.Errors.Select(e => e.Description)));
+            return;
         }
+
+        if (result.Errors.Any(e => e.Code == nameof(IdentityErrorDescriber.DuplicateUserName)))
+        {
+            throw new ConflictException("userName", string.Join(" ", result.Errors.Select(e => e.Description)));
+        }
+
+        var errors = result.Errors
+            .GroupBy(e => e.Code.Contains("UserName", StringComparison.Ordinal) ? "userName" : field)
+            .ToDictionary(g => g.Key, g => g.Select(e => e.Description).ToArray());
+        throw new ValidationFailedException(errors);
     }
 }

@@ -10,7 +10,8 @@ internal static class RestApiExtensions
     public static void AddRestApi(this WebApplicationBuilder builder)
     {
         builder.Services.ConfigureHttpJsonOptions(options =>
-            options.SerializerOptions.Converters.Add(new JsonStringEnumConverter()));
+            // Names only: a number would be stored as a role or mode that does not exist.
+            options.SerializerOptions.Converters.Add(new JsonStringEnumConverter(allowIntegerValues: false)));
         builder.Services.AddOpenApi("v1");
     }
 

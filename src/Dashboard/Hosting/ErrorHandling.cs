@@ -24,8 +24,6 @@ internal static class ErrorHandling
     {
         app.UseExceptionHandler(new ExceptionHandlerOptions
         {
-            ExceptionHandlingPath = "/error",
-            CreateScopeForErrors = true,
             StatusCodeSelector = e => e is BadHttpRequestException bad ? bad.StatusCode : StatusCodes.Status500InternalServerError,
             SuppressDiagnosticsCallback = c => c.Exception is BadHttpRequestException,
         });
@@ -40,29 +38,36 @@ internal static class ErrorHandling
         });
     }
 
+    /// <summary>The framework's message, plus what the JSON reader said (it names the property: <c>Path: $.role</c>).</summary>
+    private static string Describe(BadHttpRequestException bad) =>
+        bad.InnerException is System.Text.Json.JsonException json ? $"{bad.Message} {json.Message}" : bad.Message;
+
     /// <summary>A body that is not JSON, a missing or unreadable parameter: the framework's message says which.</summary>
     private sealed class ClientErrorHandler(IProblemDetailsService problems) : IExceptionHandler
     {
         public async ValueTask<bool> TryHandleAsync(HttpContext context, Exception exception, CancellationToken ct)
         {
-            var problem = exception switch
-            {
-                BadHttpRequestException bad => new ProblemDetails { Status = bad.StatusCode, Title = "The request could not be read.", Detail = bad.Message },
-                _ when context.Request.Path.StartsWithSegments("/api") => new ProblemDetails
+            var problem = exception is BadHttpRequestException bad
+                ? new ProblemDetails { Status = bad.StatusCode, Title = "The request could not be read.", Detail = Describe(bad) }
+                : new ProblemDetails
                 {
                     Status = StatusCodes.Status500InternalServerError,
                     Title = "Something went wrong on our side.",
                     Detail = "The error was logged; quote the trace id when you report it.",
-                },
-                _ => null,
-            };
-            if (problem is null)
+                };
+            context.Response.StatusCode = problem.Status!.Value;
+            if (context.Request.Path.StartsWithSegments("/api") || exception is BadHttpRequestException)
             {
-                return false;
+                return await problems.TryWriteAsync(new ProblemDetailsContext { HttpContext = context, Exception = exception, ProblemDetails = problem });
             }
 
-            context.Response.StatusCode = problem.Status!.Value;
-            return await problems.TryWriteAsync(new ProblemDetailsContext { HttpContext = context, Exception = exception, ProblemDetails = problem });
+            // A page: a short HTML answer with the trace id, never the exception.
+            var traceId = System.Net.WebUtility.HtmlEncode(context.Features.Get<IHttpActivityFeature>()?.Activity.Id ?? context.TraceIdentifier);
+            context.Response.ContentType = "text/html; charset=utf-8";
+            await context.Response.WriteAsync($"<!DOCTYPE html><html lang=\"en\"><head><meta charset=\"utf-8\"><title>Error</title></head><body>" +
+                $"<h1>Something went wrong</h1><p>The error was logged. Quote trace id <code>{traceId}</code> when you report it.</p>" +
+                "<p><a href=\"/\">Back to the console</a></p></body></html>", ct);
+            return true;
         }
     }
 }

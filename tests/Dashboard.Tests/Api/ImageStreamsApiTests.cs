@@ -39,6 +39,27 @@ public sealed class ImageStreamsApiTests(DashboardFactory app) : IClassFixture<D
     }
 
     [Fact]
+    public async Task An_enum_given_as_a_number_is_refused_naming_the_property()
+    {
+        await app.CreateNamespaceAsync("enums");
+        await app.CreateUserAsync("enum-user");
+        using var admin = app.AsAdmin();
+        var response = await admin.PutAsync("/api/v1/namespaces/enums/members/enum-user",
+            new StringContent("{\"role\":5}", Encoding.UTF8, "application/json"));
+        Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
+        Assert.Contains("$.role", (await Problem.ReadAsync(response)).GetProperty("detail").GetString());
+    }
+
+    [Fact]
+    public async Task A_user_name_problem_is_filed_under_the_user_name()
+    {
+        using var admin = app.AsAdmin();
+        var invalid = await admin.PostAsJsonAsync("/api/v1/users", new { userName = "bad name!", password = DashboardFactory.UserPassword });
+        Assert.Equal(HttpStatusCode.BadRequest, invalid.StatusCode);
+        Assert.Contains("invalid", await Problem.FieldErrorAsync(invalid, "userName"));
+    }
+
+    [Fact]
     public async Task A_body_that_is_not_json_gets_a_400_problem_not_a_500()
     {
         using var admin = app.AsAdmin();
@@ -55,7 +76,7 @@ public sealed class ImageStreamsApiTests(DashboardFactory app) : IClassFixture<D
         await app.CreateNamespaceAsync("shop", "web");
         using var admin = app.AsAdmin();
         var put = await admin.PutAsJsonAsync("/api/v1/namespaces/shop/imagestreams/web/tags/1.0",
-            new { from = new { kind = "DockerImage", name = "quay.io/org/app:1.0" }, scheduled = true, referencePolicy = "Local" });
+            new { from = new { kind = "DockerImage", name = "127.0.0.1:9/org/app:1.0" }, scheduled = true, referencePolicy = "Local" });
         Assert.Equal(HttpStatusCode.OK, put.StatusCode);
 
         var image = TestImages.Sample("web-1.0");
@@ -67,7 +88,7 @@ public sealed class ImageStreamsApiTests(DashboardFactory app) : IClassFixture<D
         var spec = stream.GetProperty("spec").GetProperty("tags")[0];
         Assert.Equal("1.0", spec.GetProperty("name").GetString());
         Assert.Equal("DockerImage", spec.GetProperty("from").GetProperty("kind").GetString());
-        Assert.Equal("quay.io/org/app:1.0", spec.GetProperty("from").GetProperty("name").GetString());
+        Assert.Equal("127.0.0.1:9/org/app:1.0", spec.GetProperty("from").GetProperty("name").GetString());
         Assert.True(spec.GetProperty("scheduled").GetBoolean());
         Assert.Equal("Local", spec.GetProperty("referencePolicy").GetString());
 
@@ -87,7 +108,7 @@ public sealed class ImageStreamsApiTests(DashboardFactory app) : IClassFixture<D
         await app.CreateNamespaceAsync("keep", "base");
         using var admin = app.AsAdmin();
         (await admin.PutAsJsonAsync("/api/v1/namespaces/keep/imagestreams/base/tags/latest",
-            new { from = new { kind = "DockerImage", name = "docker.io/library/debian:12" } })).EnsureSuccessStatusCode();
+            new { from = new { kind = "DockerImage", name = "127.0.0.1:9/library/debian:12" } })).EnsureSuccessStatusCode();
 
         var bad = await admin.PutAsJsonAsync("/api/v1/namespaces/keep/imagestreams/base/tags/latest",
             new { from = new { kind = "DockerImage", name = "quay.io/Org/App:1" } });
@@ -95,7 +116,7 @@ public sealed class ImageStreamsApiTests(DashboardFactory app) : IClassFixture<D
         Assert.Contains("not valid", await Problem.FieldErrorAsync(bad, "from"));
 
         var stream = await admin.GetFromJsonAsync<JsonElement>("/api/v1/namespaces/keep/imagestreams/base");
-        Assert.Equal("docker.io/library/debian:12", stream.GetProperty("spec").GetProperty("tags")[0].GetProperty("from").GetProperty("name").GetString());
+        Assert.Equal("127.0.0.1:9/library/debian:12", stream.GetProperty("spec").GetProperty("tags")[0].GetProperty("from").GetProperty("name").GetString());
     }
 
     [Fact]
@@ -162,7 +183,7 @@ public sealed class ImageStreamsApiTests(DashboardFactory app) : IClassFixture<D
         await app.CreateNamespaceAsync("audited", "svc");
         using var admin = app.AsAdmin();
         (await admin.PutAsJsonAsync("/api/v1/namespaces/audited/imagestreams/svc/tags/v2",
-            new { from = new { kind = "DockerImage", name = "ghcr.io/org/svc:v2" } })).EnsureSuccessStatusCode();
+            new { from = new { kind = "DockerImage", name = "127.0.0.1:9/org/svc:v2" } })).EnsureSuccessStatusCode();
 
         var events = await admin.GetFromJsonAsync<JsonElement>("/api/v1/events?namespace=audited");
         var entries = events.GetProperty("items").EnumerateArray().ToList();
@@ -170,7 +191,7 @@ public sealed class ImageStreamsApiTests(DashboardFactory app) : IClassFixture<D
         var tag = Assert.Single(entries, e => e.GetProperty("kind").GetString() == "Tag");
         Assert.Equal("admin", tag.GetProperty("user").GetString());
         Assert.Equal("svc:v2", tag.GetProperty("target").GetString());
-        Assert.Contains("ghcr.io/org/svc:v2", tag.GetProperty("summary").GetString());
+        Assert.Contains("127.0.0.1:9/org/svc:v2", tag.GetProperty("summary").GetString());
     }
 
     [Fact]

@@ -6,6 +6,7 @@ using Dashboard.Domain.Users;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Identity;
 using Microsoft.AspNetCore.Mvc.Testing;
+using Microsoft.AspNetCore.TestHost;
 using Microsoft.Extensions.DependencyInjection;
 
 namespace Dashboard.Tests.Infrastructure;
@@ -29,6 +30,10 @@ public sealed class DashboardFactory : WebApplicationFactory<Program>, IAsyncLif
         // The test registries run on this machine.
         builder.UseSetting("Dashboard:Registries:AllowLoopback", "true");
         builder.UseSetting("Dashboard:Registries:MaxRetries", "1");
+        // The app re-checks a session's security stamp every minute; the tests check at every request, so
+        // "a disabled user's session stops working" is observable without waiting a minute.
+        builder.ConfigureTestServices(services =>
+            services.Configure<SecurityStampValidatorOptions>(options => options.ValidationInterval = TimeSpan.Zero));
     }
 
     public Task InitializeAsync()

@@ -33,8 +33,12 @@ public sealed class EndpointAuthorizationTests(DashboardFactory app) : IClassFix
 
     public Task DisposeAsync() => Task.CompletedTask;
 
+    /// <summary>
+    /// Each endpoint carries a rule, its own or its group's (the API group requires a signed-in user, the console's pages
+    /// do too); this fails for an endpoint mapped outside those groups without one.
+    /// </summary>
     [Fact]
-    public void Every_endpoint_states_who_may_call_it()
+    public void Every_endpoint_carries_an_authorization_rule_of_its_own_or_its_groups()
     {
         var unstated = Endpoints()
             .Where(e => e.Metadata.GetMetadata<StaticAssetDescriptor>() is null)
@@ -102,7 +106,11 @@ public sealed class EndpointAuthorizationTests(DashboardFactory app) : IClassFix
         var checkedCount = 0;
         foreach (var (method, url, endpoint) in Requests())
         {
+            // Pages and Blazor's circuit transport change nothing by themselves: what a page does goes through the same
+            // domain services, and the component tests show a Viewer no edit controls. Health changes nothing either.
             if (method is "GET" or "HEAD" || endpoint.Metadata.GetMetadata<ComponentTypeMetadata>() is not null
+                || endpoint.RoutePattern.RawText!.TrimStart('/').StartsWith("_blazor", StringComparison.Ordinal)
+                || endpoint.Metadata.GetMetadata<IAllowAnonymous>() is not null
                 || OwnAccountRoutes.Contains($"{method} /{endpoint.RoutePattern.RawText!.TrimStart('/')}"))
             {
                 continue;
@@ -127,8 +135,9 @@ public sealed class EndpointAuthorizationTests(DashboardFactory app) : IClassFix
     private IEnumerable<RouteEndpoint> Endpoints() =>
         app.Services.GetRequiredService<EndpointDataSource>().Endpoints.OfType<RouteEndpoint>();
 
+    /// <summary>An endpoint that names no methods (Hangfire's dashboard) answers any: it is tried with GET and POST.</summary>
     private IEnumerable<(string Method, string Url, RouteEndpoint Endpoint)> Requests() =>
-        Endpoints().SelectMany(e => (e.Metadata.GetMetadata<IHttpMethodMetadata>()?.HttpMethods ?? ["GET"]).Select(m => (m, Url(e.RoutePattern), e)));
+        Endpoints().SelectMany(e => (e.Metadata.GetMetadata<IHttpMethodMetadata>()?.HttpMethods ?? ["GET", "POST"]).Select(m => (m, Url(e.RoutePattern), e)));
 
     /// <summary>A concrete URL for a route, with values that exist where that matters (the viewer's namespace and stream).</summary>
     private static string Url(RoutePattern pattern)

@@ -74,6 +74,23 @@ public sealed partial class SignInAndTokensTests(DashboardFactory app) : IClassF
     }
 
     [Fact]
+    public async Task An_open_browser_session_of_a_disabled_user_stops_working()
+    {
+        await app.CreateUserAsync("session-user");
+        using var browser = app.Anonymous();
+        var signIn = await PostLoginAsync(browser, "session-user", DashboardFactory.UserPassword);
+        Assert.Equal(HttpStatusCode.Redirect, signIn.StatusCode);
+        Assert.Equal(HttpStatusCode.OK, (await browser.GetAsync("/namespaces")).StatusCode);
+
+        using var admin = app.AsAdmin();
+        (await admin.PutAsJsonAsync("/api/v1/users/session-user", new { disabled = true })).EnsureSuccessStatusCode();
+
+        var after = await browser.GetAsync("/namespaces");
+        Assert.Equal(HttpStatusCode.Redirect, after.StatusCode);
+        Assert.Contains("/account/login", after.Headers.Location!.OriginalString);
+    }
+
+    [Fact]
     public async Task A_token_works_as_bearer_and_as_basic_password_until_revoked()
     {
         await app.CreateUserAsync("robot");
