@@ -76,7 +76,8 @@ public sealed class ImageStream
             _specTags.Add(tag);
         }
 
-        Generation++;
+        // Above every generation the history holds, so a spec change always reads as "import needed".
+        Generation = Math.Max(Generation, _history.Select(e => e.Generation).DefaultIfEmpty(0).Max()) + 1;
         tag.Update(from, scheduled, insecure, importMode, referencePolicy, Generation, annotations);
         return tag;
     }
@@ -124,7 +125,9 @@ public sealed class ImageStream
             return null;
         }
 
-        var generation = FindTag(tag)?.Generation ?? Generation;
+        // Each new image of a tag is the tag's next generation; a spec change since the last one carries its own, higher one.
+        var previous = CurrentImage(tag)?.Generation ?? 0;
+        var generation = Math.Max(FindTag(tag)?.Generation ?? Generation, previous + 1);
         var entry = new TagEvent(tag, at, source.WithDigest(digest).ToString(), digest.ToString(), generation);
         _history.Add(entry);
         return entry;

@@ -119,9 +119,11 @@ public sealed partial record ImageReference
         {
             registry = first.ToLowerInvariant();
             repository = rest[(slash + 1)..];
-            if (!HostPattern().IsMatch(registry))
+            var portAt = registry.LastIndexOf(':');
+            if (!HostPattern().IsMatch(registry)
+                || (portAt > registry.LastIndexOf(']') && (!int.TryParse(registry[(portAt + 1)..], out var port) || port is < 1 or > 65535)))
             {
-                error = $"Registry '{first}' is not a valid host[:port].";
+                error = $"Registry '{first}' is not a valid host[:port] (ports are 1 to 65535).";
                 return false;
             }
         }

@@ -57,7 +57,7 @@ public sealed class ImageImporter(
         {
             var (image, source, digest, note) = spec.FromKind == TagSourceKind.ImageStreamTag
                 ? await FollowStreamTagAsync(db, caller, ns.Name, spec, ct)
-                : await FetchAsync(db, ns.Id, spec, stream.CurrentImage(tag), ct);
+                : await FetchAsync(db, ns.Id, spec, UpToDate(stream, spec) ? stream.CurrentImage(tag) : null, ct);
             if (image is not null && !await db.Images.AnyAsync(i => i.Digest == image.Digest, ct))
             {
                 db.Images.Add(image);
@@ -77,6 +77,14 @@ public sealed class ImageImporter(
             logger.LogInformation("Import of {Namespace}/{Stream}:{Tag} failed: {Reason} {Message}", ns.Name, stream.Name, tag, e.Reason, e.Message);
             stream.SetCondition(tag, TagCondition.ImportSuccess, false, e.Reason.ToString(), e.Message, now);
             outcome = new ImportOutcome(tag, stream.CurrentImage(tag)?.Image, false, false, e.Reason.ToString(), e.Message);
+        }
+        catch (Exception e) when (e is not (OperationCanceledException or DashboardException))
+        {
+            // Whatever else a registry's answer breaks is still an import failure with a condition, never a lost tag or a 500.
+            logger.LogWarning(e, "Import of {Namespace}/{Stream}:{Tag} failed unexpectedly", ns.Name, stream.Name, tag);
+            var message = $"The registry's answer could not be used ({e.GetType().Name}: {e.Message}).";
+            stream.SetCondition(tag, TagCondition.ImportSuccess, false, nameof(RegistryFailure.InvalidManifest), message, now);
+            outcome = new ImportOutcome(tag, stream.CurrentImage(tag)?.Image, false, false, nameof(RegistryFailure.InvalidManifest), message);
         }
 
         await SaveSharingImagesAsync(db, ct);
@@ -100,7 +108,7 @@ public sealed class ImageImporter(
             var stored = await db.Images.AsNoTracking().Where(i => digests.Contains(i.Digest)).Select(i => i.Digest).ToListAsync(ct);
             if (stored.Count == 0)
             {
-                throw;
+                throw new ConflictException("", "The tag changed while it was imported; import it again.");
             }
 
             foreach (var entry in added.Where(e => stored.Contains(e.Entity.Digest)))
@@ -207,9 +215,15 @@ public sealed class ImageImporter(
                 return (null, reference, chosen.Digest, $"Unchanged at {chosen.Digest.Short} ({chosen.Platform})");
             }
 
-            var child = await registry.GetManifestAsync(target, reference.Repository, chosen.Digest.ToString(), ct);
-            var image = await SingleImageAsync(target, reference, child.Digest, ManifestDocument.Parse(child.Content, child.MediaType), ct);
-            return (image, reference, child.Digest, $"Imported {chosen.Platform} ({child.Digest.Short}) of a {children.Count}-platform list");
+            // An image known by digest is not fetched again.
+            var image = await db.Images.AsNoTracking().FirstOrDefaultAsync(i => i.Digest == chosen.Digest.ToString(), ct);
+            if (image is null)
+            {
+                var child = await registry.GetManifestAsync(target, reference.Repository, chosen.Digest.ToString(), ct);
+                image = await SingleImageAsync(target, reference, child.Digest, ManifestDocument.Parse(child.Content, child.MediaType), ct);
+            }
+
+            return (image, reference, chosen.Digest, $"Imported {chosen.Platform} ({chosen.Digest.Short}) of a {children.Count}-platform list");
         }
 
         var sizes = new List<long>();
@@ -248,6 +262,14 @@ public sealed class ImageImporter(
             ?? children.FirstOrDefault(c => c.Platform is { Os: "linux", Architecture: "amd64" })
             ?? children[0];
     }
+
+    /// <summary>
+    /// Whether the tag's last successful import was of its current spec. A spec changed since (source, import mode)
+    /// needs a real import, whatever digest the registry reports, so the HEAD short-cut is not taken.
+    /// </summary>
+    private static bool UpToDate(ImageStream stream, TagReference spec) =>
+        stream.Conditions.FirstOrDefault(c => c.Tag == spec.Name && c.Type == TagCondition.ImportSuccess && c.Status == "True")?.Generation
+            >= spec.Generation;
 
     private async Task<Image> SingleImageAsync(RegistryTarget target, ImageReference reference, Digest digest, ManifestDocument document, CancellationToken ct)
     {

@@ -74,7 +74,7 @@ public sealed class RepositoryImporter(
 
             AuditTrail.Record(db, clock, caller, "changed", "Tag", ns.Name, stream,
                 $"repository import of {plan.Repository.Registry}/{plan.Repository.Repository}: {plan.Selected.Count} tag(s), {plan.AdditionalTags.Count} left out");
-            await db.SaveCheckedAsync(ct);
+            await db.SaveUniqueAsync("name", "Someone else created this stream or its tags at the same time; reload and try again.", ct);
         }
 
         var outcomes = new ImportOutcome[plan.Selected.Count];

@@ -48,8 +48,8 @@ public sealed class PullSecretService(IDbContextFactory<DashboardDbContext> cont
             }
             catch (RegistryException e)
             {
-                results.Add(new CredentialTest(match.Secret, match.Key, match.Credential.Username, e.Reason is not (RegistryFailure.Unauthorized or RegistryFailure.Forbidden),
-                    e.Message));
+                // A 404 comes after the login succeeded (registries answer 401 first); anything else says nothing about the credentials.
+                results.Add(new CredentialTest(match.Secret, match.Key, match.Credential.Username, e.Reason == RegistryFailure.NotFound, e.Message));
             }
         }
 

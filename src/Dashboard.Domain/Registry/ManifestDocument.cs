@@ -34,7 +34,7 @@ public sealed record ManifestDocument(string MediaType, Descriptor? Config, IRea
                 throw Invalid("the manifest is not a JSON object");
             }
 
-            var schemaVersion = root.TryGetProperty("schemaVersion", out var v) && v.TryGetInt32(out var n) ? n : 0;
+            var schemaVersion = root.TryGetProperty("schemaVersion", out var v) && v.ValueKind == JsonValueKind.Number && v.TryGetInt32(out var n) ? n : 0;
             var mediaType = root.TryGetProperty("mediaType", out var m) && m.ValueKind == JsonValueKind.String ? m.GetString()! : headerMediaType;
             if (schemaVersion == 1 || mediaType is MediaTypes.DockerSchema1 or MediaTypes.DockerSchema1Signed)
             {
@@ -95,7 +95,7 @@ public sealed record ManifestDocument(string MediaType, Descriptor? Config, IRea
         }
 
         var mediaType = element.TryGetProperty("mediaType", out var m) && m.ValueKind == JsonValueKind.String ? m.GetString()! : "";
-        long? size = element.TryGetProperty("size", out var s) && s.TryGetInt64(out var bytes) && bytes >= 0 ? bytes : null;
+        long? size = element.TryGetProperty("size", out var s) && s.ValueKind == JsonValueKind.Number && s.TryGetInt64(out var bytes) && bytes >= 0 ? bytes : null;
         Platform? platform = null;
         if (element.TryGetProperty("platform", out var p) && p.ValueKind == JsonValueKind.Object)
         {
@@ -129,6 +129,11 @@ public static class ImageConfigDocument
         {
             using var document = JsonDocument.Parse(content);
             var root = document.RootElement;
+            if (root.ValueKind != JsonValueKind.Object)
+            {
+                throw new RegistryException(RegistryFailure.InvalidManifest, "The image config is not a JSON object.");
+            }
+
             var labels = new Dictionary<string, string>();
             if (root.TryGetProperty("config", out var config) && config.ValueKind == JsonValueKind.Object
                 && config.TryGetProperty("Labels", out var l) && l.ValueKind == JsonValueKind.Object)

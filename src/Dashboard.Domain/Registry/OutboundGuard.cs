@@ -14,7 +14,8 @@ public sealed class OutboundGuard(bool allowLoopback)
         (IPAddress.Parse("169.254.0.0"), 16), // link-local, including cloud metadata at 169.254.169.254
         (IPAddress.Parse("fe80::"), 10),      // IPv6 link-local
         (IPAddress.Parse("fd00:ec2::"), 32),  // AWS's IPv6 metadata endpoint fd00:ec2::254
-        (IPAddress.Parse("0.0.0.0"), 8),
+        (IPAddress.Parse("0.0.0.0"), 8),      // "this host": connecting to it reaches the machine itself
+        (IPAddress.IPv6Any, 128),             // "::", the same for IPv6
     ];
 
     /// <returns>Why connecting to <paramref name="address"/> is refused, or <c>null</c> when it is allowed.</returns>

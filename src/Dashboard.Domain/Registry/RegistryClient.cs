@@ -73,9 +73,10 @@ public sealed class RegistryClient : IDisposable
             try
             {
                 using var document = JsonDocument.Parse(body);
-                if (document.RootElement.TryGetProperty("tags", out var list) && list.ValueKind == JsonValueKind.Array)
+                if (document.RootElement.ValueKind == JsonValueKind.Object
+                    && document.RootElement.TryGetProperty("tags", out var list) && list.ValueKind == JsonValueKind.Array)
                 {
-                    tags.AddRange(list.EnumerateArray().Select(t => t.GetString()).OfType<string>());
+                    tags.AddRange(list.EnumerateArray().Where(t => t.ValueKind == JsonValueKind.String).Select(t => t.GetString()!));
                 }
             }
             catch (JsonException e)
@@ -186,9 +187,11 @@ public sealed class RegistryClient : IDisposable
             }
 
             RecordRateLimit(target, response);
+            // A 401 from the host a redirect led to (blob storage) is its own business: credentials never go there.
+            var sameHost = response.RequestMessage?.RequestUri?.Authority.Equals(baseUri.Authority, StringComparison.OrdinalIgnoreCase) != false;
             switch (response.StatusCode)
             {
-                case HttpStatusCode.Unauthorized when !authenticated:
+                case HttpStatusCode.Unauthorized when !authenticated && sameHost:
                     var challenge = AuthChallenge.Parse(response.Headers.WwwAuthenticate.ToString());
                     response.Dispose();
                     await AuthenticateAsync(target, challenge, scope, cacheKey, ct);
@@ -272,9 +275,12 @@ public sealed class RegistryClient : IDisposable
             return;
         }
 
-        if (challenge is not { IsBearer: true, Realm: { } realm } || !Uri.TryCreate(realm, UriKind.Absolute, out var realmUri))
+        if (challenge is not { IsBearer: true, Realm: { } realm } || !Uri.TryCreate(realm, UriKind.Absolute, out var realmUri)
+            || (realmUri.Scheme != Uri.UriSchemeHttps && !(realmUri.Scheme == Uri.UriSchemeHttp && target.Insecure)))
         {
-            throw new RegistryException(RegistryFailure.Unauthorized, $"{target.Registry} refused {who} and named no way to log in.");
+            // Credentials go only to an HTTPS token service (plain HTTP only for an insecure source).
+            throw new RegistryException(RegistryFailure.Unauthorized,
+                $"{target.Registry} refused {who} and named no token service the dashboard may send credentials to.");
         }
 
         var query = new List<string>();
@@ -304,7 +310,7 @@ public sealed class RegistryClient : IDisposable
             using var timeout = CancellationTokenSource.CreateLinkedTokenSource(ct);
             timeout.CancelAfter(TimeSpan.FromSeconds(_options.RequestTimeoutSeconds));
             Interlocked.Increment(ref _requestCount);
-            response = await (target.Insecure ? _insecure : _secure).SendAsync(request, timeout.Token);
+            response = await (target.Insecure ? _insecure : _secure).SendAsync(request, HttpCompletionOption.ResponseHeadersRead, timeout.Token);
         }
         catch (Exception e) when (Transient(e, ct))
         {
@@ -328,10 +334,12 @@ public sealed class RegistryClient : IDisposable
             {
                 using var document = JsonDocument.Parse(body);
                 var root = document.RootElement;
-                var token = (root.TryGetProperty("token", out var t) ? t.GetString() : null)
-                    ?? (root.TryGetProperty("access_token", out var a) ? a.GetString() : null)
+                var token = (root.ValueKind == JsonValueKind.Object && root.TryGetProperty("token", out var t) && t.ValueKind == JsonValueKind.String ? t.GetString() : null)
+                    ?? (root.ValueKind == JsonValueKind.Object && root.TryGetProperty("access_token", out var a) && a.ValueKind == JsonValueKind.String ? a.GetString() : null)
                     ?? throw new JsonException("no token in the answer");
-                var lifetime = root.TryGetProperty("expires_in", out var e) && e.TryGetInt32(out var seconds) && seconds > 0 ? seconds : 60;
+                var lifetime = root.TryGetProperty("expires_in", out var e) && e.ValueKind == JsonValueKind.Number && e.TryGetInt32(out var seconds) && seconds > 0
+                    ? seconds
+                    : 60;
                 // Renew a little early, so a token never expires between the check and the request.
                 var expires = _clock.GetUtcNow().UtcDateTime.AddSeconds(Math.Max(lifetime - 10, lifetime / 2));
                 _authorizations[cacheKey] = ("Bearer " + token, expires);
@@ -413,28 +421,40 @@ public sealed class RegistryClient : IDisposable
         }
     }
 
-    private static async Task<byte[]> ReadCappedAsync(HttpResponseMessage response, int maxBytes, string what, CancellationToken ct)
+    /// <summary>Reads a body up to <paramref name="maxBytes"/>, within the request timeout: a registry that trickles cannot hold an import.</summary>
+    private async Task<byte[]> ReadCappedAsync(HttpResponseMessage response, int maxBytes, string what, CancellationToken ct)
     {
+        var tooLarge = $"The {what} is larger than {Math.Max(1, maxBytes / (1024 * 1024))} MiB; the dashboard does not read it.";
         if (response.Content.Headers.ContentLength > maxBytes)
         {
-            throw new RegistryException(RegistryFailure.InvalidManifest, $"The {what} is larger than {maxBytes / (1024 * 1024)} MiB; the dashboard does not read it.");
+            throw new RegistryException(RegistryFailure.InvalidManifest, tooLarge);
         }
 
-        await using var stream = await response.Content.ReadAsStreamAsync(ct);
-        using var buffer = new MemoryStream();
-        var chunk = new byte[81920];
-        int read;
-        while ((read = await stream.ReadAsync(chunk, ct)) > 0)
+        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(ct);
+        timeout.CancelAfter(TimeSpan.FromSeconds(_options.RequestTimeoutSeconds));
+        try
         {
-            if (buffer.Length + read > maxBytes)
+            await using var stream = await response.Content.ReadAsStreamAsync(timeout.Token);
+            using var buffer = new MemoryStream();
+            var chunk = new byte[81920];
+            int read;
+            while ((read = await stream.ReadAsync(chunk, timeout.Token)) > 0)
             {
-                throw new RegistryException(RegistryFailure.InvalidManifest, $"The {what} is larger than {maxBytes / (1024 * 1024)} MiB; the dashboard does not read it.");
+                if (buffer.Length + read > maxBytes)
+                {
+                    throw new RegistryException(RegistryFailure.InvalidManifest, tooLarge);
+                }
+
+                buffer.Write(chunk, 0, read);
             }
 
-            buffer.Write(chunk, 0, read);
+            return buffer.ToArray();
         }
-
-        return buffer.ToArray();
+        catch (Exception e) when (e is IOException or HttpRequestException || (e is OperationCanceledException && !ct.IsCancellationRequested))
+        {
+            throw new RegistryException(RegistryFailure.Unreachable,
+                $"The {what} from {response.RequestMessage?.RequestUri?.Authority} did not arrive whole within {_options.RequestTimeoutSeconds} s: {e.Message}");
+        }
     }
 
     private static Digest? HeaderDigest(HttpResponseMessage response) =>
@@ -532,6 +552,8 @@ public sealed class RegistryClient : IDisposable
         {
             AllowAutoRedirect = false,
             UseCookies = false,
+            // A proxy would make the guard check the proxy's address instead of the registry's.
+            UseProxy = false,
             PooledConnectionLifetime = TimeSpan.FromMinutes(5),
             ConnectTimeout = TimeSpan.FromSeconds(Math.Min(_options.RequestTimeoutSeconds, 15)),
             ConnectCallback = (context, ct) => guard.ConnectAsync(context.DnsEndPoint, ct),

@@ -146,10 +146,11 @@ public class ImageReferenceTests
     [InlineData("docker.io/", "The repository name is missing.")]
     [InlineData(":latest", "The repository name is missing.")]
     [InlineData("@" + Sha, "The repository name is missing.")]
-    [InlineData("foo:bar/app", "Registry 'foo:bar' is not a valid host[:port].")]
-    [InlineData("-bad.example.com/app", "Registry '-bad.example.com' is not a valid host[:port].")]
-    [InlineData("registry.example.com:123456/app", "Registry 'registry.example.com:123456' is not a valid host[:port].")]
-    [InlineData("[::g]:5000/app", "Registry '[::g]:5000' is not a valid host[:port].")]
+    [InlineData("foo:bar/app", "Registry 'foo:bar' is not a valid host[:port] (ports are 1 to 65535).")]
+    [InlineData("registry.example.com:99999/app", "Registry 'registry.example.com:99999' is not a valid host[:port] (ports are 1 to 65535).")]
+    [InlineData("-bad.example.com/app", "Registry '-bad.example.com' is not a valid host[:port] (ports are 1 to 65535).")]
+    [InlineData("registry.example.com:123456/app", "Registry 'registry.example.com:123456' is not a valid host[:port] (ports are 1 to 65535).")]
+    [InlineData("[::g]:5000/app", "Registry '[::g]:5000' is not a valid host[:port] (ports are 1 to 65535).")]
     public void Invalid_references_are_refused_with_a_message_naming_the_problem(string? input, string problem)
     {
         Assert.False(ImageReference.TryParse(input, out var reference, out var error));

@@ -102,6 +102,32 @@ public sealed class ImportTests(DashboardFactory app) : IClassFixture<DashboardF
     }
 
     [Fact]
+    public async Task A_token_registry_without_a_pull_secret_is_unauthorized_and_the_message_says_what_to_do()
+    {
+        await ImagePusher.PushImageAsync(_token, "secure/none", "v1");
+        using var admin = await StreamAsync("token-none-ns", "none");
+        await TagAsync(admin, "token-none-ns", "none", "v1", $"{_token.Host}/secure/none:v1");
+
+        var refused = await ImportAsync(admin, "token-none-ns", "none", "v1");
+
+        Assert.Equal("Unauthorized", refused.GetProperty("condition").GetProperty("reason").GetString());
+        Assert.Null(refused.GetProperty("image").GetString());
+    }
+
+    [Fact]
+    public async Task Switching_the_import_mode_reimports_even_when_the_registry_digest_did_not_move()
+    {
+        var (index, amd64, _) = await ImagePusher.PushIndexAsync(_open, "team/switch", "1.0");
+        using var admin = await StreamAsync("switch-ns", "switch");
+        await TagAsync(admin, "switch-ns", "switch", "t", $"{_open.Host}/team/switch:1.0", importMode: "PreserveOriginal");
+        Assert.Equal(index.Digest, (await StatusTagAsync(admin, "switch-ns", "switch", "t")).GetProperty("items")[0].GetProperty("image").GetString());
+
+        await TagAsync(admin, "switch-ns", "switch", "t", $"{_open.Host}/team/switch:1.0", importMode: "Legacy");
+
+        Assert.Equal(amd64.Digest, (await StatusTagAsync(admin, "switch-ns", "switch", "t")).GetProperty("items")[0].GetProperty("image").GetString());
+    }
+
+    [Fact]
     public async Task A_moved_tag_adds_a_generation_an_unchanged_one_does_not_and_a_deleted_one_keeps_the_image()
     {
         var first = await ImagePusher.PushImageAsync(_open, "team/moving", "stable", seed: "one");
@@ -119,6 +145,7 @@ public sealed class ImportTests(DashboardFactory app) : IClassFixture<DashboardF
         Assert.True(moved.GetProperty("changed").GetBoolean());
         var items = (await StatusTagAsync(admin, "moving-ns", "moving", "stable")).GetProperty("items");
         Assert.Equal([second.Digest, first.Digest], items.EnumerateArray().Select(i => i.GetProperty("image").GetString()));
+        Assert.True(items[0].GetProperty("generation").GetInt64() > items[1].GetProperty("generation").GetInt64(), "a move is the tag's next generation");
 
         await ImagePusher.DeleteTagAsync(_open, "team/moving", second.Digest);
         var gone = await ImportAsync(admin, "moving-ns", "moving", "stable");
@@ -222,9 +249,13 @@ public sealed class ImportTests(DashboardFactory app) : IClassFixture<DashboardF
         const string password = "Very-Secret-Registry-Passw0rd";
         (await admin.PutAsJsonAsync("/api/v1/namespaces/sealed-ns/pullsecrets/s",
             new { registry = "quay.io", username = "robot", password })).EnsureSuccessStatusCode();
+        await TagAsync(admin, "sealed-ns", "x", "v1", $"{_basic.Host}/team/sealed:v1");
+        await ImportAsync(admin, "sealed-ns", "x", "v1");
         Microsoft.Data.Sqlite.SqliteConnection.ClearAllPools();
         var auth = Convert.ToBase64String(Encoding.UTF8.GetBytes($"robot:{password}"));
-        foreach (var file in Directory.GetFiles(app.DataDirectory, "*.db*"))
+        var files = Directory.GetFiles(app.DataDirectory, "*.db*");
+        Assert.Contains(files, f => f.EndsWith("dashboard.db"));
+        foreach (var file in files)
         {
             await using var stream = new FileStream(file, FileMode.Open, FileAccess.Read, FileShare.ReadWrite | FileShare.Delete);
             var content = await new StreamReader(stream).ReadToEndAsync();

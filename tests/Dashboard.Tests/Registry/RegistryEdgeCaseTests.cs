@@ -73,7 +73,16 @@ public sealed class RegistryEdgeCaseTests : IAsyncLifetime
         _server.MapGet("/v2/flaky/manifests/1", () =>
             _hits.AddOrUpdate("flaky", 1, (_, n) => n + 1) == 1 ? Results.StatusCode(503) : Results.Bytes(GoodManifest, OciManifest));
         _server.MapGet("/v2/moved/blobs/{digest}", (HttpContext context, string digest) =>
-            Results.Redirect($"http://localhost:{_port}/storage/{digest}", permanent: false, preserveMethod: true));
+        {
+            // The registry itself needs the login, so the client has credentials at hand when the redirect comes.
+            if (context.Request.Headers.Authorization.Count == 0)
+            {
+                context.Response.Headers.WWWAuthenticate = "Basic realm=\"stand-in\"";
+                return Results.StatusCode(401);
+            }
+
+            return Results.Redirect($"http://localhost:{_port}/storage/{digest}", permanent: false, preserveMethod: true);
+        });
         _server.MapGet("/storage/{digest}", (HttpContext context) =>
         {
             _redirectedAuthorization.Add(context.Request.Headers.Authorization.FirstOrDefault());
