@@ -88,5 +88,14 @@ public sealed class ImportTests(DashboardServer server)
         var label = page.GetByRole(AriaRole.Row).Filter(new() { Has = page.GetByText("org.opencontainers.image.version", new() { Exact = true }) });
         await Expect(label.GetByRole(AriaRole.Cell)).ToHaveTextAsync("1.0-e2e");
         await Expect(page.Link("e2e-import/app:1.0")).ToBeVisibleAsync();
+
+        // The tag moves upstream: the import button brings the new image into the row in place, without a reload.
+        await page.Link("e2e-import/app:1.0").ClickAsync();
+        await page.WaitForInteractiveAsync();
+        var moved = await ImagePusher.PushImageAsync(registry, "team/app", "1.0", seed: "moved");
+        await page.Button("Import tag 1.0").ClickAsync();
+        await page.DismissNoteAsync($"1.0: Imported {moved.Digest[7..19]}");
+        await Expect(tagRow.GetByRole(AriaRole.Link, new() { Name = moved.Digest[..("sha256:".Length + 12)], Exact = true })).ToBeVisibleAsync();
+        await Expect(tagRow.GetByRole(AriaRole.Button, new() { Name = "History (2)" })).ToBeVisibleAsync();
     }
 }
