@@ -28,7 +28,7 @@ app.MapAccountEndpoints();
 app.MapRestApi();
 app.MapHangfireDashboardForAdmins();
 app.MapConsole();
-app.ScheduleMaintenance();
+app.ScheduleRecurringJobs();
 
 app.Run();
 

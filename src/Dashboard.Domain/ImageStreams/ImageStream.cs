@@ -57,7 +57,7 @@ public sealed class ImageStream
 
     /// <summary>Creates or changes a spec tag; the tag's generation moves on, so an import of it is due.</summary>
     public TagReference SetTag(string name, TagSource from, bool scheduled, bool insecure, ImportMode importMode, ReferencePolicy referencePolicy,
-        IReadOnlyDictionary<string, string>? annotations = null)
+        IReadOnlyDictionary<string, string>? annotations = null, int? intervalSeconds = null)
     {
         if (TagName.Validate(name) is { } problem)
         {
@@ -78,7 +78,7 @@ public sealed class ImageStream
 
         // Above every generation the history holds, so a spec change always reads as "import needed".
         Generation = Math.Max(Generation, _history.Select(e => e.Generation).DefaultIfEmpty(0).Max()) + 1;
-        tag.Update(from, scheduled, insecure, importMode, referencePolicy, Generation, annotations);
+        tag.Update(from, scheduled, insecure, importMode, referencePolicy, Generation, annotations, intervalSeconds);
         return tag;
     }
 

@@ -25,7 +25,7 @@ public sealed record ImageStreamRow(string Namespace, string Name, int Tags, Dat
 public sealed record TagSpec(
     string Name, TagSourceKind FromKind, string? From, string? FromNamespace = null, bool Scheduled = false, bool Insecure = false,
     ImportMode ImportMode = ImportMode.PreserveOriginal, ReferencePolicy ReferencePolicy = ReferencePolicy.Source,
-    IReadOnlyDictionary<string, string>? Annotations = null);
+    IReadOnlyDictionary<string, string>? Annotations = null, int? IntervalSeconds = null);
 
 /// <summary>A stream as its reader sees it, and whether they may change it.</summary>
 public sealed record ImageStreamView(ImageStream Stream, bool CanEdit);
@@ -155,6 +155,11 @@ public sealed class ImageStreamService(IDbContextFactory<DashboardDbContext> con
         }
 
         ValidateMetadata(spec.Annotations, "annotations", errors);
+        if (spec.IntervalSeconds is < 1 or > 31_536_000)
+        {
+            errors["intervalSeconds"] = ["The interval is between 1 second and a year; the admin minimum still applies."];
+        }
+
         if (errors.Count > 0)
         {
             throw new ValidationFailedException(errors);
@@ -164,7 +169,7 @@ public sealed class ImageStreamService(IDbContextFactory<DashboardDbContext> con
         var ns = await db.RequireNamespaceAsync(caller, @namespace, write: true, ct);
         var stream = await LoadOrCreateForTaggingAsync(db, caller, ns, name, clock, ct);
         var before = stream.FindTag(spec.Name)?.Describe();
-        var tag = stream.SetTag(spec.Name, from!, spec.Scheduled, spec.Insecure, spec.ImportMode, spec.ReferencePolicy, spec.Annotations);
+        var tag = stream.SetTag(spec.Name, from!, spec.Scheduled, spec.Insecure, spec.ImportMode, spec.ReferencePolicy, spec.Annotations, spec.IntervalSeconds);
         AuditTrail.Record(db, clock, caller, before is null ? "created" : "changed", "Tag", ns.Name, $"{stream.Name}:{tag.Name}",
             before is null ? tag.Describe() : $"{before} → {tag.Describe()}");
         await db.SaveUniqueAsync("name", "Someone else created this stream or tag at the same time; reload and try again.", ct);

@@ -100,6 +100,9 @@ public sealed class TagReference
     /// <summary>Re-imported periodically in the background.</summary>
     public bool Scheduled { get; private set; }
 
+    /// <summary>How often a scheduled tag asks to be checked; <c>null</c> for the default. Never below the admin minimum.</summary>
+    public int? IntervalSeconds { get; private set; }
+
     /// <summary>Plain HTTP and unverified TLS allowed for this tag's source.</summary>
     public bool Insecure { get; private set; }
 
@@ -117,8 +120,9 @@ public sealed class TagReference
     public long Generation { get; private set; }
 
     internal void Update(TagSource from, bool scheduled, bool insecure, ImportMode importMode, ReferencePolicy referencePolicy, long generation,
-        IReadOnlyDictionary<string, string>? annotations = null)
+        IReadOnlyDictionary<string, string>? annotations = null, int? intervalSeconds = null)
     {
+        IntervalSeconds = intervalSeconds;
         if (annotations is not null)
         {
             Annotations = new Dictionary<string, string>(annotations);

@@ -7,7 +7,9 @@ using Dashboard.Domain.Persistence;
 using Dashboard.Domain.PullSecrets;
 using Dashboard.Domain.Registry;
 using Microsoft.EntityFrameworkCore;
+using Dashboard.Domain.Scheduling;
 using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
 
 namespace Dashboard.Domain.Import;
 
@@ -21,21 +23,25 @@ public sealed record ImportOutcome(string Tag, string? Image, bool Changed, bool
 /// its reason and keeps the tag's image: nothing is lost.
 /// </summary>
 public sealed class ImageImporter(
-    IDbContextFactory<DashboardDbContext> contexts, RegistryClient registry, PullSecretService secrets, TimeProvider clock, ILogger<ImageImporter> logger)
+    IDbContextFactory<DashboardDbContext> contexts, RegistryClient registry, PullSecretService secrets, IOptionsMonitor<ScheduleOptions> schedule,
+    TimeProvider clock, ILogger<ImageImporter> logger)
 {
     private readonly ConcurrentDictionary<string, SemaphoreSlim> _running = new();
 
     /// <summary>
     /// Imports one tag. Imports of the same tag on this instance run one after the other (a double click does not race
-    /// itself); imports of different tags run in parallel.
+    /// itself); imports of different tags run in parallel. <paramref name="heads"/> is given by scheduled checks, which
+    /// share upstream <c>HEAD</c>s; without it the import is a manual one, and the tag's next scheduled check moves an
+    /// interval later.
     /// </summary>
-    public async Task<ImportOutcome> ImportTagAsync(Caller caller, string @namespace, string streamName, string tag, CancellationToken ct = default)
+    public async Task<ImportOutcome> ImportTagAsync(Caller caller, string @namespace, string streamName, string tag, CancellationToken ct = default,
+        UpstreamHeads? heads = null)
     {
         var gate = _running.GetOrAdd($"{@namespace}/{streamName}:{tag}", _ => new SemaphoreSlim(1, 1));
         await gate.WaitAsync(ct);
         try
         {
-            return await ImportTagOnceAsync(caller, @namespace, streamName, tag, ct);
+            return await ImportTagOnceAsync(caller, @namespace, streamName, tag, heads, ct);
         }
         finally
         {
@@ -43,7 +49,7 @@ public sealed class ImageImporter(
         }
     }
 
-    private async Task<ImportOutcome> ImportTagOnceAsync(Caller caller, string @namespace, string streamName, string tag, CancellationToken ct)
+    private async Task<ImportOutcome> ImportTagOnceAsync(Caller caller, string @namespace, string streamName, string tag, UpstreamHeads? heads, CancellationToken ct)
     {
         await using var db = await contexts.CreateDbContextAsync(ct);
         var ns = await db.RequireNamespaceAsync(caller, @namespace, write: true, ct);
@@ -57,7 +63,7 @@ public sealed class ImageImporter(
         {
             var (image, source, digest, note) = spec.FromKind == TagSourceKind.ImageStreamTag
                 ? await FollowStreamTagAsync(db, caller, ns.Name, spec, ct)
-                : await FetchAsync(db, ns.Id, spec, UpToDate(stream, spec) ? stream.CurrentImage(tag) : null, ct);
+                : await FetchAsync(db, ns.Id, spec, UpToDate(stream, spec) ? stream.CurrentImage(tag) : null, heads, ct);
             if (image is not null && !await db.Images.AnyAsync(i => i.Digest == image.Digest, ct))
             {
                 db.Images.Add(image);
@@ -85,6 +91,11 @@ public sealed class ImageImporter(
             var message = $"The registry's answer could not be used ({e.GetType().Name}: {e.Message}).";
             stream.SetCondition(tag, TagCondition.ImportSuccess, false, nameof(RegistryFailure.InvalidManifest), message, now);
             outcome = new ImportOutcome(tag, stream.CurrentImage(tag)?.Image, false, false, nameof(RegistryFailure.InvalidManifest), message);
+        }
+
+        if (heads is null && await db.TagSchedules.FirstOrDefaultAsync(s => s.ImageStreamId == stream.Id && s.Tag == tag, ct) is { } scheduled)
+        {
+            scheduled.Postpone(now + SchedulePlanner.Interval(spec.IntervalSeconds, schedule.CurrentValue));
         }
 
         await SaveSharingImagesAsync(db, ct);
@@ -145,7 +156,8 @@ public sealed class ImageImporter(
         return (null, pinned, Digest.Parse(current.Image), $"Follows {sourceNamespace}/{spec.FromName}");
     }
 
-    private async Task<(Image?, ImageReference, Digest, string)> FetchAsync(DashboardDbContext db, int namespaceId, TagReference spec, TagEvent? current, CancellationToken ct)
+    private async Task<(Image?, ImageReference, Digest, string)> FetchAsync(DashboardDbContext db, int namespaceId, TagReference spec, TagEvent? current,
+        UpstreamHeads? heads, CancellationToken ct)
     {
         var reference = ImageReference.Parse(spec.FromName);
         var wanted = reference.Digest?.ToString() ?? reference.Tag!;
@@ -157,7 +169,7 @@ public sealed class ImageImporter(
             var target = new RegistryTarget(reference.Registry, spec.Insecure, credential);
             try
             {
-                var result = await FetchWithAsync(db, target, reference, wanted, spec, current, ct);
+                var result = await FetchWithAsync(db, target, reference, wanted, spec, current, heads, ct);
                 if (secret is not null)
                 {
                     await secrets.RecordUseAsync(namespaceId, secret, $"accepted by {reference.Registry}", ct);
@@ -181,11 +193,11 @@ public sealed class ImageImporter(
     }
 
     private async Task<(Image?, ImageReference, Digest, string)> FetchWithAsync(DashboardDbContext db, RegistryTarget target, ImageReference reference,
-        string wanted, TagReference spec, TagEvent? current, CancellationToken ct)
+        string wanted, TagReference spec, TagEvent? current, UpstreamHeads? heads, CancellationToken ct)
     {
-        // One HEAD decides whether anything changed; Docker Hub does not count HEADs against its pull limit.
-        if (current is not null && reference.Digest is null
-            && await registry.HeadManifestAsync(target, reference.Repository, wanted, ct) is { } head
+        // One HEAD decides whether anything changed; Docker Hub does not count HEADs against its pull limit. Scheduled
+        // checks of tags that follow the same upstream tag share it.
+        if (current is not null && reference.Digest is null && await HeadAsync(target, reference, wanted, heads, ct) is { } head
             && head.ToString() == current.Image)
         {
             return (null, reference, head, $"Unchanged at {head.Short}");
@@ -246,6 +258,23 @@ public sealed class ImageImporter(
         var list = new Image(manifest.Digest, reference, document.MediaType, sizes.Sum(), [], new ImageConfig(),
             children.Select(c => new ChildManifest(c.Digest.ToString(), c.MediaType, c.Size ?? 0, c.Platform!)));
         return (list, reference, manifest.Digest, $"Imported a {children.Count}-platform list {manifest.Digest.Short}");
+    }
+
+    private async Task<Digest?> HeadAsync(RegistryTarget target, ImageReference reference, string wanted, UpstreamHeads? heads, CancellationToken ct)
+    {
+        var key = $"{target.Registry}/{reference.Repository}:{wanted}|{target.Insecure}";
+        if (heads?.Get(key) is { } known)
+        {
+            return known;
+        }
+
+        var head = await registry.HeadManifestAsync(target, reference.Repository, wanted, ct);
+        if (head is not null)
+        {
+            heads?.Set(key, head);
+        }
+
+        return head;
     }
 
     public const string PreferArchAnnotation = "importer.image.openshift.io/prefer-arch";

@@ -38,6 +38,8 @@ public sealed class DashboardDbContext(DbContextOptions<DashboardDbContext> opti
 
     public DbSet<PullSecret> PullSecrets => Set<PullSecret>();
 
+    public DbSet<Scheduling.TagSchedule> TagSchedules => Set<Scheduling.TagSchedule>();
+
     protected override void OnModelCreating(ModelBuilder builder)
     {
         base.OnModelCreating(builder);

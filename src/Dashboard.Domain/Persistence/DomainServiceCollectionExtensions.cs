@@ -41,6 +41,7 @@ public static class DomainServiceCollectionExtensions
         services.AddSingleton<RegistryClient>();
         services.AddSingleton<ImageImporter>();
         services.AddSingleton<RepositoryImporter>();
+        services.AddSingleton<Scheduling.ImportScheduler>();
         return services;
     }
 

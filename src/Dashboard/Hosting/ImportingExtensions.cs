@@ -1,6 +1,7 @@
 using Dashboard.Domain.Import;
 using Dashboard.Domain.PullSecrets;
 using Dashboard.Domain.Registry;
+using Dashboard.Domain.Scheduling;
 using Microsoft.AspNetCore.DataProtection;
 
 namespace Dashboard.Hosting;
@@ -12,6 +13,10 @@ internal static class ImportingExtensions
     {
         builder.Services.AddOptions<RegistryOptions>().BindConfiguration(RegistryOptions.Section).ValidateDataAnnotations().ValidateOnStart();
         builder.Services.AddOptions<ImportOptions>().BindConfiguration(ImportOptions.Section).ValidateDataAnnotations().ValidateOnStart();
+        builder.Services.AddOptions<ScheduleOptions>().BindConfiguration(ScheduleOptions.Section).ValidateDataAnnotations()
+            .Validate(o => o.MaxImportsPerMinute is -1 or >= 1, "Dashboard:Import:MaxImportsPerMinute is -1 (unlimited) or at least 1.")
+            .Validate(o => o.TickSeconds < 60 || o.TickSeconds % 60 == 0, "Dashboard:Import:TickSeconds is under 60 or a whole number of minutes.")
+            .ValidateOnStart();
         builder.Services.AddSingleton<ISecretProtector, DataProtectionSecretProtector>();
     }
 }

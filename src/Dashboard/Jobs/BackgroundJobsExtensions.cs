@@ -3,6 +3,7 @@ using Dashboard.Security;
 using Hangfire;
 using Hangfire.Dashboard;
 using Hangfire.Storage.SQLite;
+using Dashboard.Domain.Scheduling;
 
 namespace Dashboard.Jobs;
 
@@ -21,8 +22,17 @@ internal static class BackgroundJobsExtensions
             .UseSimpleAssemblyNameTypeSerializer()
             .UseRecommendedSerializerSettings()
             .UseSQLiteStorage(databasePath, new SQLiteStorageOptions()));
-        builder.Services.AddHangfireServer(options => options.WorkerCount = Math.Max(2, Environment.ProcessorCount));
+        var tickSeconds = builder.Configuration.GetValue($"{ScheduleOptions.Section}:{nameof(ScheduleOptions.TickSeconds)}", 60);
+        builder.Services.AddHangfireServer(options =>
+        {
+            options.WorkerCount = Math.Max(4, Environment.ProcessorCount * 2);
+            options.Queues = ["default", ScheduledImportJob.Queue];
+            // The recurring-job poller must look at least as often as the tick is due.
+            options.SchedulePollingInterval = TimeSpan.FromSeconds(Math.Clamp(tickSeconds, 1, 15));
+        });
         builder.Services.AddTransient<MaintenanceJob>();
+        builder.Services.AddTransient<SchedulerTickJob>();
+        builder.Services.AddTransient<ScheduledImportJob>();
     }
 
     /// <summary>The Hangfire dashboard at /hangfire: admins only, checked by the endpoint's policy and again by Hangfire's own filter.</summary>
@@ -36,9 +46,15 @@ internal static class BackgroundJobsExtensions
             DisplayStorageConnectionString = false,
         }).RequireAuthorization(SignInAndRolesExtensions.AdminPolicy);
 
-    public static void ScheduleMaintenance(this WebApplication app) =>
-        app.Services.GetRequiredService<IRecurringJobManager>()
-            .AddOrUpdate<MaintenanceJob>(MaintenanceJob.Id, job => job.RunAsync(CancellationToken.None), Cron.Hourly());
+    public static void ScheduleRecurringJobs(this WebApplication app)
+    {
+        var recurring = app.Services.GetRequiredService<IRecurringJobManager>();
+        recurring.AddOrUpdate<MaintenanceJob>(MaintenanceJob.Id, job => job.RunAsync(CancellationToken.None), Cron.Hourly());
+        var tick = app.Services.GetRequiredService<Microsoft.Extensions.Options.IOptions<ScheduleOptions>>().Value.TickSeconds;
+        // Whole minutes as a five-field cron; under a minute with seconds (Hangfire reads six-field cron expressions).
+        var cron = tick % 60 == 0 ? $"*/{tick / 60} * * * *" : $"*/{tick} * * * * *";
+        recurring.AddOrUpdate<SchedulerTickJob>(SchedulerTickJob.Id, job => job.RunAsync(CancellationToken.None), cron);
+    }
 
     /// <summary>Refuses anyone not in the Admin role: 401 when not signed in, 403 otherwise (Hangfire picks the code).</summary>
     internal sealed class AdminOnlyFilter : IDashboardAuthorizationFilter

@@ -228,6 +228,9 @@ namespace Dashboard.Domain.Persistence.Migrations
                     b.Property<bool>("Insecure")
                         .HasColumnType("INTEGER");
 
+                    b.Property<int?>("IntervalSeconds")
+                        .HasColumnType("INTEGER");
+
                     b.Property<string>("Name")
                         .IsRequired()
                         .HasMaxLength(128)
@@ -369,6 +372,56 @@ namespace Dashboard.Domain.Persistence.Migrations
                         .IsUnique();
 
                     b.ToTable("PullSecrets");
+                });
+
+            modelBuilder.Entity("Dashboard.Domain.Scheduling.TagSchedule", b =>
+                {
+                    b.Property<long>("Id")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("INTEGER");
+
+                    b.Property<int>("ConsecutiveFailures")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<int>("ImageStreamId")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<DateTime?>("LastChangeAt")
+                        .HasColumnType("TEXT");
+
+                    b.Property<DateTime?>("LastCheckAt")
+                        .HasColumnType("TEXT");
+
+                    b.Property<int?>("LastDurationMs")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<string>("LastMessage")
+                        .HasMaxLength(2000)
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("LastResult")
+                        .HasMaxLength(40)
+                        .HasColumnType("TEXT");
+
+                    b.Property<DateTime?>("LeasedUntil")
+                        .HasColumnType("TEXT");
+
+                    b.Property<DateTime>("NextCheckAt")
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("Tag")
+                        .IsRequired()
+                        .HasMaxLength(128)
+                        .HasColumnType("TEXT");
+
+                    b.HasKey("Id");
+
+                    b.HasIndex("NextCheckAt");
+
+                    b.HasIndex("ImageStreamId", "Tag")
+                        .IsUnique();
+
+                    b.ToTable("TagSchedules");
                 });
 
             modelBuilder.Entity("Dashboard.Domain.Users.DashboardUser", b =>
@@ -669,6 +722,15 @@ namespace Dashboard.Domain.Persistence.Migrations
                     b.HasOne("Dashboard.Domain.Namespaces.Namespace", null)
                         .WithMany()
                         .HasForeignKey("NamespaceId")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .IsRequired();
+                });
+
+            modelBuilder.Entity("Dashboard.Domain.Scheduling.TagSchedule", b =>
+                {
+                    b.HasOne("Dashboard.Domain.ImageStreams.ImageStream", null)
+                        .WithMany()
+                        .HasForeignKey("ImageStreamId")
                         .OnDelete(DeleteBehavior.Cascade)
                         .IsRequired();
                 });

@@ -1,0 +1,19 @@
+using Dashboard.Domain.ImageStreams;
+using Dashboard.Domain.Scheduling;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.EntityFrameworkCore.Metadata.Builders;
+
+namespace Dashboard.Domain.Persistence.Configurations;
+
+internal sealed class TagScheduleConfiguration : IEntityTypeConfiguration<TagSchedule>
+{
+    public void Configure(EntityTypeBuilder<TagSchedule> builder)
+    {
+        builder.Property(s => s.Tag).HasMaxLength(TagName.MaxLength);
+        builder.HasIndex(s => new { s.ImageStreamId, s.Tag }).IsUnique();
+        builder.HasIndex(s => s.NextCheckAt);
+        builder.HasOne<ImageStream>().WithMany().HasForeignKey(s => s.ImageStreamId).OnDelete(DeleteBehavior.Cascade);
+        builder.Property(s => s.LastResult).HasMaxLength(40);
+        builder.Property(s => s.LastMessage).HasMaxLength(TagSchedule.MaxMessageLength);
+    }
+}

@@ -1,0 +1,145 @@
+using Dashboard.Domain.Access;
+using Dashboard.Domain.Import;
+using Dashboard.Domain.ImageStreams;
+using Dashboard.Domain.Persistence;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+
+namespace Dashboard.Domain.Scheduling;
+
+/// <summary>Scheduled tags that share one upstream image reference: checked together, with one <c>HEAD</c>.</summary>
+public sealed record ScheduledCheck(string Upstream, IReadOnlyList<long> ScheduleIds);
+
+/// <summary>
+/// Scheduled re-import (see docs/decisions/0005-one-scheduler-tick.md): one tick finds the tags that are due, within
+/// the global rate limit, leases them and groups them by upstream; the host runs each group as a background job.
+/// </summary>
+public sealed class ImportScheduler(
+    IDbContextFactory<DashboardDbContext> contexts, ImageImporter importer, IOptionsMonitor<ScheduleOptions> options,
+    TimeProvider clock, ILogger<ImportScheduler> logger)
+{
+    /// <summary>How long a queued check may take before a later tick queues it again (a crashed instance's work is not lost).</summary>
+    public static readonly TimeSpan LeaseTime = TimeSpan.FromMinutes(10);
+
+    private readonly Lock _budgetLock = new();
+    private double _tokens = double.NaN;
+    private DateTime _refilledAt;
+
+    /// <summary>One tick: brings schedules in line with the spec tags, then leases and groups the due ones.</summary>
+    public async Task<IReadOnlyList<ScheduledCheck>> TickAsync(CancellationToken ct = default)
+    {
+        var settings = options.CurrentValue;
+        var now = clock.GetUtcNow().UtcDateTime;
+        await using var db = await contexts.CreateDbContextAsync(ct);
+        await ReconcileAsync(db, settings, now, ct);
+        if (settings.Disabled)
+        {
+            return [];
+        }
+
+        var budget = TakeBudget(settings, now);
+        if (budget == 0)
+        {
+            return [];
+        }
+
+        var due = await db.TagSchedules
+            .Where(s => s.NextCheckAt <= now && (s.LeasedUntil == null || s.LeasedUntil < now))
+            .OrderBy(s => s.NextCheckAt)
+            .Take(budget)
+            .Join(db.SpecTags, s => new { s.ImageStreamId, Name = s.Tag }, t => new { t.ImageStreamId, t.Name }, (s, t) => new { Schedule = s, t.FromKind, t.FromName, t.FromNamespace, t.Insecure })
+            .ToListAsync(ct);
+        foreach (var item in due)
+        {
+            item.Schedule.Lease(now + LeaseTime);
+        }
+
+        await db.SaveChangesAsync(ct);
+        ReturnUnused(budget - due.Count);
+        return [.. due
+            .GroupBy(d => d.FromKind == TagSourceKind.DockerImage ? $"{d.FromName}{(d.Insecure ? " (insecure)" : "")}" : $"istag {d.FromNamespace}/{d.FromName}")
+            .Select(g => new ScheduledCheck(g.Key, [.. g.Select(d => d.Schedule.Id)]))];
+    }
+
+    /// <summary>Checks one group of tags that share an upstream; the first check's <c>HEAD</c> answers for the others.</summary>
+    public async Task RunAsync(ScheduledCheck check, CancellationToken ct = default)
+    {
+        var heads = new UpstreamHeads();
+        foreach (var id in check.ScheduleIds)
+        {
+            await using var db = await contexts.CreateDbContextAsync(ct);
+            var row = await db.TagSchedules.FirstOrDefaultAsync(s => s.Id == id, ct);
+            var stream = row is null ? null : await db.ImageStreams.AsNoTracking().Include(s => s.Namespace).Include(s => s.SpecTags)
+                .FirstOrDefaultAsync(s => s.Id == row.ImageStreamId, ct);
+            var spec = stream?.FindTag(row!.Tag);
+            if (row is null || stream is null || spec is null)
+            {
+                continue;
+            }
+
+            var started = clock.GetTimestamp();
+            var outcome = await importer.ImportTagAsync(Caller.System, stream.Namespace.Name, stream.Name, spec.Name, ct, heads);
+            var now = clock.GetUtcNow().UtcDateTime;
+            var interval = SchedulePlanner.Interval(spec.IntervalSeconds, options.CurrentValue);
+            var failures = outcome.Succeeded ? 0 : row.ConsecutiveFailures + 1;
+            var next = SchedulePlanner.NextCheck(now, interval, failures, Random.Shared.NextDouble());
+            row.Record(now, clock.GetElapsedTime(started), outcome.Succeeded, outcome.Changed, outcome.Reason, outcome.Message, next);
+            await db.SaveChangesAsync(ct);
+            if (!outcome.Succeeded)
+            {
+                logger.LogInformation("Scheduled check of {Namespace}/{Stream}:{Tag} failed ({Failures} in a row), next at {Next:u}: {Message}",
+                    stream.Namespace.Name, stream.Name, spec.Name, failures, next, outcome.Message);
+            }
+        }
+    }
+
+    /// <summary>Creates schedules for newly scheduled tags (spread over their first interval) and drops those of unscheduled ones.</summary>
+    private static async Task ReconcileAsync(DashboardDbContext db, ScheduleOptions settings, DateTime now, CancellationToken ct)
+    {
+        var missing = await db.SpecTags.Where(t => t.Scheduled)
+            .Where(t => !db.TagSchedules.Any(s => s.ImageStreamId == t.ImageStreamId && s.Tag == t.Name))
+            .Select(t => new { t.ImageStreamId, t.Name, t.IntervalSeconds })
+            .ToListAsync(ct);
+        foreach (var tag in missing)
+        {
+            var first = SchedulePlanner.FirstCheck(now, SchedulePlanner.Interval(tag.IntervalSeconds, settings), Random.Shared.NextDouble());
+            db.TagSchedules.Add(new TagSchedule(tag.ImageStreamId, tag.Name, first));
+        }
+
+        await db.TagSchedules
+            .Where(s => !db.SpecTags.Any(t => t.ImageStreamId == s.ImageStreamId && t.Name == s.Tag && t.Scheduled))
+            .ExecuteDeleteAsync(ct);
+        await db.SaveUniqueAsync("", "another tick created the same schedules", ct);
+    }
+
+    /// <summary>A token bucket of <c>MaxImportsPerMinute</c> per minute (burst: one minute's worth), as OpenShift's scheduler.</summary>
+    private int TakeBudget(ScheduleOptions settings, DateTime now)
+    {
+        if (settings.MaxImportsPerMinute < 0)
+        {
+            return int.MaxValue;
+        }
+
+        lock (_budgetLock)
+        {
+            var capacity = Math.Max(1, settings.MaxImportsPerMinute);
+            _tokens = double.IsNaN(_tokens) ? capacity : Math.Min(capacity, _tokens + (now - _refilledAt).TotalMinutes * settings.MaxImportsPerMinute);
+            _refilledAt = now;
+            var taken = (int)Math.Floor(_tokens);
+            _tokens -= taken;
+            return taken;
+        }
+    }
+
+    private void ReturnUnused(int unused)
+    {
+        if (unused > 0 && unused < int.MaxValue / 2)
+        {
+            lock (_budgetLock)
+            {
+                _tokens += unused;
+            }
+        }
+    }
+}

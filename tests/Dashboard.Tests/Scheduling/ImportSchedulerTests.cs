@@ -1,0 +1,156 @@
+using Dashboard.Domain.Access;
+using Dashboard.Domain.Import;
+using Dashboard.Domain.ImageStreams;
+using Dashboard.Domain.Namespaces;
+using Dashboard.Domain.Persistence;
+using Dashboard.Domain.PullSecrets;
+using Dashboard.Domain.Registry;
+using Dashboard.Domain.Scheduling;
+using Dashboard.Hosting;
+using Dashboard.Tests.Infrastructure;
+using Microsoft.AspNetCore.DataProtection;
+using Microsoft.Data.Sqlite;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Time.Testing;
+
+namespace Dashboard.Tests.Scheduling;
+
+/// <summary>The scheduler's tick and checks on a real SQLite file against a real registry, with a fake clock.</summary>
+public sealed class ImportSchedulerTests : IAsyncLifetime
+{
+    private readonly string _path = Path.Combine(Path.GetTempPath(), $"dashboard-schedule-{Guid.NewGuid():N}.db");
+    private readonly FakeTimeProvider _clock = new(new DateTimeOffset(2026, 11, 27, 12, 0, 0, TimeSpan.Zero));
+    private ServiceProvider _services = null!;
+    private RegistryServer _registry = null!;
+
+    public async Task InitializeAsync()
+    {
+        _registry = await RegistryServer.StartAsync();
+        var services = new ServiceCollection();
+        services.AddSingleton<TimeProvider>(_clock);
+        services.AddLogging();
+        services.AddDashboardDomain(options => options.UseDashboardSqlite(_path));
+        services.Configure<RegistryOptions>(o => o.AllowLoopback = true);
+        services.Configure<ScheduleOptions>(o => o.MaxImportsPerMinute = -1);
+        services.AddSingleton<IDataProtectionProvider>(new EphemeralDataProtectionProvider());
+        services.AddSingleton<ISecretProtector, DataProtectionSecretProtector>();
+        _services = services.BuildServiceProvider();
+        await _services.MigrateDashboardDatabaseAsync();
+    }
+
+    public async Task DisposeAsync()
+    {
+        await _services.DisposeAsync();
+        await _registry.DisposeAsync();
+        SqliteConnection.ClearAllPools();
+        foreach (var file in Directory.GetFiles(Path.GetDirectoryName(_path)!, Path.GetFileName(_path) + "*"))
+        {
+            File.Delete(file);
+        }
+    }
+
+    private async Task ScheduleAsync(string stream, string from)
+    {
+        var streams = _services.GetRequiredService<ImageStreamService>();
+        await streams.CreateAsync(Caller.System, "sched", stream);
+        await streams.SetTagAsync(Caller.System, "sched", stream, new TagSpec("1", TagSourceKind.DockerImage, from, Scheduled: true, Insecure: true));
+    }
+
+    private async Task<IReadOnlyList<string>> HistoryAsync(string stream) =>
+        [.. (await _services.GetRequiredService<ImageStreamService>().GetAsync(Caller.System, "sched", stream)).Stream.HistoryOf("1").Select(e => e.Image)];
+
+    /// <summary>Ticks after the clock passed every tag's due time, and runs what the tick queued, as the Hangfire jobs do.</summary>
+    private async Task<IReadOnlyList<ScheduledCheck>> CycleAsync()
+    {
+        _clock.Advance(TimeSpan.FromMinutes(17));
+        var scheduler = _services.GetRequiredService<ImportScheduler>();
+        var checks = await scheduler.TickAsync();
+        foreach (var check in checks)
+        {
+            await scheduler.RunAsync(check);
+        }
+
+        return checks;
+    }
+
+    [Fact]
+    public async Task Scheduled_tags_that_share_an_upstream_are_checked_with_one_head_and_follow_a_new_image()
+    {
+        var first = await ImagePusher.PushImageAsync(_registry, "team/app", "1", seed: "one");
+        await _services.GetRequiredService<NamespaceService>().CreateAsync(Caller.System, "sched");
+        var from = $"{_registry.Host}/team/app:1";
+        await ScheduleAsync("a", from);
+        await ScheduleAsync("b", from);
+
+        Assert.Empty(await _services.GetRequiredService<ImportScheduler>().TickAsync());
+        var checks = await CycleAsync();
+        var group = Assert.Single(checks);
+        Assert.Equal(2, group.ScheduleIds.Count);
+        Assert.Equal([first.Digest], await HistoryAsync("a"));
+        Assert.Equal([first.Digest], await HistoryAsync("b"));
+
+        var registry = _services.GetRequiredService<RegistryClient>();
+        var before = registry.RequestCount;
+        await CycleAsync();
+        Assert.Equal(1, registry.RequestCount - before);
+        Assert.Single(await HistoryAsync("a"));
+
+        var second = await ImagePusher.PushImageAsync(_registry, "team/app", "1", seed: "two");
+        await CycleAsync();
+        Assert.Equal([second.Digest, first.Digest], await HistoryAsync("a"));
+        Assert.Equal([second.Digest, first.Digest], await HistoryAsync("b"));
+    }
+
+    [Fact]
+    public async Task A_failing_tag_backs_off_says_why_and_recovers()
+    {
+        await _services.GetRequiredService<NamespaceService>().CreateAsync(Caller.System, "sched");
+        await ScheduleAsync("c", $"{_registry.Host}/team/missing:1");
+        await _services.GetRequiredService<ImportScheduler>().TickAsync();
+        await CycleAsync();
+
+        await using (var db = await _services.GetRequiredService<IDbContextFactory<DashboardDbContext>>().CreateDbContextAsync())
+        {
+            var schedule = await db.TagSchedules.SingleAsync();
+            Assert.Equal("NotFound", schedule.LastResult);
+            Assert.Equal(1, schedule.ConsecutiveFailures);
+            // Doubled after one failure: 30 minutes ± 10%.
+            Assert.InRange(schedule.NextCheckAt - schedule.LastCheckAt!.Value, TimeSpan.FromMinutes(27), TimeSpan.FromMinutes(33));
+        }
+
+        var pushed = await ImagePusher.PushImageAsync(_registry, "team/missing", "1");
+        _clock.Advance(TimeSpan.FromMinutes(20));
+        await CycleAsync();
+        Assert.Equal([pushed.Digest], await HistoryAsync("c"));
+        await using (var db = await _services.GetRequiredService<IDbContextFactory<DashboardDbContext>>().CreateDbContextAsync())
+        {
+            Assert.Equal(0, (await db.TagSchedules.SingleAsync()).ConsecutiveFailures);
+        }
+    }
+
+    [Fact]
+    public async Task A_manual_import_moves_the_next_check_an_interval_later_and_unscheduling_drops_the_schedule()
+    {
+        await ImagePusher.PushImageAsync(_registry, "team/manual", "1");
+        await _services.GetRequiredService<NamespaceService>().CreateAsync(Caller.System, "sched");
+        await ScheduleAsync("d", $"{_registry.Host}/team/manual:1");
+        await _services.GetRequiredService<ImportScheduler>().TickAsync();
+
+        await _services.GetRequiredService<ImageImporter>().ImportTagAsync(Caller.System, "sched", "d", "1");
+
+        var factory = _services.GetRequiredService<IDbContextFactory<DashboardDbContext>>();
+        await using (var db = await factory.CreateDbContextAsync())
+        {
+            Assert.Equal(_clock.GetUtcNow().UtcDateTime.AddMinutes(15), (await db.TagSchedules.SingleAsync()).NextCheckAt);
+        }
+
+        await _services.GetRequiredService<ImageStreamService>().SetTagAsync(Caller.System, "sched", "d",
+            new TagSpec("1", TagSourceKind.DockerImage, $"{_registry.Host}/team/manual:1", Scheduled: false, Insecure: true));
+        await _services.GetRequiredService<ImportScheduler>().TickAsync();
+        await using (var db = await factory.CreateDbContextAsync())
+        {
+            Assert.Empty(await db.TagSchedules.ToListAsync());
+        }
+    }
+}
