@@ -42,6 +42,7 @@ public static class DomainServiceCollectionExtensions
         services.AddSingleton<ImageImporter>();
         services.AddSingleton<RepositoryImporter>();
         services.AddSingleton<Scheduling.ImportScheduler>();
+        services.AddSingleton<Scheduling.ScheduleQueries>();
         return services;
     }
 

@@ -1,6 +1,7 @@
 using System.Security.Claims;
 using Dashboard.Domain.Auditing;
 using Dashboard.Domain.Images;
+using Dashboard.Domain.Scheduling;
 using Dashboard.Security;
 using Microsoft.AspNetCore.Http.HttpResults;
 
@@ -15,8 +16,16 @@ internal static class ImagesApi
         images.MapPut("/{digest}/annotations", SetAnnotations).RequireAuthorization(SignInAndRolesExtensions.AdminPolicy).ProducesValidationProblem();
     }
 
-    public static void MapEventsApi(this RouteGroupBuilder api) =>
+    public static void MapEventsApi(this RouteGroupBuilder api)
+    {
         api.MapGet("/events", Events).WithTags("Events");
+        // Signed-in users; the rows are those of the namespaces they may read.
+        api.MapGet("/schedules", Schedules).WithTags("Schedules");
+    }
+
+    private static async Task<Ok<ScheduleOverview>> Schedules(ScheduleQueries queries, ClaimsPrincipal user, string? search, bool? failingOnly,
+        int? skip, int? take, CancellationToken ct) =>
+        TypedResults.Ok(await queries.QueryAsync(user.ToCaller(), new ScheduleQuery(search, failingOnly ?? false, skip ?? 0, take ?? 50), ct));
 
     private static async Task<Ok<ImageDto>> Get(string digest, ImageCatalog catalog, ClaimsPrincipal user, CancellationToken ct)
     {

@@ -100,6 +100,12 @@ public sealed class ImportSchedulerTests : IAsyncLifetime
         await CycleAsync();
         Assert.Equal([second.Digest, first.Digest], await HistoryAsync("a"));
         Assert.Equal([second.Digest, first.Digest], await HistoryAsync("b"));
+
+        var overview = await _services.GetRequiredService<ScheduleQueries>().QueryAsync(Caller.System, new ScheduleQuery());
+        Assert.Equal(2, overview.Scheduled);
+        Assert.All(overview.Items, row => Assert.Equal("Imported", row.LastResult));
+        Assert.All(overview.Items, row => Assert.Equal(900, row.IntervalSeconds));
+        Assert.Equal(["sched/a:1", "sched/b:1"], overview.Items.Select(r => $"{r.Namespace}/{r.Stream}:{r.Tag}").Order());
     }
 
     [Fact]
