@@ -89,7 +89,7 @@ internal sealed class TagFromConverter : JsonConverter<TagFromDto>
 /// <summary>A spec tag as <c>oc tag</c> sets it. Multi-platform sources are kept whole unless Legacy is asked for (unlike OpenShift).</summary>
 public sealed record TagRequest(TagFromDto? From, bool Scheduled = false, bool Insecure = false,
     ImportMode ImportMode = ImportMode.PreserveOriginal, ReferencePolicy ReferencePolicy = ReferencePolicy.Source,
-    Dictionary<string, string>? Annotations = null);
+    Dictionary<string, string>? Annotations = null, int? IntervalSeconds = null);
 
 public sealed record RepositoryImportRequestDto(string? From, int? MaxTags, bool Insecure = false, bool Scheduled = false,
     ImportMode ImportMode = ImportMode.PreserveOriginal);
@@ -99,7 +99,7 @@ public sealed record ImportedTagDto(string Tag, string? Image, TagConditionDto C
 public sealed record RepositoryImportDto(IReadOnlyList<ImportedTagDto> Imported, IReadOnlyList<string> AdditionalTags);
 
 public sealed record SpecTagDto(string Name, ObjectReferenceDto From, bool Scheduled, bool Insecure, ImportMode ImportMode,
-    ReferencePolicy ReferencePolicy, long Generation, IReadOnlyDictionary<string, string> Annotations);
+    ReferencePolicy ReferencePolicy, long Generation, IReadOnlyDictionary<string, string> Annotations, int? IntervalSeconds);
 
 public sealed record TagEventDto(DateTime Created, string DockerImageReference, string Image, long Generation);
 
@@ -118,7 +118,7 @@ public sealed record ImageStreamDto(string Namespace, string Name, IReadOnlyDict
         s.Namespace.Name, s.Name, s.Labels, s.Annotations, s.CreatedAt, s.Generation,
         new ImageStreamSpecDto([.. s.SpecTags.OrderBy(t => t.Name, StringComparer.Ordinal).Select(t => new SpecTagDto(
             t.Name, new ObjectReferenceDto(t.FromKind, t.FromName, t.FromNamespace), t.Scheduled, t.Insecure, t.ImportMode, t.ReferencePolicy, t.Generation,
-            t.Annotations))]),
+            t.Annotations, t.IntervalSeconds))]),
         new ImageStreamStatusDto([.. s.TagNames()
             .Where(tag => s.History.Any(e => e.Tag == tag) || s.Conditions.Any(c => c.Tag == tag))
             .Select(tag => new StatusTagDto(tag,

@@ -63,7 +63,7 @@ internal static class ImageStreamsApi
         var from = request.From ?? throw new ValidationFailedException("from", "A source is required, e.g. \"quay.io/org/app:1.2\" or \"stream:tag\".");
         await service.SetTagAsync(caller, ns, name,
             new TagSpec(tag, from.Kind, from.Name, from.Namespace, request.Scheduled, request.Insecure, request.ImportMode, request.ReferencePolicy,
-                request.Annotations), ct);
+                request.Annotations, request.IntervalSeconds), ct);
         await importer.ImportTagAsync(caller, ns, name, tag, ct);
         var stream = ImageStreamDto.From((await service.GetAsync(caller, ns, name, ct)).Stream);
         return TypedResults.Ok(stream.Status.Tags.Single(t => t.Tag == tag));
