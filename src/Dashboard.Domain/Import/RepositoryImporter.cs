@@ -74,6 +74,14 @@ public sealed class RepositoryImporter(
             foreach (var tag in plan.Selected)
             {
                 var from = $"{plan.Repository.Registry}/{plan.Repository.Repository}:{tag}";
+                // A tag already pointing there the same way keeps its generation: re-importing a repository must stay a
+                // HEAD per unchanged tag, not look like a changed spec (which forces a full import, as `oc tag` does).
+                if (target.FindTag(tag) is { FromKind: TagSourceKind.DockerImage } existing && existing.FromName == from
+                    && existing.Scheduled == request.Scheduled && existing.Insecure == request.Insecure && existing.ImportMode == request.ImportMode)
+                {
+                    continue;
+                }
+
                 target.SetTag(tag, new TagSource(TagSourceKind.DockerImage, from), request.Scheduled, request.Insecure, request.ImportMode, ReferencePolicy.Source);
             }
 
