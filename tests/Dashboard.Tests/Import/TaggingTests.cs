@@ -87,6 +87,10 @@ public sealed class TaggingTests(DashboardFactory app) : IClassFixture<Dashboard
 
         var stream = await admin.GetFromJsonAsync<JsonElement>("/api/v1/namespaces/repo-import/imagestreams/versions");
         Assert.Equal(6, stream.GetProperty("status").GetProperty("tags").GetArrayLength());
+        // Importing the unchanged repository again is a HEAD per tag: every tag reports Unchanged.
+        var again = await (await admin.PostAsJsonAsync("/api/v1/namespaces/repo-import/imagestreams/versions/import",
+            new { from = $"{_registry.Host}/team/versions", maxTags = 6, insecure = true })).Content.ReadFromJsonAsync<JsonElement>();
+        Assert.All(again.GetProperty("imported").EnumerateArray(), t => Assert.Equal("Unchanged", t.GetProperty("condition").GetProperty("reason").GetString()));
     }
 
     [Fact]
