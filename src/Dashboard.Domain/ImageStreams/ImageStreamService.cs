@@ -192,8 +192,10 @@ public sealed class ImageStreamService(IDbContextFactory<DashboardDbContext> con
     }
 
     /// <summary>
-    /// Records the outcome of an import of <paramref name="tag"/>: the image's metadata (shared by digest), a new history
-    /// entry when the tag moved, and the tag's ImportSuccess condition. One save, so nothing is half-written.
+    /// Records that <paramref name="tag"/> points at <paramref name="image"/> when the metadata arrives by other means than
+    /// the registry importer (<see cref="Import.ImageImporter"/> does the same for registry imports): the image (shared by
+    /// digest), a history entry when the tag moved, and the ImportSuccess condition, in one save. Tests use it to have
+    /// images without a registry.
     /// </summary>
     public async Task<TagEvent?> RecordImportAsync(Caller caller, string @namespace, string name, string tag, Image image, CancellationToken ct = default)
     {

@@ -4,8 +4,8 @@ using Dashboard.Domain.Images;
 namespace Dashboard.Tests.Infrastructure;
 
 /// <summary>
-/// Image metadata as an import records it. Import from a real registry arrives with the import feature; until then
-/// tests record images through the same domain call the importer will use.
+/// Image metadata as an import records it, for tests about pages and the API that need images but no registry
+/// (the import tests use a real registry).
 /// </summary>
 public static class TestImages
 {
