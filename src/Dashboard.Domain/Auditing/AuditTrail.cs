@@ -48,5 +48,5 @@ public sealed class AuditTrail(IDbContextFactory<DashboardDbContext> contexts)
     }
 
     /// <summary>The kinds of things the trail records, for the filter's choices.</summary>
-    public static IReadOnlyList<string> Kinds { get; } = ["Namespace", "Membership", "ImageStream", "Tag", "Image", "PullSecret", "User", "AccessToken"];
+    public static IReadOnlyList<string> Kinds { get; } = ["Namespace", "Membership", "ImageStream", "Tag", "Image", "PullSecret", "User", "AccessToken", "Settings"];
 }

@@ -23,7 +23,7 @@ public sealed record ImportOutcome(string Tag, string? Image, bool Changed, bool
 /// its reason and keeps the tag's image: nothing is lost.
 /// </summary>
 public sealed class ImageImporter(
-    IDbContextFactory<DashboardDbContext> contexts, RegistryClient registry, PullSecretService secrets, IOptionsMonitor<ScheduleOptions> schedule,
+    IDbContextFactory<DashboardDbContext> contexts, RegistryClient registry, PullSecretService secrets, ScheduleSettings schedule,
     TimeProvider clock, ILogger<ImageImporter> logger)
 {
     private readonly ConcurrentDictionary<string, SemaphoreSlim> _running = new();
@@ -100,7 +100,7 @@ public sealed class ImageImporter(
 
         if (heads is null && await db.TagSchedules.FirstOrDefaultAsync(s => s.ImageStreamId == stream.Id && s.Tag == tag, ct) is { } scheduled)
         {
-            scheduled.Postpone(now + SchedulePlanner.Interval(spec.IntervalSeconds, schedule.CurrentValue));
+            scheduled.Postpone(now + SchedulePlanner.Interval(spec.IntervalSeconds, schedule.Current));
         }
 
         await SaveSharingImagesAsync(db, ct);

@@ -40,6 +40,8 @@ public sealed class DashboardDbContext(DbContextOptions<DashboardDbContext> opti
 
     public DbSet<Scheduling.TagSchedule> TagSchedules => Set<Scheduling.TagSchedule>();
 
+    public DbSet<Scheduling.ScheduleSettingsRow> ScheduleSettings => Set<Scheduling.ScheduleSettingsRow>();
+
     protected override void OnModelCreating(ModelBuilder builder)
     {
         base.OnModelCreating(builder);

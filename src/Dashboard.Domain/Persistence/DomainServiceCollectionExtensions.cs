@@ -43,6 +43,7 @@ public static class DomainServiceCollectionExtensions
         services.AddSingleton<RepositoryImporter>();
         services.AddSingleton<Scheduling.ImportScheduler>();
         services.AddSingleton<Scheduling.ScheduleQueries>();
+        services.AddSingleton<Scheduling.ScheduleSettings>();
         return services;
     }
 

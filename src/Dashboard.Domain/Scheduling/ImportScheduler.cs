@@ -16,7 +16,7 @@ public sealed record ScheduledCheck(string Upstream, IReadOnlyList<long> Schedul
 /// the global rate limit, leases them and groups them by upstream; the host runs each group as a background job.
 /// </summary>
 public sealed class ImportScheduler(
-    IDbContextFactory<DashboardDbContext> contexts, ImageImporter importer, IOptionsMonitor<ScheduleOptions> options,
+    IDbContextFactory<DashboardDbContext> contexts, ImageImporter importer, ScheduleSettings settingsInForce,
     TimeProvider clock, ILogger<ImportScheduler> logger)
 {
     /// <summary>How long a queued check may take before a later tick queues it again (a crashed instance's work is not lost).</summary>
@@ -29,7 +29,8 @@ public sealed class ImportScheduler(
     /// <summary>One tick: brings schedules in line with the spec tags, then leases and groups the due ones.</summary>
     public async Task<IReadOnlyList<ScheduledCheck>> TickAsync(CancellationToken ct = default)
     {
-        var settings = options.CurrentValue;
+        await settingsInForce.RefreshAsync(ct);
+        var settings = settingsInForce.Current;
         var now = clock.GetUtcNow().UtcDateTime;
         await using var db = await contexts.CreateDbContextAsync(ct);
         await ReconcileAsync(db, settings, now, ct);
@@ -81,7 +82,7 @@ public sealed class ImportScheduler(
             var started = clock.GetTimestamp();
             var outcome = await importer.ImportTagAsync(Caller.System, stream.Namespace.Name, stream.Name, spec.Name, ct, heads);
             var now = clock.GetUtcNow().UtcDateTime;
-            var interval = SchedulePlanner.Interval(spec.IntervalSeconds, options.CurrentValue);
+            var interval = SchedulePlanner.Interval(spec.IntervalSeconds, settingsInForce.Current);
             var failures = outcome.Succeeded ? 0 : row.ConsecutiveFailures + 1;
             var next = SchedulePlanner.NextCheck(now, interval, failures, Random.Shared.NextDouble());
             row.Record(now, clock.GetElapsedTime(started), outcome.Succeeded, outcome.Changed, outcome.Reason, outcome.Message, next);

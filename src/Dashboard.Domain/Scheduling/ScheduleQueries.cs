@@ -14,7 +14,7 @@ public sealed record ScheduleRow(string Namespace, string Stream, string Tag, st
 public sealed record ScheduleOverview(IReadOnlyList<ScheduleRow> Items, int Total, int Scheduled, int Failing, int DueNow, bool Disabled);
 
 /// <summary>Reads schedules for the monitoring page and API, within the caller's namespaces.</summary>
-public sealed class ScheduleQueries(IDbContextFactory<DashboardDbContext> contexts, IOptionsMonitor<ScheduleOptions> options, TimeProvider clock)
+public sealed class ScheduleQueries(IDbContextFactory<DashboardDbContext> contexts, ScheduleSettings options, TimeProvider clock)
 {
     public async Task<ScheduleOverview> QueryAsync(Caller caller, ScheduleQuery query, CancellationToken ct = default)
     {
@@ -42,7 +42,7 @@ public sealed class ScheduleQueries(IDbContextFactory<DashboardDbContext> contex
         var total = await rows.CountAsync(ct);
         var page = await rows.OrderBy(r => r.schedule.NextCheckAt).ThenBy(r => r.schedule.Id)
             .Skip(Math.Max(0, query.Skip)).Take(Math.Clamp(query.Take, 1, 500)).ToListAsync(ct);
-        var settings = options.CurrentValue;
+        var settings = options.Current;
         return new ScheduleOverview(
             [.. page.Select(r => new ScheduleRow(r.Namespace, r.Stream, r.schedule.Tag, r.FromName,
                 (int)SchedulePlanner.Interval(r.IntervalSeconds, settings).TotalSeconds, r.schedule.LastCheckAt, r.schedule.LastResult,

@@ -35,6 +35,7 @@ internal static class RestApiExtensions
         api.MapEventsApi();
         api.MapPullSecretsApi();
         api.MapImportApi();
+        api.MapSettingsApi();
     }
 
     /// <summary>Turns a domain refusal into RFC 7807 problem details with the status that fits it.</summary>

@@ -50,9 +50,17 @@ internal static class BackgroundJobsExtensions
     {
         var recurring = app.Services.GetRequiredService<IRecurringJobManager>();
         recurring.AddOrUpdate<MaintenanceJob>(MaintenanceJob.Id, job => job.RunAsync(CancellationToken.None), Cron.Hourly());
-        var tick = app.Services.GetRequiredService<Microsoft.Extensions.Options.IOptions<ScheduleOptions>>().Value.TickSeconds;
-        // Whole minutes as a five-field cron; under a minute with seconds (Hangfire reads six-field cron expressions).
-        var cron = tick % 60 == 0 ? $"*/{tick / 60} * * * *" : $"*/{tick} * * * * *";
+        var settings = app.Services.GetRequiredService<ScheduleSettings>();
+        settings.RefreshAsync().GetAwaiter().GetResult();
+        RegisterTick(recurring, settings.Current.TickSeconds);
+        // A run-time change of the tick period re-registers the job; other settings are read at every tick.
+        settings.Changed += options => RegisterTick(recurring, options.TickSeconds);
+    }
+
+    /// <summary>Whole minutes as a five-field cron; under a minute with seconds (Hangfire reads six-field cron expressions).</summary>
+    private static void RegisterTick(IRecurringJobManager recurring, int tickSeconds)
+    {
+        var cron = tickSeconds % 60 == 0 ? $"*/{tickSeconds / 60} * * * *" : $"*/{tickSeconds} * * * * *";
         recurring.AddOrUpdate<SchedulerTickJob>(SchedulerTickJob.Id, job => job.RunAsync(CancellationToken.None), cron);
     }
 

@@ -5,6 +5,15 @@ using Microsoft.EntityFrameworkCore.Metadata.Builders;
 
 namespace Dashboard.Domain.Persistence.Configurations;
 
+internal sealed class ScheduleSettingsConfiguration : IEntityTypeConfiguration<ScheduleSettingsRow>
+{
+    public void Configure(EntityTypeBuilder<ScheduleSettingsRow> builder)
+    {
+        builder.ToTable("ScheduleSettings");
+        builder.Property(s => s.Id).ValueGeneratedNever();
+    }
+}
+
 internal sealed class TagScheduleConfiguration : IEntityTypeConfiguration<TagSchedule>
 {
     public void Configure(EntityTypeBuilder<TagSchedule> builder)

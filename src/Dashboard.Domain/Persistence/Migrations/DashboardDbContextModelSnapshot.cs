@@ -374,6 +374,31 @@ namespace Dashboard.Domain.Persistence.Migrations
                     b.ToTable("PullSecrets");
                 });
 
+            modelBuilder.Entity("Dashboard.Domain.Scheduling.ScheduleSettingsRow", b =>
+                {
+                    b.Property<int>("Id")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<int?>("DefaultIntervalSeconds")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<bool?>("Disabled")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<int?>("MaxImportsPerMinute")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<int?>("MinimumIntervalSeconds")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<int?>("TickSeconds")
+                        .HasColumnType("INTEGER");
+
+                    b.HasKey("Id");
+
+                    b.ToTable("ScheduleSettings", (string)null);
+                });
+
             modelBuilder.Entity("Dashboard.Domain.Scheduling.TagSchedule", b =>
                 {
                     b.Property<long>("Id")
