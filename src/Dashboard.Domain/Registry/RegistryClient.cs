@@ -34,6 +34,7 @@ public sealed class RegistryClient : IDisposable
     private readonly ConcurrentDictionary<(string Host, string Scope, string? User), (string Header, DateTime Expires)> _authorizations = new();
     private readonly ConcurrentDictionary<string, string> _schemes = new(StringComparer.OrdinalIgnoreCase);
     private readonly ConcurrentDictionary<string, RateLimitState> _rateLimits = new(StringComparer.OrdinalIgnoreCase);
+    private readonly ConcurrentDictionary<string, DateTime> _pausedUntil = new(StringComparer.OrdinalIgnoreCase);
 
     public RegistryClient(IOptions<RegistryOptions> options, TimeProvider clock, ILogger<RegistryClient> logger)
     {
@@ -47,6 +48,14 @@ public sealed class RegistryClient : IDisposable
 
     /// <summary>The rate-limit headers each registry sent last, for the scheduler.</summary>
     public IReadOnlyDictionary<string, RateLimitState> RateLimits => _rateLimits;
+
+    /// <summary>
+    /// Until when scheduled work should leave <paramref name="registry"/> alone: after a 429 it gave up on (for its
+    /// <c>Retry-After</c>), or while its <c>RateLimit-Remaining</c> is at the floor (for the header's window).
+    /// <c>null</c> when it is not paused.
+    /// </summary>
+    public DateTime? PausedUntil(string registry) =>
+        _pausedUntil.TryGetValue(registry, out var until) && until > _clock.GetUtcNow().UtcDateTime ? until : null;
 
     /// <summary>How many HTTP requests went out (for benchmarks and tests that count registry traffic).</summary>
     public long RequestCount => Interlocked.Read(ref _requestCount);
@@ -202,6 +211,7 @@ public sealed class RegistryClient : IDisposable
                     response.Dispose();
                     if (++failures > _options.MaxRetries || wait > TimeSpan.FromSeconds(_options.MaxRetryAfterSeconds))
                     {
+                        Pause(target.Registry, wait > TimeSpan.Zero ? wait : TimeSpan.FromMinutes(1));
                         throw new RegistryException(RegistryFailure.RateLimited,
                             $"{target.Registry} is rate-limiting the dashboard (429); it asks to wait {wait.TotalSeconds:0} s.");
                     }
@@ -508,6 +518,24 @@ public sealed class RegistryClient : IDisposable
         {
             _rateLimits[target.Registry] = new RateLimitState(limit, remaining, _clock.GetUtcNow().UtcDateTime);
         }
+
+        if (remaining is { } left && left <= _options.RateLimitFloor)
+        {
+            // Docker Hub: "RateLimit-Remaining: 7;w=21600" — the window is in seconds.
+            var window = response.Headers.TryGetValues("RateLimit-Remaining", out var values)
+                && values.First().Split(';').Select(p => p.Trim()).FirstOrDefault(p => p.StartsWith("w=", StringComparison.Ordinal)) is { } w
+                && int.TryParse(w[2..], out var seconds) && seconds > 0
+                    ? TimeSpan.FromSeconds(seconds)
+                    : TimeSpan.FromMinutes(1);
+            Pause(target.Registry, window);
+        }
+    }
+
+    private void Pause(string registry, TimeSpan duration)
+    {
+        var until = _clock.GetUtcNow().UtcDateTime + duration;
+        _pausedUntil.AddOrUpdate(registry, until, (_, current) => current > until ? current : until);
+        _logger.LogWarning("Registry {Registry} paused for scheduled checks until {Until:u}", registry, until);
     }
 
     private TimeSpan RetryAfter(HttpResponseMessage response)

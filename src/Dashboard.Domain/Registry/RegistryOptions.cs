@@ -22,6 +22,13 @@ public sealed class RegistryOptions
     [Range(0, 300)]
     public int MaxRetryAfterSeconds { get; set; } = 10;
 
+    /// <summary>
+    /// When a registry's <c>RateLimit-Remaining</c> falls to this or below, scheduled checks leave it alone until its window
+    /// resets, keeping the rest of the quota for people's pulls.
+    /// </summary>
+    [Range(0, 1_000_000)]
+    public int RateLimitFloor { get; set; } = 5;
+
     /// <summary>How many manifest requests one repository import runs at once per registry.</summary>
     [Range(1, 64)]
     public int ConcurrencyPerRegistry { get; set; } = 4;

@@ -1,4 +1,6 @@
 using Dashboard.Domain.Access;
+using Dashboard.Domain.Images;
+using Dashboard.Domain.Registry;
 using Dashboard.Domain.Import;
 using Dashboard.Domain.ImageStreams;
 using Dashboard.Domain.Persistence;
@@ -16,7 +18,7 @@ public sealed record ScheduledCheck(string Upstream, IReadOnlyList<long> Schedul
 /// the global rate limit, leases them and groups them by upstream; the host runs each group as a background job.
 /// </summary>
 public sealed class ImportScheduler(
-    IDbContextFactory<DashboardDbContext> contexts, ImageImporter importer, ScheduleSettings settingsInForce,
+    IDbContextFactory<DashboardDbContext> contexts, ImageImporter importer, ScheduleSettings settingsInForce, RegistryClient registry,
     TimeProvider clock, ILogger<ImportScheduler> logger)
 {
     /// <summary>How long a queued check may take before a later tick queues it again (a crashed instance's work is not lost).</summary>
@@ -45,12 +47,18 @@ public sealed class ImportScheduler(
             return [];
         }
 
-        var due = await db.TagSchedules
+        // Tags of a paused registry stay due (not leased, not counted against the budget); other registries go on.
+        var candidates = await db.TagSchedules
             .Where(s => s.NextCheckAt <= now && (s.LeasedUntil == null || s.LeasedUntil < now))
             .OrderBy(s => s.NextCheckAt)
-            .Take(budget)
+            .Take(budget == int.MaxValue ? int.MaxValue : budget * 4 + 100)
             .Join(db.SpecTags, s => new { s.ImageStreamId, Name = s.Tag }, t => new { t.ImageStreamId, t.Name }, (s, t) => new { Schedule = s, t.FromKind, t.FromName, t.FromNamespace, t.Insecure })
             .ToListAsync(ct);
+        var due = candidates
+            .Where(c => c.FromKind != TagSourceKind.DockerImage || !ImageReference.TryParse(c.FromName, out var source, out _)
+                || registry.PausedUntil(source.Registry) is null)
+            .Take(budget)
+            .ToList();
         foreach (var item in due)
         {
             item.Schedule.Lease(now + LeaseTime);

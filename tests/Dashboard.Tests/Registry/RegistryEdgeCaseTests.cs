@@ -70,6 +70,16 @@ public sealed class RegistryEdgeCaseTests : IAsyncLifetime
 
             return Results.Bytes(GoodManifest, OciManifest);
         });
+        _server.MapGet("/v2/throttled/manifests/1", (HttpContext context) =>
+        {
+            context.Response.Headers.RetryAfter = "3600";
+            return Results.StatusCode(429);
+        });
+        _server.MapGet("/v2/low/manifests/1", (HttpContext context) =>
+        {
+            context.Response.Headers["RateLimit-Remaining"] = "2;w=600";
+            return Results.Bytes(GoodManifest, OciManifest);
+        });
         _server.MapGet("/v2/flaky/manifests/1", () =>
             _hits.AddOrUpdate("flaky", 1, (_, n) => n + 1) == 1 ? Results.StatusCode(503) : Results.Bytes(GoodManifest, OciManifest));
         _server.MapGet("/v2/moved/blobs/{digest}", (HttpContext context, string digest) =>
@@ -132,6 +142,20 @@ public sealed class RegistryEdgeCaseTests : IAsyncLifetime
         Assert.Equal(2, _hits["limited"]);
         var state = client.RateLimits[Target.Registry];
         Assert.Equal((100, 7), (state.Limit, state.Remaining));
+    }
+
+    [Fact]
+    public async Task A_registry_that_asks_for_a_long_wait_or_runs_low_on_quota_is_paused_for_scheduled_work()
+    {
+        using var client = Client();
+        Assert.Null(client.PausedUntil(Target.Registry));
+        var error = await Assert.ThrowsAsync<RegistryException>(() => client.GetManifestAsync(Target, "throttled", "1", default));
+        Assert.Equal(RegistryFailure.RateLimited, error.Reason);
+        Assert.InRange(client.PausedUntil(Target.Registry)!.Value - DateTime.UtcNow, TimeSpan.FromMinutes(59), TimeSpan.FromMinutes(61));
+
+        using var other = Client();
+        await other.GetManifestAsync(Target, "low", "1", default);
+        Assert.InRange(other.PausedUntil(Target.Registry)!.Value - DateTime.UtcNow, TimeSpan.FromMinutes(9), TimeSpan.FromMinutes(11));
     }
 
     [Fact]

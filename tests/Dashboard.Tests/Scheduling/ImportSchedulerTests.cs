@@ -12,6 +12,10 @@ using Microsoft.AspNetCore.DataProtection;
 using Microsoft.Data.Sqlite;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Http;
+using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Time.Testing;
 
 namespace Dashboard.Tests.Scheduling;
@@ -106,6 +110,41 @@ public sealed class ImportSchedulerTests : IAsyncLifetime
         Assert.All(overview.Items, row => Assert.Equal("Imported", row.LastResult));
         Assert.All(overview.Items, row => Assert.Equal(900, row.IntervalSeconds));
         Assert.Equal(["sched/a:1", "sched/b:1"], overview.Items.Select(r => $"{r.Namespace}/{r.Stream}:{r.Tag}").Order());
+    }
+
+    [Fact]
+    public async Task A_rate_limited_registry_is_paused_while_another_registrys_tags_are_still_checked()
+    {
+        // A stand-in for a registry that answers 429 (docker-registry cannot be made to): only that answer is faked.
+        var builder = WebApplication.CreateSlimBuilder();
+        builder.Logging.ClearProviders();
+        builder.WebHost.UseUrls("http://127.0.0.1:0");
+        await using var throttled = builder.Build();
+        throttled.MapFallback((HttpContext context) =>
+        {
+            context.Response.StatusCode = 429;
+            context.Response.Headers.RetryAfter = "3600";
+            return Task.CompletedTask;
+        });
+        await throttled.StartAsync();
+        var host = new Uri(throttled.Urls.First()).Authority;
+
+        await ImagePusher.PushImageAsync(_registry, "team/fine", "1");
+        await _services.GetRequiredService<NamespaceService>().CreateAsync(Caller.System, "sched");
+        await ScheduleAsync("throttled", $"{host}/team/busy:1");
+        await ScheduleAsync("fine", $"{_registry.Host}/team/fine:1");
+        await _services.GetRequiredService<ImportScheduler>().TickAsync();
+        await CycleAsync();
+        Assert.NotNull(_services.GetRequiredService<RegistryClient>().PausedUntil(host));
+
+        _clock.Advance(TimeSpan.FromMinutes(20));
+        var checks = await CycleAsync();
+
+        Assert.Equal([$"{_registry.Host}/team/fine:1 (insecure)"], checks.Select(c => c.Upstream));
+        await using var db = await _services.GetRequiredService<IDbContextFactory<DashboardDbContext>>().CreateDbContextAsync();
+        var waiting = await db.TagSchedules.SingleAsync(s => s.LastResult == "RateLimited");
+        Assert.Null(waiting.LeasedUntil);
+        Assert.True(waiting.NextCheckAt <= _clock.GetUtcNow().UtcDateTime);
     }
 
     [Fact]
