@@ -8,6 +8,7 @@ using Dashboard.Domain.PullSecrets;
 using Dashboard.Domain.Registry;
 using Microsoft.EntityFrameworkCore;
 using Dashboard.Domain.Scheduling;
+using Dashboard.Domain.Triggers;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 
@@ -23,7 +24,7 @@ public sealed record ImportOutcome(string Tag, string? Image, bool Changed, bool
 /// its reason and keeps the tag's image: nothing is lost.
 /// </summary>
 public sealed class ImageImporter(
-    IDbContextFactory<DashboardDbContext> contexts, RegistryClient registry, PullSecretService secrets, ScheduleSettings schedule,
+    IDbContextFactory<DashboardDbContext> contexts, RegistryClient registry, PullSecretService secrets, ScheduleSettings schedule, IChangeNotifier notifier,
     TimeProvider clock, ILogger<ImageImporter> logger)
 {
     private readonly ConcurrentDictionary<string, SemaphoreSlim> _running = new();
@@ -64,6 +65,7 @@ public sealed class ImageImporter(
         var spec = stream.FindTag(tag) ?? throw new NotFoundException($"Image stream '{ns.Name}/{streamName}' has no tag '{tag}'.");
         var now = clock.GetUtcNow().UtcDateTime;
         ImportOutcome outcome;
+        ChangeEvent? change = null;
         try
         {
             var (image, source, digest, note) = spec.FromKind == TagSourceKind.ImageStreamTag
@@ -74,7 +76,15 @@ public sealed class ImageImporter(
                 db.Images.Add(image);
             }
 
+            var previous = stream.CurrentImage(tag)?.Image;
             var entry = stream.RecordImage(tag, source, digest, now);
+            if (entry is not null)
+            {
+                // Saved with the new generation, so an event exists exactly when the history entry does (restart-safe).
+                change = new ChangeEvent(now, ns.Id, ns.Name, stream.Name, tag, entry.Image, previous, entry.DockerImageReference, entry.Generation);
+                db.ChangeEvents.Add(change);
+            }
+
             stream.SetCondition(tag, TagCondition.ImportSuccess, true, entry is null ? "Unchanged" : "Imported", note, now);
             if (entry is not null)
             {
@@ -104,6 +114,19 @@ public sealed class ImageImporter(
         }
 
         await SaveSharingImagesAsync(db, ct);
+        if (change is not null)
+        {
+            try
+            {
+                notifier.Saved([change.Id]);
+            }
+            catch (Exception e)
+            {
+                // The import and its event are saved; only the delivery could not be queued.
+                logger.LogError(e, "Delivery of change event {Event} could not be queued", change.Id);
+            }
+        }
+
         return outcome;
     }
 

@@ -42,6 +42,12 @@ public sealed class DashboardDbContext(DbContextOptions<DashboardDbContext> opti
 
     public DbSet<Scheduling.ScheduleSettingsRow> ScheduleSettings => Set<Scheduling.ScheduleSettingsRow>();
 
+    public DbSet<Triggers.ChangeEvent> ChangeEvents => Set<Triggers.ChangeEvent>();
+
+    public DbSet<Triggers.Webhook> Webhooks => Set<Triggers.Webhook>();
+
+    public DbSet<Triggers.WebhookDelivery> WebhookDeliveries => Set<Triggers.WebhookDelivery>();
+
     protected override void OnModelCreating(ModelBuilder builder)
     {
         base.OnModelCreating(builder);

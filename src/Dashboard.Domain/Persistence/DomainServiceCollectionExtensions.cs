@@ -44,6 +44,8 @@ public static class DomainServiceCollectionExtensions
         services.AddSingleton<Scheduling.ImportScheduler>();
         services.AddSingleton<Scheduling.ScheduleQueries>();
         services.AddSingleton<Scheduling.ScheduleSettings>();
+        services.AddSingleton<Triggers.WebhookService>();
+        services.TryAddSingleton<Triggers.IChangeNotifier, Triggers.NoChangeNotifier>();
         return services;
     }
 

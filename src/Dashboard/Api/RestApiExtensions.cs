@@ -36,6 +36,7 @@ internal static class RestApiExtensions
         api.MapPullSecretsApi();
         api.MapImportApi();
         api.MapSettingsApi();
+        api.MapWebhooksApi();
     }
 
     /// <summary>Turns a domain refusal into RFC 7807 problem details with the status that fits it.</summary>

@@ -1,0 +1,149 @@
+namespace Dashboard.Domain.Triggers;
+
+/// <summary>A tag's new generation (<c>image.changed</c>): stored with the import that caused it, delivered to webhooks.</summary>
+public sealed class ChangeEvent
+{
+    public const string ImageChanged = "image.changed";
+
+    private ChangeEvent()
+    {
+        Type = Namespace = Stream = Tag = Image = DockerImageReference = "";
+    }
+
+    public ChangeEvent(DateTime occurredAt, int namespaceId, string @namespace, string stream, string tag, string image, string? previousImage,
+        string dockerImageReference, long generation)
+    {
+        Type = ImageChanged;
+        OccurredAt = occurredAt;
+        NamespaceId = namespaceId;
+        Namespace = @namespace;
+        Stream = stream;
+        Tag = tag;
+        Image = image;
+        PreviousImage = previousImage;
+        DockerImageReference = dockerImageReference;
+        Generation = generation;
+    }
+
+    public long Id { get; private set; }
+
+    public string Type { get; private set; }
+
+    public DateTime OccurredAt { get; private set; }
+
+    public int NamespaceId { get; private set; }
+
+    public string Namespace { get; private set; }
+
+    public string Stream { get; private set; }
+
+    public string Tag { get; private set; }
+
+    public string Image { get; private set; }
+
+    public string? PreviousImage { get; private set; }
+
+    public string DockerImageReference { get; private set; }
+
+    public long Generation { get; private set; }
+}
+
+/// <summary>A namespace's subscription to change events; the secret signs every delivery and is never shown again.</summary>
+public sealed class Webhook
+{
+    public const int MaxUrlLength = 2000;
+
+    private Webhook()
+    {
+        Name = Url = ProtectedSecret = "";
+    }
+
+    public Webhook(int namespaceId, string name, DateTime createdAt)
+    {
+        NamespaceId = namespaceId;
+        Name = name;
+        Url = ProtectedSecret = "";
+        CreatedAt = createdAt;
+    }
+
+    public int Id { get; private set; }
+
+    public int NamespaceId { get; private set; }
+
+    public string Name { get; private set; }
+
+    public string Url { get; private set; }
+
+    public string ProtectedSecret { get; private set; }
+
+    /// <summary>Glob on the stream name (<c>*</c> any run of characters); null for every stream.</summary>
+    public string? Streams { get; private set; }
+
+    /// <summary>Glob on the tag; null for every tag.</summary>
+    public string? Tags { get; private set; }
+
+    public DateTime CreatedAt { get; private set; }
+
+    public void Set(string url, string protectedSecret, string? streams, string? tags)
+    {
+        Url = url;
+        ProtectedSecret = protectedSecret;
+        Streams = streams;
+        Tags = tags;
+    }
+
+    public bool Matches(ChangeEvent change) => Glob(Streams, change.Stream) && Glob(Tags, change.Tag);
+
+    private static bool Glob(string? pattern, string value) =>
+        pattern is null || System.Text.RegularExpressions.Regex.IsMatch(value,
+            "^" + System.Text.RegularExpressions.Regex.Escape(pattern).Replace("\\*", ".*").Replace("\\?", ".") + "$");
+}
+
+/// <summary>One attempt to deliver an event to a webhook.</summary>
+public sealed class WebhookDelivery
+{
+    private WebhookDelivery()
+    {
+        Result = "";
+    }
+
+    public WebhookDelivery(int webhookId, long eventId, DateTime at, int? statusCode, bool succeeded, string result, int durationMs)
+    {
+        WebhookId = webhookId;
+        EventId = eventId;
+        At = at;
+        StatusCode = statusCode;
+        Succeeded = succeeded;
+        Result = result.Length <= 500 ? result : result[..499] + "…";
+        DurationMs = durationMs;
+    }
+
+    public long Id { get; private set; }
+
+    public int WebhookId { get; private set; }
+
+    public long EventId { get; private set; }
+
+    public DateTime At { get; private set; }
+
+    public int? StatusCode { get; private set; }
+
+    public bool Succeeded { get; private set; }
+
+    public string Result { get; private set; }
+
+    public int DurationMs { get; private set; }
+}
+
+/// <summary>Told after an import saved new change events; the host delivers them in the background.</summary>
+public interface IChangeNotifier
+{
+    void Saved(IReadOnlyList<long> eventIds);
+}
+
+internal sealed class NoChangeNotifier : IChangeNotifier
+{
+    public void Saved(IReadOnlyList<long> eventIds)
+    {
+    }
+}

@@ -1,0 +1,199 @@
+using System.Diagnostics;
+using System.Net.Http.Headers;
+using System.Security.Cryptography;
+using System.Text;
+using System.Text.Json;
+using Dashboard.Domain.Access;
+using Dashboard.Domain.Auditing;
+using Dashboard.Domain.Namespaces;
+using Dashboard.Domain.Persistence;
+using Dashboard.Domain.PullSecrets;
+using Dashboard.Domain.Registry;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+
+namespace Dashboard.Domain.Triggers;
+
+public sealed record WebhookInfo(string Name, string Url, string? Streams, string? Tags, DateTime CreatedAt);
+
+public sealed record DeliveryInfo(long EventId, string Stream, string Tag, string Image, DateTime At, int? StatusCode, bool Succeeded, string Result, int DurationMs);
+
+/// <summary>
+/// Webhook subscriptions of a namespace (Editors) and their delivery. Each delivery is a JSON POST signed with
+/// HMAC-SHA256 of the body under the webhook's secret, in <c>X-Dashboard-Signature-256: sha256=&lt;hex&gt;</c> (the GitHub
+/// convention receivers already know), and is recorded whatever happens.
+/// </summary>
+public sealed class WebhookService : IDisposable
+{
+    private readonly IDbContextFactory<DashboardDbContext> _contexts;
+    private readonly ISecretProtector _protector;
+    private readonly TimeProvider _clock;
+    private readonly ILogger<WebhookService> _logger;
+    private readonly HttpClient _http;
+
+    public WebhookService(IDbContextFactory<DashboardDbContext> contexts, ISecretProtector protector, IOptions<RegistryOptions> registryOptions,
+        TimeProvider clock, ILogger<WebhookService> logger)
+    {
+        _contexts = contexts;
+        _protector = protector;
+        _clock = clock;
+        _logger = logger;
+        // Webhook URLs are outbound requests to addresses people typed: the same guard as registries (no metadata addresses).
+        var guard = new OutboundGuard(registryOptions.Value.AllowLoopback);
+        _http = new HttpClient(new SocketsHttpHandler
+        {
+            AllowAutoRedirect = false,
+            UseProxy = false,
+            UseCookies = false,
+            ConnectCallback = (context, ct) => guard.ConnectAsync(context.DnsEndPoint, ct),
+        })
+        { Timeout = TimeSpan.FromSeconds(10) };
+    }
+
+    public async Task<IReadOnlyList<WebhookInfo>> ListAsync(Caller caller, string @namespace, CancellationToken ct = default)
+    {
+        await using var db = await _contexts.CreateDbContextAsync(ct);
+        var ns = await db.RequireNamespaceAsync(caller, @namespace, write: false, ct);
+        return await db.Webhooks.AsNoTracking().Where(w => w.NamespaceId == ns.Id).OrderBy(w => w.Name)
+            .Select(w => new WebhookInfo(w.Name, w.Url, w.Streams, w.Tags, w.CreatedAt)).ToListAsync(ct);
+    }
+
+    public async Task<WebhookInfo> PutAsync(Caller caller, string @namespace, string? name, string? url, string? secret, string? streams, string? tags,
+        CancellationToken ct = default)
+    {
+        await using var db = await _contexts.CreateDbContextAsync(ct);
+        var ns = await db.RequireNamespaceAsync(caller, @namespace, write: true, ct);
+        var errors = new Dictionary<string, string[]>();
+        if (NamespaceName.Validate(name?.Trim()) is { } problem)
+        {
+            errors["name"] = [$"A webhook name is a DNS label: {problem}"];
+        }
+
+        if (!Uri.TryCreate(url?.Trim(), UriKind.Absolute, out var uri) || uri.Scheme is not ("https" or "http") || url!.Length > Webhook.MaxUrlLength)
+        {
+            errors["url"] = ["An absolute http(s) URL is required."];
+        }
+
+        var existing = name is null ? null : await db.Webhooks.FirstOrDefaultAsync(w => w.NamespaceId == ns.Id && w.Name == name.Trim(), ct);
+        if (string.IsNullOrEmpty(secret) && existing is null)
+        {
+            errors["secret"] = ["A secret is required: it signs every delivery."];
+        }
+        else if (secret is { Length: < 16 })
+        {
+            errors["secret"] = ["Use a secret of at least 16 characters."];
+        }
+
+        if (errors.Count > 0)
+        {
+            throw new ValidationFailedException(errors);
+        }
+
+        var webhook = existing ?? new Webhook(ns.Id, name!.Trim(), _clock.GetUtcNow().UtcDateTime);
+        if (existing is null)
+        {
+            db.Webhooks.Add(webhook);
+        }
+
+        webhook.Set(uri!.ToString(), string.IsNullOrEmpty(secret) ? existing!.ProtectedSecret : _protector.Protect(secret),
+            string.IsNullOrWhiteSpace(streams) ? null : streams.Trim(), string.IsNullOrWhiteSpace(tags) ? null : tags.Trim());
+        AuditTrail.Record(db, _clock, caller, existing is null ? "created" : "changed", "Webhook", ns.Name, webhook.Name, $"{webhook.Url} streams={webhook.Streams ?? "*"} tags={webhook.Tags ?? "*"}");
+        await db.SaveUniqueAsync("name", $"Webhook '{name}' already exists.", ct);
+        return new WebhookInfo(webhook.Name, webhook.Url, webhook.Streams, webhook.Tags, webhook.CreatedAt);
+    }
+
+    public async Task DeleteAsync(Caller caller, string @namespace, string name, CancellationToken ct = default)
+    {
+        await using var db = await _contexts.CreateDbContextAsync(ct);
+        var ns = await db.RequireNamespaceAsync(caller, @namespace, write: true, ct);
+        var webhook = await db.Webhooks.FirstOrDefaultAsync(w => w.NamespaceId == ns.Id && w.Name == name, ct)
+            ?? throw new NotFoundException($"Namespace '{@namespace}' has no webhook '{name}'.");
+        db.Webhooks.Remove(webhook);
+        AuditTrail.Record(db, _clock, caller, "deleted", "Webhook", ns.Name, name, webhook.Url);
+        await db.SaveChangesAsync(ct);
+    }
+
+    public async Task<IReadOnlyList<DeliveryInfo>> DeliveriesAsync(Caller caller, string @namespace, string name, CancellationToken ct = default)
+    {
+        await using var db = await _contexts.CreateDbContextAsync(ct);
+        var ns = await db.RequireNamespaceAsync(caller, @namespace, write: false, ct);
+        var webhook = await db.Webhooks.AsNoTracking().FirstOrDefaultAsync(w => w.NamespaceId == ns.Id && w.Name == name, ct)
+            ?? throw new NotFoundException($"Namespace '{@namespace}' has no webhook '{name}'.");
+        return await db.WebhookDeliveries.AsNoTracking().Where(d => d.WebhookId == webhook.Id)
+            .Join(db.ChangeEvents, d => d.EventId, e => e.Id, (d, e) => new { d, e })
+            .OrderByDescending(x => x.d.At).Take(200)
+            .Select(x => new DeliveryInfo(x.e.Id, x.e.Stream, x.e.Tag, x.e.Image, x.d.At, x.d.StatusCode, x.d.Succeeded, x.d.Result, x.d.DurationMs))
+            .ToListAsync(ct);
+    }
+
+    /// <summary>
+    /// Delivers one event to every matching webhook of its namespace that has not received it yet.
+    /// </summary>
+    /// <returns>Whether every delivery succeeded (the host retries the event otherwise; delivered webhooks are skipped).</returns>
+    public async Task<bool> DeliverAsync(long eventId, CancellationToken ct = default)
+    {
+        await using var db = await _contexts.CreateDbContextAsync(ct);
+        var change = await db.ChangeEvents.AsNoTracking().FirstOrDefaultAsync(e => e.Id == eventId, ct);
+        if (change is null)
+        {
+            return true;
+        }
+
+        var delivered = await db.WebhookDeliveries.Where(d => d.EventId == eventId && d.Succeeded).Select(d => d.WebhookId).ToListAsync(ct);
+        var webhooks = (await db.Webhooks.AsNoTracking().Where(w => w.NamespaceId == change.NamespaceId).ToListAsync(ct))
+            .Where(w => w.Matches(change) && !delivered.Contains(w.Id)).ToList();
+        var body = JsonSerializer.SerializeToUtf8Bytes(new
+        {
+            type = change.Type,
+            id = change.Id,
+            occurredAt = change.OccurredAt,
+            @namespace = change.Namespace,
+            stream = change.Stream,
+            tag = change.Tag,
+            image = change.Image,
+            previousImage = change.PreviousImage,
+            dockerImageReference = change.DockerImageReference,
+            generation = change.Generation,
+        });
+        var allDelivered = true;
+        foreach (var webhook in webhooks)
+        {
+            var started = Stopwatch.GetTimestamp();
+            int? status = null;
+            string result;
+            bool succeeded;
+            try
+            {
+                var signature = Convert.ToHexStringLower(HMACSHA256.HashData(Encoding.UTF8.GetBytes(_protector.Unprotect(webhook.ProtectedSecret)), body));
+                using var request = new HttpRequestMessage(HttpMethod.Post, webhook.Url) { Content = new ByteArrayContent(body) };
+                request.Content.Headers.ContentType = new MediaTypeHeaderValue("application/json");
+                request.Headers.Add("X-Dashboard-Event", change.Type);
+                request.Headers.Add("X-Dashboard-Delivery", $"{change.Id}-{webhook.Id}");
+                request.Headers.Add("X-Dashboard-Signature-256", "sha256=" + signature);
+                using var response = await _http.SendAsync(request, ct);
+                status = (int)response.StatusCode;
+                succeeded = response.IsSuccessStatusCode;
+                result = succeeded ? "delivered" : $"the receiver answered {status}";
+            }
+            catch (Exception e) when (e is HttpRequestException or TaskCanceledException && !ct.IsCancellationRequested)
+            {
+                succeeded = false;
+                result = e.InnerException is OutboundRefusedException refused ? refused.Message : $"not delivered: {e.Message}";
+            }
+
+            allDelivered &= succeeded;
+            db.WebhookDeliveries.Add(new WebhookDelivery(webhook.Id, change.Id, _clock.GetUtcNow().UtcDateTime, status, succeeded, result,
+                (int)Stopwatch.GetElapsedTime(started).TotalMilliseconds));
+            if (!succeeded)
+            {
+                _logger.LogWarning("Webhook {Namespace}/{Webhook} delivery of event {Event} failed: {Result}", change.Namespace, webhook.Name, change.Id, result);
+            }
+        }
+
+        await db.SaveChangesAsync(ct);
+        return allDelivered;
+    }
+
+    public void Dispose() => _http.Dispose();
+}

@@ -1,0 +1,92 @@
+using System.Collections.Concurrent;
+using System.Net;
+using System.Net.Http.Json;
+using System.Security.Cryptography;
+using System.Text;
+using System.Text.Json;
+using Dashboard.Tests.Infrastructure;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Http;
+using Microsoft.Extensions.Logging;
+
+namespace Dashboard.Tests.Triggers;
+
+/// <summary>A tag's new generation reaches a real HTTP receiver through the app's own Hangfire, signed with the webhook's secret.</summary>
+public sealed class WebhookTests(DashboardFactory app) : IClassFixture<DashboardFactory>, IAsyncLifetime
+{
+    private const string Secret = "a-webhook-secret-of-some-length";
+    private readonly ConcurrentQueue<(string Signature, byte[] Body)> _received = new();
+    private readonly SemaphoreSlim _arrived = new(0);
+    private RegistryServer _registry = null!;
+    private WebApplication _receiver = null!;
+
+    public async Task InitializeAsync()
+    {
+        _registry = await RegistryServer.StartAsync();
+        var builder = WebApplication.CreateSlimBuilder();
+        builder.Logging.ClearProviders();
+        builder.WebHost.UseUrls("http://127.0.0.1:0");
+        _receiver = builder.Build();
+        _receiver.MapPost("/hook", async (HttpContext context) =>
+        {
+            using var body = new MemoryStream();
+            await context.Request.Body.CopyToAsync(body);
+            _received.Enqueue((context.Request.Headers["X-Dashboard-Signature-256"].ToString(), body.ToArray()));
+            _arrived.Release();
+            return Results.Ok();
+        });
+        await _receiver.StartAsync();
+    }
+
+    public async Task DisposeAsync()
+    {
+        await _receiver.DisposeAsync();
+        await _registry.DisposeAsync();
+    }
+
+    [Fact]
+    public async Task A_new_generation_is_delivered_once_signed_and_an_unchanged_import_delivers_nothing()
+    {
+        var first = await ImagePusher.PushImageAsync(_registry, "team/hooked", "1", seed: "one");
+        await app.CreateNamespaceAsync("hooks", "app");
+        using var admin = app.AsAdmin();
+        var put = await admin.PutAsJsonAsync("/api/v1/namespaces/hooks/webhooks/ci", new { url = $"{_receiver.Urls.First()}/hook", secret = Secret, tags = "1*" });
+        Assert.Equal(HttpStatusCode.OK, put.StatusCode);
+        Assert.DoesNotContain(Secret, await put.Content.ReadAsStringAsync());
+
+        (await admin.PutAsJsonAsync("/api/v1/namespaces/hooks/imagestreams/app/tags/1", new { from = $"{_registry.Host}/team/hooked:1", insecure = true }))
+            .EnsureSuccessStatusCode();
+        Assert.True(await _arrived.WaitAsync(TimeSpan.FromSeconds(30)), "the first generation was not delivered");
+        var (signature, body) = Assert.Single(_received);
+        Assert.Equal("sha256=" + Convert.ToHexStringLower(HMACSHA256.HashData(Encoding.UTF8.GetBytes(Secret), body)), signature);
+        var payload = JsonDocument.Parse(body).RootElement;
+        Assert.Equal("image.changed", payload.GetProperty("type").GetString());
+        Assert.Equal(first.Digest, payload.GetProperty("image").GetString());
+
+        await admin.PostAsync("/api/v1/namespaces/hooks/imagestreams/app/tags/1/import", null);
+        var second = await ImagePusher.PushImageAsync(_registry, "team/hooked", "1", seed: "two");
+        await admin.PostAsync("/api/v1/namespaces/hooks/imagestreams/app/tags/1/import", null);
+        Assert.True(await _arrived.WaitAsync(TimeSpan.FromSeconds(30)), "the second generation was not delivered");
+        Assert.Equal(2, _received.Count);
+        var moved = JsonDocument.Parse(_received.Last().Body).RootElement;
+        Assert.Equal(second.Digest, moved.GetProperty("image").GetString());
+        Assert.Equal(first.Digest, moved.GetProperty("previousImage").GetString());
+
+        var deliveries = await admin.GetFromJsonAsync<JsonElement>("/api/v1/namespaces/hooks/webhooks/ci/deliveries");
+        Assert.Equal(2, deliveries.GetArrayLength());
+        Assert.All(deliveries.EnumerateArray(), d => Assert.True(d.GetProperty("succeeded").GetBoolean()));
+    }
+
+    [Fact]
+    public async Task A_webhook_without_a_secret_or_with_a_bad_url_is_refused_naming_the_field()
+    {
+        await app.CreateNamespaceAsync("hooks-bad");
+        using var admin = app.AsAdmin();
+        var bad = await admin.PutAsJsonAsync("/api/v1/namespaces/hooks-bad/webhooks/x", new { url = "not a url" });
+        Assert.Equal(HttpStatusCode.BadRequest, bad.StatusCode);
+        var errors = (await Problem.ReadAsync(bad)).GetProperty("errors");
+        Assert.True(errors.TryGetProperty("url", out _));
+        Assert.True(errors.TryGetProperty("secret", out _));
+    }
+}
