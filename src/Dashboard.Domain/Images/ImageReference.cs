@@ -115,7 +115,7 @@ public sealed partial record ImageReference
         string repository;
         var slash = rest.IndexOf('/');
         var first = slash < 0 ? rest : rest[..slash];
-        if (slash > 0 && (first.Contains('.') || first.Contains(':') || first == "localhost" || first.StartsWith('[')))
+        if (slash > 0 && NamesRegistry(first))
         {
             registry = first.ToLowerInvariant();
             repository = rest[(slash + 1)..];
@@ -165,6 +165,13 @@ public sealed partial record ImageReference
         error = null;
         return true;
     }
+
+    /// <summary>
+    /// Whether the first path component of a reference is a registry host rather than a repository component, by the
+    /// Docker CLI's rule: it has a '.' or a ':', is <c>localhost</c>, or is a bracketed IPv6 address.
+    /// </summary>
+    public static bool NamesRegistry(string firstComponent) =>
+        firstComponent.Contains('.') || firstComponent.Contains(':') || firstComponent == "localhost" || firstComponent.StartsWith('[');
 
     /// <summary>The same image without its tag, pinned to <paramref name="digest"/>.</summary>
     public ImageReference WithDigest(Digest digest) => new(Registry, Repository, null, digest);

@@ -29,9 +29,13 @@ public sealed class NamespaceService(IDbContextFactory<DashboardDbContext> conte
         return [.. rows.Select(r => new NamespaceSummary(r.Name, r.CreatedAt, r.Streams, caller.IsAdmin ? NamespaceRole.Editor : r.Role))];
     }
 
-    public async Task<NamespaceSummary> GetAsync(Caller caller, string name, CancellationToken ct = default) =>
-        (await ListAsync(caller, ct)).FirstOrDefault(n => n.Name == name)
-        ?? throw new NotFoundException($"Namespace '{name}' does not exist.");
+    public async Task<NamespaceSummary> GetAsync(Caller caller, string name, CancellationToken ct = default)
+    {
+        await using var db = await contexts.CreateDbContextAsync(ct);
+        var ns = await db.RequireNamespaceAsync(caller, name, write: false, ct);
+        var streams = await db.ImageStreams.CountAsync(s => s.NamespaceId == ns.Id, ct);
+        return new NamespaceSummary(ns.Name, ns.CreatedAt, streams, await db.RoleAsync(caller, ns.Id, ct));
+    }
 
     /// <summary>The caller's role in the namespace (admins are editors), or <c>null</c> when they may not read it.</summary>
     public async Task<NamespaceRole?> RoleAsync(Caller caller, string name, CancellationToken ct = default)

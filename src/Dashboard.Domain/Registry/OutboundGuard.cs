@@ -39,6 +39,18 @@ public sealed class OutboundGuard(bool allowLoopback)
         return null;
     }
 
+    /// <summary>
+    /// A handler whose every connection goes through this guard: no automatic redirects (callers decide what follows a
+    /// redirect), no cookies, and no proxy — a proxy would make the guard check the proxy's address instead of the target's.
+    /// </summary>
+    public SocketsHttpHandler CreateHandler() => new()
+    {
+        AllowAutoRedirect = false,
+        UseCookies = false,
+        UseProxy = false,
+        ConnectCallback = (context, ct) => ConnectAsync(context.DnsEndPoint, ct),
+    };
+
     /// <summary>Resolves <paramref name="host"/> and connects to its first allowed address.</summary>
     public async ValueTask<Stream> ConnectAsync(DnsEndPoint endPoint, CancellationToken ct)
     {

@@ -576,17 +576,10 @@ public sealed class RegistryClient : IDisposable
 
     private HttpClient CreateClient(OutboundGuard guard, bool verifyTls)
     {
-        var handler = new SocketsHttpHandler
-        {
-            AllowAutoRedirect = false,
-            UseCookies = false,
-            // A proxy would make the guard check the proxy's address instead of the registry's.
-            UseProxy = false,
-            PooledConnectionLifetime = TimeSpan.FromMinutes(5),
-            ConnectTimeout = TimeSpan.FromSeconds(Math.Min(_options.RequestTimeoutSeconds, 15)),
-            ConnectCallback = (context, ct) => guard.ConnectAsync(context.DnsEndPoint, ct),
-            AutomaticDecompression = DecompressionMethods.GZip | DecompressionMethods.Deflate,
-        };
+        var handler = guard.CreateHandler();
+        handler.PooledConnectionLifetime = TimeSpan.FromMinutes(5);
+        handler.ConnectTimeout = TimeSpan.FromSeconds(Math.Min(_options.RequestTimeoutSeconds, 15));
+        handler.AutomaticDecompression = DecompressionMethods.GZip | DecompressionMethods.Deflate;
         if (!verifyTls)
         {
             handler.SslOptions.RemoteCertificateValidationCallback = (_, _, _, _) => true;

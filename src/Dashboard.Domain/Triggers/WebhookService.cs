@@ -41,14 +41,7 @@ public sealed class WebhookService : IDisposable
         _logger = logger;
         // Webhook URLs are outbound requests to addresses people typed: the same guard as registries (no metadata addresses).
         var guard = new OutboundGuard(registryOptions.Value.AllowLoopback);
-        _http = new HttpClient(new SocketsHttpHandler
-        {
-            AllowAutoRedirect = false,
-            UseProxy = false,
-            UseCookies = false,
-            ConnectCallback = (context, ct) => guard.ConnectAsync(context.DnsEndPoint, ct),
-        })
-        { Timeout = TimeSpan.FromSeconds(10) };
+        _http = new HttpClient(guard.CreateHandler()) { Timeout = TimeSpan.FromSeconds(10) };
     }
 
     public async Task<IReadOnlyList<WebhookInfo>> ListAsync(Caller caller, string @namespace, CancellationToken ct = default)

@@ -35,7 +35,7 @@ public sealed record TagFromDto(TagSourceKind Kind, string? Name, string? Namesp
         var text = value.Trim();
         var slash = text.IndexOf('/');
         var first = slash < 0 ? "" : text[..slash];
-        if (first.Contains('.') || first.Contains(':') || first == "localhost" || first.StartsWith('[') || text.Contains('@'))
+        if (ImageReference.NamesRegistry(first) || text.Contains('@'))
         {
             return new TagFromDto(TagSourceKind.DockerImage, text);
         }

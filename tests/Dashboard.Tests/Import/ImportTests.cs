@@ -9,23 +9,17 @@ namespace Dashboard.Tests.Import;
 /// <summary>Imports through the REST API from real registries (docker-registry, open, htpasswd and token auth).</summary>
 public sealed class ImportTests(DashboardFactory app) : IClassFixture<DashboardFactory>, IAsyncLifetime
 {
-    private RegistryServer _open = null!;
-    private RegistryServer _basic = null!;
-    private RegistryServer _token = null!;
+    private RegistryTrio _registries = null!;
 
-    public async Task InitializeAsync()
-    {
-        var servers = await Task.WhenAll(
-            RegistryServer.StartAsync(RegistryAuth.None), RegistryServer.StartAsync(RegistryAuth.Basic), RegistryServer.StartAsync(RegistryAuth.Token));
-        (_open, _basic, _token) = (servers[0], servers[1], servers[2]);
-    }
+    private RegistryServer OpenRegistry { get => _registries.Open; set => _registries.Open = value; }
 
-    public async Task DisposeAsync()
-    {
-        await _open.DisposeAsync();
-        await _basic.DisposeAsync();
-        await _token.DisposeAsync();
-    }
+    private RegistryServer BasicRegistry => _registries.Basic;
+
+    private RegistryServer TokenRegistry => _registries.Token;
+
+    public async Task InitializeAsync() => _registries = await RegistryTrio.StartAsync();
+
+    public async Task DisposeAsync() => await _registries.DisposeAsync();
 
     private async Task<HttpClient> StreamAsync(string ns, string stream)
     {
@@ -56,16 +50,16 @@ public sealed class ImportTests(DashboardFactory app) : IClassFixture<DashboardF
     [Fact]
     public async Task A_private_image_imports_once_the_namespace_has_the_right_pull_secret()
     {
-        var pushed = await ImagePusher.PushImageAsync(_basic, "team/api", "1.0", new Dictionary<string, string> { ["org.opencontainers.image.version"] = "1.0" });
+        var pushed = await ImagePusher.PushImageAsync(BasicRegistry, "team/api", "1.0", new Dictionary<string, string> { ["org.opencontainers.image.version"] = "1.0" });
         using var admin = await StreamAsync("private-ns", "api");
-        await TagAsync(admin, "private-ns", "api", "1.0", $"{_basic.Host}/team/api:1.0");
+        await TagAsync(admin, "private-ns", "api", "1.0", $"{BasicRegistry.Host}/team/api:1.0");
 
         var refused = await ImportAsync(admin, "private-ns", "api", "1.0");
         Assert.Equal("Unauthorized", refused.GetProperty("condition").GetProperty("reason").GetString());
         Assert.Contains("pull secret", refused.GetProperty("condition").GetProperty("message").GetString());
 
         var secret = await admin.PutAsJsonAsync("/api/v1/namespaces/private-ns/pullsecrets/corp",
-            new { registry = _basic.Host, username = RegistryServer.User, password = RegistryServer.Password });
+            new { registry = BasicRegistry.Host, username = RegistryServer.User, password = RegistryServer.Password });
         Assert.Equal(HttpStatusCode.OK, secret.StatusCode);
         Assert.DoesNotContain(RegistryServer.Password, await secret.Content.ReadAsStringAsync());
 
@@ -77,7 +71,7 @@ public sealed class ImportTests(DashboardFactory app) : IClassFixture<DashboardF
         Assert.Equal("1.0", image.GetProperty("config").GetProperty("labels").GetProperty("org.opencontainers.image.version").GetString());
         Assert.Equal(1, image.GetProperty("layers").GetArrayLength());
         Assert.Equal(pushed.LayerSize, image.GetProperty("size").GetInt64());
-        Assert.Equal($"{_basic.Host}/team/api@{pushed.Digest}", image.GetProperty("dockerImageReference").GetString());
+        Assert.Equal($"{BasicRegistry.Host}/team/api@{pushed.Digest}", image.GetProperty("dockerImageReference").GetString());
 
         var listed = await admin.GetFromJsonAsync<JsonElement>("/api/v1/namespaces/private-ns/pullsecrets/corp");
         Assert.Equal(RegistryServer.User, listed.GetProperty("entries")[0].GetProperty("username").GetString());
@@ -88,12 +82,12 @@ public sealed class ImportTests(DashboardFactory app) : IClassFixture<DashboardF
     [Fact]
     public async Task A_token_registry_accepts_a_dockerconfigjson_secret_with_an_auth_entry()
     {
-        var pushed = await ImagePusher.PushImageAsync(_token, "secure/web", "v2");
+        var pushed = await ImagePusher.PushImageAsync(TokenRegistry, "secure/web", "v2");
         using var admin = await StreamAsync("token-ns", "web");
         var auth = Convert.ToBase64String(Encoding.UTF8.GetBytes($"{RegistryServer.User}:{RegistryServer.Password}"));
-        var document = JsonSerializer.Serialize(new { auths = new Dictionary<string, object> { [$"http://{_token.Host}/v2/"] = new { auth } } });
+        var document = JsonSerializer.Serialize(new { auths = new Dictionary<string, object> { [$"http://{TokenRegistry.Host}/v2/"] = new { auth } } });
         (await admin.PutAsJsonAsync("/api/v1/namespaces/token-ns/pullsecrets/robot", new { dockerConfigJson = document })).EnsureSuccessStatusCode();
-        await TagAsync(admin, "token-ns", "web", "v2", $"{_token.Host}/secure/web:v2");
+        await TagAsync(admin, "token-ns", "web", "v2", $"{TokenRegistry.Host}/secure/web:v2");
 
         var imported = await ImportAsync(admin, "token-ns", "web", "v2");
 
@@ -104,9 +98,9 @@ public sealed class ImportTests(DashboardFactory app) : IClassFixture<DashboardF
     [Fact]
     public async Task A_token_registry_without_a_pull_secret_is_unauthorized_and_the_message_says_what_to_do()
     {
-        await ImagePusher.PushImageAsync(_token, "secure/none", "v1");
+        await ImagePusher.PushImageAsync(TokenRegistry, "secure/none", "v1");
         using var admin = await StreamAsync("token-none-ns", "none");
-        await TagAsync(admin, "token-none-ns", "none", "v1", $"{_token.Host}/secure/none:v1");
+        await TagAsync(admin, "token-none-ns", "none", "v1", $"{TokenRegistry.Host}/secure/none:v1");
 
         var refused = await ImportAsync(admin, "token-none-ns", "none", "v1");
 
@@ -117,12 +111,12 @@ public sealed class ImportTests(DashboardFactory app) : IClassFixture<DashboardF
     [Fact]
     public async Task Switching_the_import_mode_reimports_even_when_the_registry_digest_did_not_move()
     {
-        var (index, amd64, _) = await ImagePusher.PushIndexAsync(_open, "team/switch", "1.0");
+        var (index, amd64, _) = await ImagePusher.PushIndexAsync(OpenRegistry, "team/switch", "1.0");
         using var admin = await StreamAsync("switch-ns", "switch");
-        await TagAsync(admin, "switch-ns", "switch", "t", $"{_open.Host}/team/switch:1.0", importMode: "PreserveOriginal");
+        await TagAsync(admin, "switch-ns", "switch", "t", $"{OpenRegistry.Host}/team/switch:1.0", importMode: "PreserveOriginal");
         Assert.Equal(index.Digest, (await StatusTagAsync(admin, "switch-ns", "switch", "t")).GetProperty("items")[0].GetProperty("image").GetString());
 
-        await TagAsync(admin, "switch-ns", "switch", "t", $"{_open.Host}/team/switch:1.0", importMode: "Legacy");
+        await TagAsync(admin, "switch-ns", "switch", "t", $"{OpenRegistry.Host}/team/switch:1.0", importMode: "Legacy");
 
         Assert.Equal(amd64.Digest, (await StatusTagAsync(admin, "switch-ns", "switch", "t")).GetProperty("items")[0].GetProperty("image").GetString());
     }
@@ -130,9 +124,9 @@ public sealed class ImportTests(DashboardFactory app) : IClassFixture<DashboardF
     [Fact]
     public async Task A_moved_tag_adds_a_generation_an_unchanged_one_does_not_and_a_deleted_one_keeps_the_image()
     {
-        var first = await ImagePusher.PushImageAsync(_open, "team/moving", "stable", seed: "one");
+        var first = await ImagePusher.PushImageAsync(OpenRegistry, "team/moving", "stable", seed: "one");
         using var admin = await StreamAsync("moving-ns", "moving");
-        await TagAsync(admin, "moving-ns", "moving", "stable", $"{_open.Host}/team/moving:stable");
+        await TagAsync(admin, "moving-ns", "moving", "stable", $"{OpenRegistry.Host}/team/moving:stable");
         await ImportAsync(admin, "moving-ns", "moving", "stable");
 
         var unchanged = await ImportAsync(admin, "moving-ns", "moving", "stable");
@@ -140,14 +134,14 @@ public sealed class ImportTests(DashboardFactory app) : IClassFixture<DashboardF
         Assert.Equal("Unchanged", unchanged.GetProperty("condition").GetProperty("reason").GetString());
         Assert.Single((await StatusTagAsync(admin, "moving-ns", "moving", "stable")).GetProperty("items").EnumerateArray());
 
-        var second = await ImagePusher.PushImageAsync(_open, "team/moving", "stable", seed: "two");
+        var second = await ImagePusher.PushImageAsync(OpenRegistry, "team/moving", "stable", seed: "two");
         var moved = await ImportAsync(admin, "moving-ns", "moving", "stable");
         Assert.True(moved.GetProperty("changed").GetBoolean());
         var items = (await StatusTagAsync(admin, "moving-ns", "moving", "stable")).GetProperty("items");
         Assert.Equal([second.Digest, first.Digest], items.EnumerateArray().Select(i => i.GetProperty("image").GetString()));
         Assert.True(items[0].GetProperty("generation").GetInt64() > items[1].GetProperty("generation").GetInt64(), "a move is the tag's next generation");
 
-        await ImagePusher.DeleteTagAsync(_open, "team/moving", second.Digest);
+        await ImagePusher.DeleteTagAsync(OpenRegistry, "team/moving", second.Digest);
         var gone = await ImportAsync(admin, "moving-ns", "moving", "stable");
         Assert.Equal("NotFound", gone.GetProperty("condition").GetProperty("reason").GetString());
         var status = await StatusTagAsync(admin, "moving-ns", "moving", "stable");
@@ -158,10 +152,10 @@ public sealed class ImportTests(DashboardFactory app) : IClassFixture<DashboardF
     [Fact]
     public async Task A_manifest_list_is_kept_whole_with_PreserveOriginal_and_as_linux_amd64_with_Legacy()
     {
-        var (index, amd64, _) = await ImagePusher.PushIndexAsync(_open, "team/multi", "1.0");
+        var (index, amd64, _) = await ImagePusher.PushIndexAsync(OpenRegistry, "team/multi", "1.0");
         using var admin = await StreamAsync("multi-ns", "multi");
-        await TagAsync(admin, "multi-ns", "multi", "whole", $"{_open.Host}/team/multi:1.0", importMode: "PreserveOriginal");
-        await TagAsync(admin, "multi-ns", "multi", "one", $"{_open.Host}/team/multi:1.0", importMode: "Legacy");
+        await TagAsync(admin, "multi-ns", "multi", "whole", $"{OpenRegistry.Host}/team/multi:1.0", importMode: "PreserveOriginal");
+        await TagAsync(admin, "multi-ns", "multi", "one", $"{OpenRegistry.Host}/team/multi:1.0", importMode: "Legacy");
 
         Assert.Equal(index.Digest, (await ImportAsync(admin, "multi-ns", "multi", "whole")).GetProperty("image").GetString());
         Assert.Equal(amd64.Digest, (await ImportAsync(admin, "multi-ns", "multi", "one")).GetProperty("image").GetString());
@@ -179,24 +173,24 @@ public sealed class ImportTests(DashboardFactory app) : IClassFixture<DashboardF
     [Fact]
     public async Task A_legacy_import_keeps_the_platform_the_tag_prefers_and_multi_platform_sources_are_kept_whole_by_default()
     {
-        var (index, _, arm64) = await ImagePusher.PushIndexAsync(_open, "team/arm", "2.0");
+        var (index, _, arm64) = await ImagePusher.PushIndexAsync(OpenRegistry, "team/arm", "2.0");
         using var admin = await StreamAsync("prefer-ns", "arm");
         var preferred = await admin.PutAsJsonAsync("/api/v1/namespaces/prefer-ns/imagestreams/arm/tags/arm",
-            new { from = $"{_open.Host}/team/arm:2.0", insecure = true, importMode = "Legacy",
+            new { from = $"{OpenRegistry.Host}/team/arm:2.0", insecure = true, importMode = "Legacy",
                   annotations = new Dictionary<string, string> { ["importer.image.openshift.io/prefer-arch"] = "arm64" } });
         Assert.Equal(arm64.Digest, (await preferred.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("items")[0].GetProperty("image").GetString());
 
-        var byDefault = await admin.PutAsJsonAsync("/api/v1/namespaces/prefer-ns/imagestreams/arm/tags/whole", new { from = $"{_open.Host}/team/arm:2.0", insecure = true });
+        var byDefault = await admin.PutAsJsonAsync("/api/v1/namespaces/prefer-ns/imagestreams/arm/tags/whole", new { from = $"{OpenRegistry.Host}/team/arm:2.0", insecure = true });
         Assert.Equal(index.Digest, (await byDefault.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("items")[0].GetProperty("image").GetString());
     }
 
     [Fact]
     public async Task A_tag_that_follows_another_stream_tag_takes_its_image_without_a_registry()
     {
-        var pushed = await ImagePusher.PushImageAsync(_open, "team/base", "12");
+        var pushed = await ImagePusher.PushImageAsync(OpenRegistry, "team/base", "12");
         using var admin = await StreamAsync("follow-ns", "base");
         await app.CreateNamespaceAsync("follow-ns", "app");
-        await TagAsync(admin, "follow-ns", "base", "12", $"{_open.Host}/team/base:12");
+        await TagAsync(admin, "follow-ns", "base", "12", $"{OpenRegistry.Host}/team/base:12");
         await ImportAsync(admin, "follow-ns", "base", "12");
         await TagAsync(admin, "follow-ns", "app", "base", "base:12", kind: "ImageStreamTag");
 
@@ -209,14 +203,14 @@ public sealed class ImportTests(DashboardFactory app) : IClassFixture<DashboardF
     [Fact]
     public async Task Testing_credentials_names_the_matching_secret_and_whether_the_registry_accepts_it()
     {
-        await ImagePusher.PushImageAsync(_basic, "team/tested", "1");
+        await ImagePusher.PushImageAsync(BasicRegistry, "team/tested", "1");
         using var admin = await StreamAsync("test-creds-ns", "x");
         (await admin.PutAsJsonAsync("/api/v1/namespaces/test-creds-ns/pullsecrets/good",
-            new { registry = $"{_basic.Host}/team", username = RegistryServer.User, password = RegistryServer.Password })).EnsureSuccessStatusCode();
+            new { registry = $"{BasicRegistry.Host}/team", username = RegistryServer.User, password = RegistryServer.Password })).EnsureSuccessStatusCode();
         (await admin.PutAsJsonAsync("/api/v1/namespaces/test-creds-ns/pullsecrets/stale",
-            new { registry = _basic.Host, username = RegistryServer.User, password = "Old-Passw0rd!" })).EnsureSuccessStatusCode();
+            new { registry = BasicRegistry.Host, username = RegistryServer.User, password = "Old-Passw0rd!" })).EnsureSuccessStatusCode();
 
-        var response = await admin.PostAsJsonAsync("/api/v1/namespaces/test-creds-ns/pullsecrets/test", new { image = $"{_basic.Host}/team/tested:1", insecure = true });
+        var response = await admin.PostAsJsonAsync("/api/v1/namespaces/test-creds-ns/pullsecrets/test", new { image = $"{BasicRegistry.Host}/team/tested:1", insecure = true });
 
         var results = (await response.Content.ReadFromJsonAsync<JsonElement>()).EnumerateArray().ToList();
         Assert.Equal(["good", "stale"], results.Select(r => r.GetProperty("secret").GetString()));
@@ -249,7 +243,7 @@ public sealed class ImportTests(DashboardFactory app) : IClassFixture<DashboardF
         const string password = "Very-Secret-Registry-Passw0rd";
         (await admin.PutAsJsonAsync("/api/v1/namespaces/sealed-ns/pullsecrets/s",
             new { registry = "quay.io", username = "robot", password })).EnsureSuccessStatusCode();
-        await TagAsync(admin, "sealed-ns", "x", "v1", $"{_basic.Host}/team/sealed:v1");
+        await TagAsync(admin, "sealed-ns", "x", "v1", $"{BasicRegistry.Host}/team/sealed:v1");
         await ImportAsync(admin, "sealed-ns", "x", "v1");
         Microsoft.Data.Sqlite.SqliteConnection.ClearAllPools();
         var auth = Convert.ToBase64String(Encoding.UTF8.GetBytes($"robot:{password}"));
