@@ -1,3 +1,4 @@
+using Dashboard.Domain.Scheduling;
 using System.Diagnostics;
 using Dashboard.Domain.Access;
 using Dashboard.Domain.Import;
@@ -50,7 +51,7 @@ internal static class RepositoryImportBenchmark
         var rest = runs.Skip(1).ToList();
         Console.WriteLine();
         Console.WriteLine($"Wall time in ms; median of runs 2-{Runs} (each on a fresh database, the same registry); "
-            + $"direct = the same requests at ConcurrencyPerRegistry = {first.Concurrency} at a time; ratios are medians of each run's ratio.");
+            + $"direct = the same requests at RegistryConcurrency = {first.Concurrency} at a time; ratios are medians of each run's ratio.");
         Console.WriteLine("| | first run in the process | median of later runs | registry requests (access log) | SQL commands |");
         Console.WriteLine("|---|---:|---:|---|---:|");
         Row($"cold import, {Tags} tags", r => r.Cold.Milliseconds, first.Cold.Requests, first.Cold.SqlCommands);
@@ -80,6 +81,8 @@ internal static class RepositoryImportBenchmark
             .AddSingleton<ISecretProtector, PassThroughProtector>()
             .Configure<RegistryOptions>(o => o.AllowLoopback = true)
             .Configure<ImportOptions>(_ => { })
+            // The default pace (requests per second per registry) would measure the pace; this measures the work.
+            .Configure<ScheduleOptions>(o => o.RegistryRequestsPerSecond = 0)
             .AddDashboardDomain(o => o.UseDashboardSqlite(path).AddInterceptors(sql))
             .BuildServiceProvider();
         try
@@ -107,7 +110,7 @@ internal static class RepositoryImportBenchmark
                     $"The unchanged re-import should issue one tag listing and {Tags} manifest HEADs, nothing else; it issued {Describe(unchanged.Log)}.");
             }
 
-            var concurrency = services.GetRequiredService<IOptions<RegistryOptions>>().Value.ConcurrencyPerRegistry;
+            var concurrency = services.GetRequiredService<ScheduleSettings>().Current.RegistryConcurrency;
             var byHttpClient = await ReplayAsync(registry, cold.Log, () => RequestReplay.WithHttpClientAsync(registry.Host, cold.Log, concurrency));
             var byCurl = await ReplayAsync(registry, cold.Log, () => RequestReplay.WithCurlAsync(registry.Host, cold.Log, concurrency));
             var headsByHttpClient = await ReplayAsync(registry, unchanged.Log, () => RequestReplay.WithHttpClientAsync(registry.Host, unchanged.Log, concurrency));

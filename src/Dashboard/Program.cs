@@ -12,6 +12,7 @@ builder.AddSignInAndRoles();
 builder.AddBackgroundJobs();
 builder.AddConsole();
 builder.AddRestApi();
+builder.AddMetrics();
 
 var app = builder.Build();
 
@@ -24,6 +25,7 @@ app.UseAuthorization();
 app.UseAntiforgery();
 
 app.MapHealth();
+app.MapMetrics();
 app.MapAccountEndpoints();
 app.MapRestApi();
 app.MapHangfireDashboardForAdmins();

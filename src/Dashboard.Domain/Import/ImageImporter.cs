@@ -24,8 +24,8 @@ public sealed record ImportOutcome(string Tag, string? Image, bool Changed, bool
 /// its reason and keeps the tag's image: nothing is lost.
 /// </summary>
 public sealed class ImageImporter(
-    IDbContextFactory<DashboardDbContext> contexts, RegistryClient registry, PullSecretService secrets, ScheduleSettings schedule, IChangeNotifier notifier,
-    TimeProvider clock, ILogger<ImageImporter> logger)
+    IDbContextFactory<DashboardDbContext> contexts, RegistryClient registry, PullSecretService secrets, ScheduleSettings schedule, ScheduleActivity activity, IChangeNotifier notifier,
+    IOptionsMonitor<WebhookOptions> webhookOptions, TimeProvider clock, ILogger<ImageImporter> logger)
 {
     private readonly ConcurrentDictionary<string, SemaphoreSlim> _running = new();
 
@@ -48,6 +48,22 @@ public sealed class ImageImporter(
         {
             gate.Release();
         }
+    }
+
+    /// <summary>This tag's event still inside the coalescing window and not yet sent anywhere, if there is one.</summary>
+    private async Task<ChangeEvent?> PendingEventAsync(DashboardDbContext db, int namespaceId, string stream, string tag, DateTime now, CancellationToken ct)
+    {
+        var window = TimeSpan.FromSeconds(webhookOptions.CurrentValue.CoalesceSeconds);
+        if (window <= TimeSpan.Zero)
+        {
+            return null;
+        }
+
+        var since = now - window;
+        return await db.ChangeEvents
+            .Where(e => e.NamespaceId == namespaceId && e.Stream == stream && e.Tag == tag && e.OccurredAt >= since)
+            .Where(e => !db.WebhookDeliveries.Any(d => d.EventId == e.Id))
+            .OrderByDescending(e => e.Id).FirstOrDefaultAsync(ct);
     }
 
     private async Task<ImportOutcome> ImportTagOnceAsync(Caller caller, string @namespace, string streamName, string tag, UpstreamHeads? heads, CancellationToken ct)
@@ -81,8 +97,16 @@ public sealed class ImageImporter(
             if (entry is not null)
             {
                 // Saved with the new generation, so an event exists exactly when the history entry does (restart-safe).
-                change = new ChangeEvent(now, ns.Id, ns.Name, stream.Name, tag, entry.Image, previous, entry.DockerImageReference, entry.Generation);
-                db.ChangeEvents.Add(change);
+                var pending = await PendingEventAsync(db, ns.Id, stream.Name, tag, now, ct);
+                if (pending is not null)
+                {
+                    pending.Absorb(entry.Image, entry.DockerImageReference, entry.Generation);
+                }
+                else
+                {
+                    change = new ChangeEvent(now, ns.Id, ns.Name, stream.Name, tag, entry.Image, previous, entry.DockerImageReference, entry.Generation);
+                    db.ChangeEvents.Add(change);
+                }
             }
 
             stream.SetCondition(tag, TagCondition.ImportSuccess, true, entry is null ? "Unchanged" : "Imported", note, now);
@@ -108,17 +132,23 @@ public sealed class ImageImporter(
             outcome = new ImportOutcome(tag, stream.CurrentImage(tag)?.Image, false, false, nameof(RegistryFailure.InvalidManifest), message);
         }
 
-        if (heads is null && await db.TagSchedules.FirstOrDefaultAsync(s => s.ImageStreamId == stream.Id && s.Tag == tag, ct) is { } scheduled)
-        {
-            scheduled.Postpone(now + SchedulePlanner.Interval(spec.IntervalSeconds, schedule.Current));
-        }
+        // A manual import counts as the tag's check: the schedule shows it, and the next scheduled check is an interval later.
+        var scheduled = heads is null ? await db.TagSchedules.FirstOrDefaultAsync(s => s.ImageStreamId == stream.Id && s.Tag == tag, ct) : null;
+        scheduled?.Record(now, clock.GetUtcNow().UtcDateTime - now, outcome.Succeeded, outcome.Changed, outcome.Reason, outcome.Message,
+            SchedulePlanner.NextCheck(now, SchedulePlanner.Interval(spec.IntervalSeconds, schedule.Current),
+                outcome.Succeeded ? 0 : scheduled.ConsecutiveFailures + 1, Random.Shared.NextDouble()));
 
         await SaveSharingImagesAsync(db, ct);
+        if (scheduled is not null)
+        {
+            await activity.PublishAsync();
+        }
+
         if (change is not null)
         {
             try
             {
-                notifier.Saved([change.Id]);
+                notifier.Saved(change.Id, TimeSpan.FromSeconds(webhookOptions.CurrentValue.CoalesceSeconds));
             }
             catch (Exception e)
             {

@@ -25,10 +25,8 @@ public sealed record RepositoryImportResult(IReadOnlyList<ImportOutcome> Importe
 /// </summary>
 public sealed class RepositoryImporter(
     IDbContextFactory<DashboardDbContext> contexts, RegistryClient registry, PullSecretService secrets, ImageImporter importer,
-    IOptionsMonitor<ImportOptions> importOptions, IOptions<RegistryOptions> registryOptions, TimeProvider clock)
+    IOptionsMonitor<ImportOptions> importOptions, RegistryThrottle throttle, TimeProvider clock)
 {
-    private readonly System.Collections.Concurrent.ConcurrentDictionary<string, SemaphoreSlim> _perRegistry = new(StringComparer.OrdinalIgnoreCase);
-
     /// <summary>The number of tags a repository import takes when the request does not say.</summary>
     public int DefaultMaxTags => importOptions.CurrentValue.MaxTagsPerRepository;
 
@@ -90,23 +88,11 @@ public sealed class RepositoryImporter(
             await db.SaveUniqueAsync("name", "Someone else created this stream or its tags at the same time; reload and try again.", ct);
         }
 
-        // The bound holds per registry across every repository import running on this instance, not per request.
-        var gate = _perRegistry.GetOrAdd(plan.Repository.Registry, _ => new SemaphoreSlim(registryOptions.Value.ConcurrencyPerRegistry));
+        // The registry client holds every request to the registry's bounds; this only keeps enough tags going to use them.
         var outcomes = new ImportOutcome[plan.Selected.Count];
         await Parallel.ForEachAsync(plan.Selected.Select((tag, i) => (tag, i)),
-            new ParallelOptions { MaxDegreeOfParallelism = registryOptions.Value.ConcurrencyPerRegistry, CancellationToken = ct },
-            async (item, token) =>
-            {
-                await gate.WaitAsync(token);
-                try
-                {
-                    outcomes[item.i] = await importer.ImportTagAsync(caller, @namespace, stream, item.tag, token);
-                }
-                finally
-                {
-                    gate.Release();
-                }
-            });
+            new ParallelOptions { MaxDegreeOfParallelism = Math.Min(16, throttle.BoundsFor(plan.Repository.Registry).Concurrency), CancellationToken = ct },
+            async (item, token) => outcomes[item.i] = await importer.ImportTagAsync(caller, @namespace, stream, item.tag, token));
         return new RepositoryImportResult(outcomes, plan.AdditionalTags);
     }
 

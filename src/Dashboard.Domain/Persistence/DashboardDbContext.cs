@@ -42,6 +42,8 @@ public sealed class DashboardDbContext(DbContextOptions<DashboardDbContext> opti
 
     public DbSet<Scheduling.ScheduleSettingsRow> ScheduleSettings => Set<Scheduling.ScheduleSettingsRow>();
 
+    public DbSet<Scheduling.CheckMinute> CheckMinutes => Set<Scheduling.CheckMinute>();
+
     public DbSet<Triggers.ChangeEvent> ChangeEvents => Set<Triggers.ChangeEvent>();
 
     public DbSet<Triggers.Webhook> Webhooks => Set<Triggers.Webhook>();

@@ -38,12 +38,22 @@ public static class DomainServiceCollectionExtensions
         services.AddSingleton<UserAdministration>();
         services.AddSingleton<Pruner>();
         services.AddSingleton<PullSecretService>();
+        // Pacing is wall-clock work even where schedules are tested with a fake clock.
+        services.AddSingleton(provider =>
+        {
+            var throttle = new RegistryThrottle(TimeProvider.System);
+            var settings = provider.GetRequiredService<Scheduling.ScheduleSettings>();
+            throttle.Use(settings.BoundsFor);
+            return throttle;
+        });
         services.AddSingleton<RegistryClient>();
         services.AddSingleton<ImageImporter>();
         services.AddSingleton<RepositoryImporter>();
         services.AddSingleton<Scheduling.ImportScheduler>();
         services.AddSingleton<Scheduling.ScheduleQueries>();
         services.AddSingleton<Scheduling.ScheduleSettings>();
+        services.AddSingleton<Scheduling.ScheduleActivity>();
+        services.TryAddSingleton<Scheduling.IJobStatistics, Scheduling.NoJobStatistics>();
         services.AddSingleton<Triggers.WebhookService>();
         services.TryAddSingleton<Triggers.IChangeNotifier, Triggers.NoChangeNotifier>();
         return services;

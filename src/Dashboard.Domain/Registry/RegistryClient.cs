@@ -36,9 +36,12 @@ public sealed class RegistryClient : IDisposable
     private readonly ConcurrentDictionary<string, RateLimitState> _rateLimits = new(StringComparer.OrdinalIgnoreCase);
     private readonly ConcurrentDictionary<string, DateTime> _pausedUntil = new(StringComparer.OrdinalIgnoreCase);
 
-    public RegistryClient(IOptions<RegistryOptions> options, TimeProvider clock, ILogger<RegistryClient> logger)
+    private readonly RegistryThrottle _throttle;
+
+    public RegistryClient(IOptions<RegistryOptions> options, TimeProvider clock, ILogger<RegistryClient> logger, RegistryThrottle? throttle = null)
     {
         _options = options.Value;
+        _throttle = throttle ?? new RegistryThrottle(TimeProvider.System);
         _clock = clock;
         _logger = logger;
         var guard = new OutboundGuard(_options.AllowLoopback);
@@ -56,6 +59,13 @@ public sealed class RegistryClient : IDisposable
     /// </summary>
     public DateTime? PausedUntil(string registry) =>
         _pausedUntil.TryGetValue(registry, out var until) && until > _clock.GetUtcNow().UtcDateTime ? until : null;
+
+    /// <summary>The registries paused now, with the time each resumes.</summary>
+    public IReadOnlyDictionary<string, DateTime> PausedRegistries()
+    {
+        var now = _clock.GetUtcNow().UtcDateTime;
+        return _pausedUntil.Where(p => p.Value > now).ToDictionary(p => p.Key, p => p.Value, StringComparer.OrdinalIgnoreCase);
+    }
 
     /// <summary>How many HTTP requests went out (for benchmarks and tests that count registry traffic).</summary>
     public long RequestCount => Interlocked.Read(ref _requestCount);
@@ -182,6 +192,8 @@ public sealed class RegistryClient : IDisposable
             HttpResponseMessage response;
             try
             {
+                // The slot is held until the answer's headers arrive: bodies are small (manifests, configs) and capped.
+                using var slot = await _throttle.EnterAsync(target.Registry, ct);
                 response = await SendFollowingRedirectsAsync(target, method, new Uri(baseUri, pathAndQuery), authorization, accept, ct);
             }
             catch (Exception e) when (Transient(e, ct))

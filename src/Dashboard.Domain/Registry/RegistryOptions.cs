@@ -28,8 +28,4 @@ public sealed class RegistryOptions
     /// </summary>
     [Range(0, 1_000_000)]
     public int RateLimitFloor { get; set; } = 5;
-
-    /// <summary>How many manifest requests one repository import runs at once per registry.</summary>
-    [Range(1, 64)]
-    public int ConcurrencyPerRegistry { get; set; } = 4;
 }

@@ -19,7 +19,7 @@ public sealed record ScheduledCheck(string Upstream, IReadOnlyList<long> Schedul
 /// </summary>
 public sealed class ImportScheduler(
     IDbContextFactory<DashboardDbContext> contexts, ImageImporter importer, ScheduleSettings settingsInForce, RegistryClient registry,
-    TimeProvider clock, ILogger<ImportScheduler> logger)
+    ScheduleActivity activity, TimeProvider clock, ILogger<ImportScheduler> logger)
 {
     /// <summary>How long a queued check may take before a later tick queues it again (a crashed instance's work is not lost).</summary>
     public static readonly TimeSpan LeaseTime = TimeSpan.FromMinutes(10);
@@ -71,10 +71,14 @@ public sealed class ImportScheduler(
             .Select(g => new ScheduledCheck(g.Key, [.. g.Select(d => d.Schedule.Id)]))];
     }
 
-    /// <summary>Checks one group of tags that share an upstream; the first check's <c>HEAD</c> answers for the others.</summary>
-    public async Task RunAsync(ScheduledCheck check, CancellationToken ct = default)
+    /// <summary>
+    /// Checks one group of tags that share an upstream; the first check's <c>HEAD</c> answers for the others.
+    /// <paramref name="jobId"/> names the background job doing it, for the monitoring page's links.
+    /// </summary>
+    public async Task RunAsync(ScheduledCheck check, CancellationToken ct = default, string? jobId = null)
     {
         var heads = new UpstreamHeads();
+        var results = new List<CheckResult>(check.ScheduleIds.Count);
         foreach (var id in check.ScheduleIds)
         {
             await using var db = await contexts.CreateDbContextAsync(ct);
@@ -93,14 +97,18 @@ public sealed class ImportScheduler(
             var interval = SchedulePlanner.Interval(spec.IntervalSeconds, settingsInForce.Current);
             var failures = outcome.Succeeded ? 0 : row.ConsecutiveFailures + 1;
             var next = SchedulePlanner.NextCheck(now, interval, failures, Random.Shared.NextDouble());
-            row.Record(now, clock.GetElapsedTime(started), outcome.Succeeded, outcome.Changed, outcome.Reason, outcome.Message, next);
+            var duration = clock.GetElapsedTime(started);
+            row.Record(now, duration, outcome.Succeeded, outcome.Changed, outcome.Reason, outcome.Message, next, jobId);
             await db.SaveChangesAsync(ct);
+            results.Add(new CheckResult(now, duration, outcome.Reason, outcome.Succeeded, outcome.Changed));
             if (!outcome.Succeeded)
             {
                 logger.LogInformation("Scheduled check of {Namespace}/{Stream}:{Tag} failed ({Failures} in a row), next at {Next:u}: {Message}",
                     stream.Namespace.Name, stream.Name, spec.Name, failures, next, outcome.Message);
             }
         }
+
+        await activity.RecordAsync(results, ct);
     }
 
     /// <summary>Creates schedules for newly scheduled tags (spread over their first interval) and drops those of unscheduled ones.</summary>

@@ -29,4 +29,32 @@ public sealed class ScheduleOptions
     /// <summary>How often the scheduler looks for due tags.</summary>
     [Range(1, 3600)]
     public int TickSeconds { get; set; } = 60;
+
+    /// <summary>Requests in flight to one registry host at a time, from every kind of import on this instance.</summary>
+    [Range(1, 256)]
+    public int RegistryConcurrency { get; set; } = 4;
+
+    /// <summary>Requests started per second to one registry host; 0 for no bound.</summary>
+    [Range(0, 10_000)]
+    public double RegistryRequestsPerSecond { get; set; } = 20;
+
+    /// <summary>Other bounds for named registry hosts (<c>host[:port]</c> as in image references, e.g. <c>docker.io</c>).</summary>
+    public List<RegistryOverride> RegistryOverrides { get; set; } = [];
+
+    /// <summary>The bounds that apply to <paramref name="registry"/>: its override's, else the general ones.</summary>
+    public Registry.RegistryBounds BoundsFor(string registry)
+    {
+        var own = RegistryOverrides.FirstOrDefault(o => string.Equals(o.Host, registry, StringComparison.OrdinalIgnoreCase));
+        return new(own?.Concurrency ?? RegistryConcurrency, own?.RequestsPerSecond ?? RegistryRequestsPerSecond);
+    }
+}
+
+/// <summary>A registry host's own bounds; a missing value keeps the general one.</summary>
+public sealed class RegistryOverride
+{
+    public string Host { get; set; } = "";
+
+    public int? Concurrency { get; set; }
+
+    public double? RequestsPerSecond { get; set; }
 }

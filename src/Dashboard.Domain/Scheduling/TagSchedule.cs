@@ -41,12 +41,16 @@ public sealed class TagSchedule
 
     public DateTime? LastChangeAt { get; private set; }
 
+    /// <summary>The background job that made the last check (the monitoring page links to it); null for a manual import.</summary>
+    public string? LastJobId { get; private set; }
+
     public void Lease(DateTime until) => LeasedUntil = until;
 
     /// <summary>Records a check and plans the next one (backed off after failures).</summary>
-    public void Record(DateTime at, TimeSpan duration, bool succeeded, bool changed, string result, string message, DateTime next)
+    public void Record(DateTime at, TimeSpan duration, bool succeeded, bool changed, string result, string message, DateTime next, string? jobId = null)
     {
         LastCheckAt = at;
+        LastJobId = jobId;
         LastDurationMs = (int)Math.Min(int.MaxValue, duration.TotalMilliseconds);
         LastResult = result;
         LastMessage = message.Length <= MaxMessageLength ? message : message[..(MaxMessageLength - 1)] + "…";
@@ -60,6 +64,4 @@ public sealed class TagSchedule
         LeasedUntil = null;
     }
 
-    /// <summary>A manual import counts as a check: the next scheduled one moves an interval later.</summary>
-    public void Postpone(DateTime next) => NextCheckAt = next;
 }

@@ -46,6 +46,49 @@ public sealed class ChangeEvent
     public string DockerImageReference { get; private set; }
 
     public long Generation { get; private set; }
+
+    /// <summary>
+    /// Folds a later generation of the same tag into this not-yet-delivered event: subscribers hear once, from the image
+    /// before the first change to the image after the last.
+    /// </summary>
+    public void Absorb(string image, string dockerImageReference, long generation)
+    {
+        Image = image;
+        DockerImageReference = dockerImageReference;
+        Generation = generation;
+    }
+
+    /// <summary>The CloudEvents 1.0 document (structured JSON mode) a webhook receives.</summary>
+    public object ToCloudEvent() => new Dictionary<string, object?>
+    {
+        ["specversion"] = "1.0",
+        ["type"] = "dashboard." + Type,
+        ["source"] = $"/namespaces/{Namespace}/imagestreams/{Stream}",
+        ["subject"] = $"{Stream}:{Tag}",
+        ["id"] = Id.ToString(System.Globalization.CultureInfo.InvariantCulture),
+        ["time"] = OccurredAt,
+        ["datacontenttype"] = "application/json",
+        ["data"] = new
+        {
+            @namespace = Namespace,
+            stream = Stream,
+            tag = Tag,
+            previousImage = PreviousImage,
+            image = Image,
+            dockerImageReference = DockerImageReference,
+            generation = Generation,
+        },
+    };
+}
+
+/// <summary>The <c>Dashboard:Webhooks</c> settings.</summary>
+public sealed class WebhookOptions
+{
+    public const string Section = "Dashboard:Webhooks";
+
+    /// <summary>Changes of one tag within this many seconds make one event (delivered once the window closes); 0 delivers each at once.</summary>
+    [System.ComponentModel.DataAnnotations.Range(0, 3600)]
+    public int CoalesceSeconds { get; set; } = 30;
 }
 
 /// <summary>A namespace's subscription to change events; the secret signs every delivery and is never shown again.</summary>
@@ -138,12 +181,13 @@ public sealed class WebhookDelivery
 /// <summary>Told after an import saved new change events; the host delivers them in the background.</summary>
 public interface IChangeNotifier
 {
-    void Saved(IReadOnlyList<long> eventIds);
+    /// <summary>Queues the delivery of <paramref name="eventId"/> after <paramref name="delay"/> (the coalescing window).</summary>
+    void Saved(long eventId, TimeSpan delay);
 }
 
 internal sealed class NoChangeNotifier : IChangeNotifier
 {
-    public void Saved(IReadOnlyList<long> eventIds)
+    public void Saved(long eventId, TimeSpan delay)
     {
     }
 }

@@ -136,57 +136,92 @@ public sealed class WebhookService : IDisposable
         var delivered = await db.WebhookDeliveries.Where(d => d.EventId == eventId && d.Succeeded).Select(d => d.WebhookId).ToListAsync(ct);
         var webhooks = (await db.Webhooks.AsNoTracking().Where(w => w.NamespaceId == change.NamespaceId).ToListAsync(ct))
             .Where(w => w.Matches(change) && !delivered.Contains(w.Id)).ToList();
-        var body = JsonSerializer.SerializeToUtf8Bytes(new
-        {
-            type = change.Type,
-            id = change.Id,
-            occurredAt = change.OccurredAt,
-            @namespace = change.Namespace,
-            stream = change.Stream,
-            tag = change.Tag,
-            image = change.Image,
-            previousImage = change.PreviousImage,
-            dockerImageReference = change.DockerImageReference,
-            generation = change.Generation,
-        });
         var allDelivered = true;
         foreach (var webhook in webhooks)
         {
-            var started = Stopwatch.GetTimestamp();
-            int? status = null;
-            string result;
-            bool succeeded;
-            try
-            {
-                var signature = Convert.ToHexStringLower(HMACSHA256.HashData(Encoding.UTF8.GetBytes(_protector.Unprotect(webhook.ProtectedSecret)), body));
-                using var request = new HttpRequestMessage(HttpMethod.Post, webhook.Url) { Content = new ByteArrayContent(body) };
-                request.Content.Headers.ContentType = new MediaTypeHeaderValue("application/json");
-                request.Headers.Add("X-Dashboard-Event", change.Type);
-                request.Headers.Add("X-Dashboard-Delivery", $"{change.Id}-{webhook.Id}");
-                request.Headers.Add("X-Dashboard-Signature-256", "sha256=" + signature);
-                using var response = await _http.SendAsync(request, ct);
-                status = (int)response.StatusCode;
-                succeeded = response.IsSuccessStatusCode;
-                result = succeeded ? "delivered" : $"the receiver answered {status}";
-            }
-            catch (Exception e) when (e is HttpRequestException or TaskCanceledException && !ct.IsCancellationRequested)
-            {
-                succeeded = false;
-                result = e.InnerException is OutboundRefusedException refused ? refused.Message : $"not delivered: {e.Message}";
-            }
-
-            allDelivered &= succeeded;
-            db.WebhookDeliveries.Add(new WebhookDelivery(webhook.Id, change.Id, _clock.GetUtcNow().UtcDateTime, status, succeeded, result,
-                (int)Stopwatch.GetElapsedTime(started).TotalMilliseconds));
-            if (!succeeded)
-            {
-                _logger.LogWarning("Webhook {Namespace}/{Webhook} delivery of event {Event} failed: {Result}", change.Namespace, webhook.Name, change.Id, result);
-            }
+            allDelivered &= (await SendAsync(db, webhook, change, ct)).Succeeded;
         }
 
         await db.SaveChangesAsync(ct);
         return allDelivered;
     }
+
+    /// <summary>Sends one event to one webhook again, now, whether or not it had it (the console's redeliver button).</summary>
+    public async Task<DeliveryInfo> RedeliverAsync(Caller caller, string @namespace, string name, long eventId, CancellationToken ct = default)
+    {
+        await using var db = await _contexts.CreateDbContextAsync(ct);
+        var ns = await db.RequireNamespaceAsync(caller, @namespace, write: true, ct);
+        var webhook = await db.Webhooks.AsNoTracking().FirstOrDefaultAsync(w => w.NamespaceId == ns.Id && w.Name == name, ct)
+            ?? throw new NotFoundException($"Namespace '{@namespace}' has no webhook '{name}'.");
+        var change = await db.ChangeEvents.AsNoTracking().FirstOrDefaultAsync(e => e.Id == eventId && e.NamespaceId == ns.Id, ct)
+            ?? throw new NotFoundException($"Namespace '{@namespace}' has no event {eventId}.");
+        var delivery = await SendAsync(db, webhook, change, ct);
+        AuditTrail.Record(db, _clock, caller, "redelivered", "Webhook", ns.Name, webhook.Name, $"event {eventId}: {delivery.Result}");
+        await db.SaveChangesAsync(ct);
+        return new DeliveryInfo(change.Id, change.Stream, change.Tag, change.Image, delivery.At, delivery.StatusCode, delivery.Succeeded, delivery.Result, delivery.DurationMs);
+    }
+
+    /// <summary>
+    /// Events that matching webhooks never got an attempt at, between <paramref name="olderThan"/> and a day old: their
+    /// delivery job was lost (the process died between saving the import and queueing the job). The host queues them again.
+    /// </summary>
+    public async Task<IReadOnlyList<long>> UnattemptedAsync(TimeSpan olderThan, CancellationToken ct = default)
+    {
+        var now = _clock.GetUtcNow().UtcDateTime;
+        var (from, to) = (now - TimeSpan.FromDays(1), now - olderThan);
+        await using var db = await _contexts.CreateDbContextAsync(ct);
+        var candidates = await db.ChangeEvents.AsNoTracking()
+            .Where(e => e.OccurredAt >= from && e.OccurredAt <= to)
+            .Where(e => db.Webhooks.Any(w => w.NamespaceId == e.NamespaceId) && !db.WebhookDeliveries.Any(d => d.EventId == e.Id))
+            .OrderBy(e => e.Id).Take(500).ToListAsync(ct);
+        var webhooks = (await db.Webhooks.AsNoTracking().Where(w => candidates.Select(c => c.NamespaceId).Contains(w.NamespaceId)).ToListAsync(ct))
+            .ToLookup(w => w.NamespaceId);
+        return [.. candidates.Where(c => webhooks[c.NamespaceId].Any(w => w.Matches(c))).Select(c => c.Id)];
+    }
+
+    private async Task<WebhookDelivery> SendAsync(DashboardDbContext db, Webhook webhook, ChangeEvent change, CancellationToken ct)
+    {
+        var body = JsonSerializer.SerializeToUtf8Bytes(change.ToCloudEvent());
+        var started = Stopwatch.GetTimestamp();
+        int? status = null;
+        string result;
+        bool succeeded;
+        try
+        {
+            var signature = Convert.ToHexStringLower(HMACSHA256.HashData(Encoding.UTF8.GetBytes(_protector.Unprotect(webhook.ProtectedSecret)), body));
+            using var request = new HttpRequestMessage(HttpMethod.Post, webhook.Url) { Content = new ByteArrayContent(body) };
+            request.Content.Headers.ContentType = new MediaTypeHeaderValue("application/cloudevents+json");
+            request.Headers.Add("X-Dashboard-Event", change.Type);
+            request.Headers.Add("X-Dashboard-Delivery", $"{change.Id}-{webhook.Id}");
+            request.Headers.Add("X-Dashboard-Signature-256", "sha256=" + signature);
+            using var response = await _http.SendAsync(request, ct);
+            status = (int)response.StatusCode;
+            succeeded = response.IsSuccessStatusCode;
+            result = succeeded ? "delivered" : $"the receiver answered {status}";
+        }
+        catch (Exception e) when (e is HttpRequestException or TaskCanceledException && !ct.IsCancellationRequested)
+        {
+            succeeded = false;
+            result = e.InnerException is OutboundRefusedException refused ? refused.Message : $"not delivered: {e.Message}";
+        }
+
+        var delivery = new WebhookDelivery(webhook.Id, change.Id, _clock.GetUtcNow().UtcDateTime, status, succeeded, result,
+            (int)Stopwatch.GetElapsedTime(started).TotalMilliseconds);
+        db.WebhookDeliveries.Add(delivery);
+        Interlocked.Increment(ref succeeded ? ref _succeeded : ref _failed);
+        if (!succeeded)
+        {
+            _logger.LogWarning("Webhook {Namespace}/{Webhook} delivery of event {Event} failed: {Result}", change.Namespace, webhook.Name, change.Id, result);
+        }
+
+        return delivery;
+    }
+
+    private long _succeeded;
+    private long _failed;
+
+    /// <summary>Delivery attempts since start on this instance (for /metrics).</summary>
+    public (long Succeeded, long Failed) Attempts => (Interlocked.Read(ref _succeeded), Interlocked.Read(ref _failed));
 
     public void Dispose() => _http.Dispose();
 }

@@ -19,6 +19,7 @@ internal static class WebhooksApi
         webhooks.MapPut("/{name}", Put).ProducesValidationProblem();
         webhooks.MapDelete("/{name}", Delete);
         webhooks.MapGet("/{name}/deliveries", Deliveries);
+        webhooks.MapPost("/{name}/deliveries/{eventId:long}/redeliver", Redeliver);
     }
 
     private static async Task<Ok<IReadOnlyList<WebhookInfo>>> List(string ns, WebhookService service, ClaimsPrincipal user, CancellationToken ct) =>
@@ -39,4 +40,8 @@ internal static class WebhooksApi
 
     private static async Task<Ok<IReadOnlyList<DeliveryInfo>>> Deliveries(string ns, string name, WebhookService service, ClaimsPrincipal user, CancellationToken ct) =>
         TypedResults.Ok(await service.DeliveriesAsync(user.ToCaller(), ns, name, ct));
+
+    /// <summary>Sends the event to this webhook again now and answers with the attempt (a failed attempt is still a 200 with its result).</summary>
+    private static async Task<Ok<DeliveryInfo>> Redeliver(string ns, string name, long eventId, WebhookService service, ClaimsPrincipal user, CancellationToken ct) =>
+        TypedResults.Ok(await service.RedeliverAsync(user.ToCaller(), ns, name, eventId, ct));
 }

@@ -12,6 +12,8 @@ internal static class ImportingExtensions
     public static void AddImporting(this WebApplicationBuilder builder)
     {
         builder.Services.AddOptions<RegistryOptions>().BindConfiguration(RegistryOptions.Section).ValidateDataAnnotations().ValidateOnStart();
+        builder.Services.AddOptions<Dashboard.Domain.Triggers.WebhookOptions>().BindConfiguration(Dashboard.Domain.Triggers.WebhookOptions.Section)
+            .ValidateDataAnnotations().ValidateOnStart();
         builder.Services.AddOptions<ImportOptions>().BindConfiguration(ImportOptions.Section).ValidateDataAnnotations().ValidateOnStart();
         builder.Services.AddOptions<ScheduleOptions>().BindConfiguration(ScheduleOptions.Section).ValidateDataAnnotations()
             .Validate(o => o.MaxImportsPerMinute is -1 or >= 1, "Dashboard:Import:MaxImportsPerMinute is -1 (unlimited) or at least 1.")

@@ -36,6 +36,7 @@ internal static class BackgroundJobsExtensions
         builder.Services.AddTransient<ScheduledImportJob>();
         builder.Services.AddTransient<WebhookDeliveryJob>();
         builder.Services.AddSingleton<Dashboard.Domain.Triggers.IChangeNotifier, HangfireChangeNotifier>();
+        builder.Services.AddSingleton<IJobStatistics, HangfireJobStatistics>();
     }
 
     /// <summary>The Hangfire dashboard at /hangfire: admins only, checked by the endpoint's policy and again by Hangfire's own filter.</summary>

@@ -1,5 +1,8 @@
 using Dashboard.Domain.Scheduling;
+using Dashboard.Domain.Triggers;
 using Hangfire;
+using Hangfire.Server;
+using Microsoft.Extensions.Options;
 
 namespace Dashboard.Jobs;
 
@@ -7,7 +10,9 @@ namespace Dashboard.Jobs;
 /// The scheduler tick (one recurring job; see docs/decisions/0005-one-scheduler-tick.md): finds the due tags and
 /// enqueues one check job per upstream on the <c>imports</c> queue.
 /// </summary>
-public sealed class SchedulerTickJob(ImportScheduler scheduler, IBackgroundJobClient jobs)
+public sealed class SchedulerTickJob(
+    ImportScheduler scheduler, WebhookService webhooks, IChangeNotifier notifier, IOptionsMonitor<WebhookOptions> webhookOptions,
+    IBackgroundJobClient jobs)
 {
     public const string Id = "scheduler:tick";
 
@@ -17,7 +22,14 @@ public sealed class SchedulerTickJob(ImportScheduler scheduler, IBackgroundJobCl
     {
         foreach (var check in await scheduler.TickAsync(ct))
         {
-            jobs.Enqueue<ScheduledImportJob>(ScheduledImportJob.Queue, job => job.RunAsync(check, CancellationToken.None));
+            jobs.Enqueue<ScheduledImportJob>(ScheduledImportJob.Queue, job => job.RunAsync(check, null, CancellationToken.None));
+        }
+
+        // A process that died between saving an import and queueing its delivery left an event nobody was told of.
+        var lost = TimeSpan.FromSeconds(webhookOptions.CurrentValue.CoalesceSeconds) + TimeSpan.FromMinutes(10);
+        foreach (var eventId in await webhooks.UnattemptedAsync(lost, ct))
+        {
+            notifier.Saved(eventId, TimeSpan.Zero);
         }
     }
 }
@@ -29,5 +41,16 @@ public sealed class ScheduledImportJob(ImportScheduler scheduler)
 
     // Retrying would check the same tags twice; the lease hands them to a later tick instead.
     [AutomaticRetry(Attempts = 0)]
-    public Task RunAsync(ScheduledCheck check, CancellationToken ct) => scheduler.RunAsync(check, ct);
+    public Task RunAsync(ScheduledCheck check, PerformContext? context, CancellationToken ct) => scheduler.RunAsync(check, ct, context?.BackgroundJob.Id);
+}
+
+/// <summary>Hangfire's queue, servers and workers for the monitoring page and /metrics.</summary>
+internal sealed class HangfireJobStatistics(JobStorage storage) : IJobStatistics
+{
+    public JobCounts Read()
+    {
+        var monitoring = storage.GetMonitoringApi();
+        var servers = monitoring.Servers();
+        return new JobCounts(monitoring.GetStatistics().Enqueued, servers.Count, servers.Sum(s => s.WorkersCount));
+    }
 }

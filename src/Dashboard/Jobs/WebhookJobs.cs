@@ -20,11 +20,15 @@ public sealed class WebhookDeliveryJob(WebhookService webhooks)
 /// <summary>Queues the delivery of events an import saved.</summary>
 internal sealed class HangfireChangeNotifier(IBackgroundJobClient jobs) : IChangeNotifier
 {
-    public void Saved(IReadOnlyList<long> eventIds)
+    public void Saved(long eventId, TimeSpan delay)
     {
-        foreach (var id in eventIds)
+        if (delay > TimeSpan.Zero)
         {
-            jobs.Enqueue<WebhookDeliveryJob>(job => job.RunAsync(id, CancellationToken.None));
+            jobs.Schedule<WebhookDeliveryJob>(job => job.RunAsync(eventId, CancellationToken.None), delay);
+        }
+        else
+        {
+            jobs.Enqueue<WebhookDeliveryJob>(job => job.RunAsync(eventId, CancellationToken.None));
         }
     }
 }

@@ -30,6 +30,8 @@ public sealed class DashboardFactory : WebApplicationFactory<Program>, IAsyncLif
         // The test registries run on this machine.
         builder.UseSetting("Dashboard:Registries:AllowLoopback", "true");
         builder.UseSetting("Dashboard:Registries:MaxRetries", "1");
+        // Deliveries go out a second after a change instead of the default 30 s window, so tests do not wait.
+        builder.UseSetting("Dashboard:Webhooks:CoalesceSeconds", "1");
         // The app re-checks a session's security stamp every minute; the tests check at every request, so
         // "a disabled user's session stops working" is observable without waiting a minute.
         builder.ConfigureTestServices(services =>

@@ -11,6 +11,7 @@ internal sealed class ScheduleSettingsConfiguration : IEntityTypeConfiguration<S
     {
         builder.ToTable("ScheduleSettings");
         builder.Property(s => s.Id).ValueGeneratedNever();
+        builder.Property(s => s.RegistryOverrides).HasMaxLength(20_000);
     }
 }
 
@@ -24,5 +25,11 @@ internal sealed class TagScheduleConfiguration : IEntityTypeConfiguration<TagSch
         builder.HasOne<ImageStream>().WithMany().HasForeignKey(s => s.ImageStreamId).OnDelete(DeleteBehavior.Cascade);
         builder.Property(s => s.LastResult).HasMaxLength(40);
         builder.Property(s => s.LastMessage).HasMaxLength(TagSchedule.MaxMessageLength);
+        builder.Property(s => s.LastJobId).HasMaxLength(64);
     }
+}
+
+internal sealed class CheckMinuteConfiguration : IEntityTypeConfiguration<CheckMinute>
+{
+    public void Configure(EntityTypeBuilder<CheckMinute> builder) => builder.HasKey(m => m.Minute);
 }

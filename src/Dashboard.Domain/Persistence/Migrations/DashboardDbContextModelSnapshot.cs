@@ -374,6 +374,28 @@ namespace Dashboard.Domain.Persistence.Migrations
                     b.ToTable("PullSecrets");
                 });
 
+            modelBuilder.Entity("Dashboard.Domain.Scheduling.CheckMinute", b =>
+                {
+                    b.Property<DateTime>("Minute")
+                        .HasColumnType("TEXT");
+
+                    b.Property<int>("Changes")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<int>("Checks")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<long>("DurationMs")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<int>("Failures")
+                        .HasColumnType("INTEGER");
+
+                    b.HasKey("Minute");
+
+                    b.ToTable("CheckMinutes");
+                });
+
             modelBuilder.Entity("Dashboard.Domain.Scheduling.ScheduleSettingsRow", b =>
                 {
                     b.Property<int>("Id")
@@ -390,6 +412,16 @@ namespace Dashboard.Domain.Persistence.Migrations
 
                     b.Property<int?>("MinimumIntervalSeconds")
                         .HasColumnType("INTEGER");
+
+                    b.Property<int?>("RegistryConcurrency")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<string>("RegistryOverrides")
+                        .HasMaxLength(20000)
+                        .HasColumnType("TEXT");
+
+                    b.Property<double?>("RegistryRequestsPerSecond")
+                        .HasColumnType("REAL");
 
                     b.Property<int?>("TickSeconds")
                         .HasColumnType("INTEGER");
@@ -419,6 +451,10 @@ namespace Dashboard.Domain.Persistence.Migrations
 
                     b.Property<int?>("LastDurationMs")
                         .HasColumnType("INTEGER");
+
+                    b.Property<string>("LastJobId")
+                        .HasMaxLength(64)
+                        .HasColumnType("TEXT");
 
                     b.Property<string>("LastMessage")
                         .HasMaxLength(2000)
