@@ -6,17 +6,23 @@ using Microsoft.AspNetCore.Http.HttpResults;
 namespace Dashboard.Api;
 
 /// <summary>The scheduler's settings in camelCase, as in appsettings.json's <c>Dashboard:Import</c>.</summary>
-public sealed record ImportSettingsDto(int DefaultIntervalSeconds, int MinimumIntervalSeconds, int MaxImportsPerMinute, bool Disabled, int TickSeconds)
+/// <remarks>Fields left out of a PUT keep the values in force.</remarks>
+public sealed record ImportSettingsDto(int? DefaultIntervalSeconds, int? MinimumIntervalSeconds, int? MaxImportsPerMinute, bool? Disabled, int? TickSeconds,
+    int? RegistryConcurrency = null, double? RegistryRequestsPerSecond = null, IReadOnlyList<RegistryOverride>? RegistryOverrides = null)
 {
-    public static ImportSettingsDto From(ScheduleOptions o) => new(o.DefaultIntervalSeconds, o.MinimumIntervalSeconds, o.MaxImportsPerMinute, o.Disabled, o.TickSeconds);
+    public static ImportSettingsDto From(ScheduleOptions o) => new(o.DefaultIntervalSeconds, o.MinimumIntervalSeconds, o.MaxImportsPerMinute, o.Disabled,
+        o.TickSeconds, o.RegistryConcurrency, o.RegistryRequestsPerSecond, o.RegistryOverrides);
 
-    public ScheduleOptions ToOptions() => new()
+    public ScheduleOptions ToOptions(ScheduleOptions current) => new()
     {
-        DefaultIntervalSeconds = DefaultIntervalSeconds,
-        MinimumIntervalSeconds = MinimumIntervalSeconds,
-        MaxImportsPerMinute = MaxImportsPerMinute,
-        Disabled = Disabled,
-        TickSeconds = TickSeconds,
+        DefaultIntervalSeconds = DefaultIntervalSeconds ?? current.DefaultIntervalSeconds,
+        MinimumIntervalSeconds = MinimumIntervalSeconds ?? current.MinimumIntervalSeconds,
+        MaxImportsPerMinute = MaxImportsPerMinute ?? current.MaxImportsPerMinute,
+        Disabled = Disabled ?? current.Disabled,
+        TickSeconds = TickSeconds ?? current.TickSeconds,
+        RegistryConcurrency = RegistryConcurrency ?? current.RegistryConcurrency,
+        RegistryRequestsPerSecond = RegistryRequestsPerSecond ?? current.RegistryRequestsPerSecond,
+        RegistryOverrides = RegistryOverrides is null ? current.RegistryOverrides : [.. RegistryOverrides],
     };
 }
 
@@ -36,6 +42,9 @@ internal static class SettingsApi
         return TypedResults.Ok(ImportSettingsDto.From(settings.Current));
     }
 
-    private static async Task<Ok<ImportSettingsDto>> Put(ImportSettingsDto request, ScheduleSettings settings, ClaimsPrincipal user, CancellationToken ct) =>
-        TypedResults.Ok(ImportSettingsDto.From(await settings.UpdateAsync(user.ToCaller(), request.ToOptions(), ct)));
+    private static async Task<Ok<ImportSettingsDto>> Put(ImportSettingsDto request, ScheduleSettings settings, ClaimsPrincipal user, CancellationToken ct)
+    {
+        await settings.RefreshAsync(ct);
+        return TypedResults.Ok(ImportSettingsDto.From(await settings.UpdateAsync(user.ToCaller(), request.ToOptions(settings.Edit()), ct)));
+    }
 }

@@ -48,6 +48,34 @@ public sealed class SettingsApiTests(DashboardFactory app) : IClassFixture<Dashb
     }
 
     [Fact]
+    public async Task Per_registry_bounds_change_at_run_time_with_host_overrides_and_a_bad_host_is_named()
+    {
+        using var admin = app.AsAdmin();
+        var bad = await admin.PutAsJsonAsync("/api/v1/settings/import",
+            new { registryOverrides = new object[] { new { host = "not a host", concurrency = 0 } } });
+        Assert.Equal(HttpStatusCode.BadRequest, bad.StatusCode);
+        var errors = (await Problem.ReadAsync(bad)).GetProperty("errors");
+        Assert.Contains("not a host", errors.GetProperty("registryOverrides[0].host")[0].GetString());
+        Assert.True(errors.TryGetProperty("registryOverrides[0].concurrency", out _));
+
+        var put = await admin.PutAsJsonAsync("/api/v1/settings/import",
+            new { registryConcurrency = 8, registryOverrides = new object[] { new { host = "Quay.io", concurrency = 2, requestsPerSecond = 1.5 } } });
+        Assert.Equal(HttpStatusCode.OK, put.StatusCode);
+        var read = await admin.GetFromJsonAsync<JsonElement>("/api/v1/settings/import");
+        Assert.Equal(8, read.GetProperty("registryConcurrency").GetInt32());
+        Assert.Equal(900, read.GetProperty("defaultIntervalSeconds").GetInt32());
+        Assert.Equal("quay.io", read.GetProperty("registryOverrides")[0].GetProperty("host").GetString());
+
+        // The registry client asks for the bounds on every request: they apply now.
+        var throttle = app.Services.GetRequiredService<Dashboard.Domain.Registry.RegistryThrottle>();
+        Assert.Equal(new Dashboard.Domain.Registry.RegistryBounds(2, 1.5), throttle.BoundsFor("quay.io"));
+        Assert.Equal(new Dashboard.Domain.Registry.RegistryBounds(8, 20), throttle.BoundsFor("ghcr.io"));
+
+        (await admin.PutAsJsonAsync("/api/v1/settings/import", new { registryConcurrency = 4, registryOverrides = Array.Empty<object>() }))
+            .EnsureSuccessStatusCode();
+    }
+
+    [Fact]
     public async Task Only_admins_read_or_change_the_settings()
     {
         await app.CreateUserAsync("settings-viewer");

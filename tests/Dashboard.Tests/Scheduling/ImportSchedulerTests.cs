@@ -6,6 +6,7 @@ using Dashboard.Domain.Persistence;
 using Dashboard.Domain.PullSecrets;
 using Dashboard.Domain.Registry;
 using Dashboard.Domain.Scheduling;
+using Dashboard.Domain.Triggers;
 using Dashboard.Hosting;
 using Dashboard.Tests.Infrastructure;
 using Microsoft.AspNetCore.DataProtection;
@@ -110,6 +111,80 @@ public sealed class ImportSchedulerTests : IAsyncLifetime
         Assert.All(overview.Items, row => Assert.Equal("Imported", row.LastResult));
         Assert.All(overview.Items, row => Assert.Equal(900, row.IntervalSeconds));
         Assert.Equal(["sched/a:1", "sched/b:1"], overview.Items.Select(r => $"{r.Namespace}/{r.Stream}:{r.Tag}").Order());
+        // Three cycles of two tags; the first and the last brought changes.
+        Assert.Equal(new CheckTotals(6, 0, 4), overview.LastHour);
+        Assert.Equal(6, _services.GetRequiredService<ScheduleActivity>().ChecksByResult.Values.Sum());
+    }
+
+    [Fact]
+    public async Task A_check_job_that_died_is_taken_again_after_its_lease_and_a_rerun_adds_no_second_history_entry()
+    {
+        var pushed = await ImagePusher.PushImageAsync(_registry, "team/crash", "1");
+        await _services.GetRequiredService<NamespaceService>().CreateAsync(Caller.System, "sched");
+        await ScheduleAsync("e", $"{_registry.Host}/team/crash:1");
+        var scheduler = _services.GetRequiredService<ImportScheduler>();
+        await scheduler.TickAsync();
+        _clock.Advance(TimeSpan.FromMinutes(17));
+        var leased = Assert.Single(await scheduler.TickAsync());
+
+        // The process died before the job ran: the tag stays leased for a while, then a later tick takes it again.
+        _clock.Advance(TimeSpan.FromMinutes(5));
+        Assert.Empty(await scheduler.TickAsync());
+        _clock.Advance(ImportScheduler.LeaseTime);
+        var retaken = Assert.Single(await scheduler.TickAsync());
+        Assert.Equal(leased.ScheduleIds, retaken.ScheduleIds);
+
+        // The job ran after all and so does its retake: the same digest is one history entry, one event.
+        await scheduler.RunAsync(leased, jobId: "41");
+        await scheduler.RunAsync(retaken, jobId: "42");
+        Assert.Equal([pushed.Digest], await HistoryAsync("e"));
+        await using var db = await _services.GetRequiredService<IDbContextFactory<DashboardDbContext>>().CreateDbContextAsync();
+        Assert.Single(await db.ChangeEvents.ToListAsync());
+        Assert.Equal("42", (await db.TagSchedules.SingleAsync()).LastJobId);
+    }
+
+    [Fact]
+    public async Task Changes_of_a_tag_within_the_coalescing_window_make_one_event_from_the_first_image_to_the_last()
+    {
+        await _services.GetRequiredService<NamespaceService>().CreateAsync(Caller.System, "sched");
+        await ScheduleAsync("f", $"{_registry.Host}/team/busy:1");
+        var importer = _services.GetRequiredService<ImageImporter>();
+        var first = await ImagePusher.PushImageAsync(_registry, "team/busy", "1", seed: "one");
+        await importer.ImportTagAsync(Caller.System, "sched", "f", "1");
+        var second = await ImagePusher.PushImageAsync(_registry, "team/busy", "1", seed: "two");
+        _clock.Advance(TimeSpan.FromSeconds(10));
+        await importer.ImportTagAsync(Caller.System, "sched", "f", "1");
+        _clock.Advance(TimeSpan.FromMinutes(1));
+        var third = await ImagePusher.PushImageAsync(_registry, "team/busy", "1", seed: "three");
+        await importer.ImportTagAsync(Caller.System, "sched", "f", "1");
+
+        Assert.Equal([third.Digest, second.Digest, first.Digest], await HistoryAsync("f"));
+        await using var db = await _services.GetRequiredService<IDbContextFactory<DashboardDbContext>>().CreateDbContextAsync();
+        var events = await db.ChangeEvents.OrderBy(e => e.Id).ToListAsync();
+        Assert.Equal(2, events.Count);
+        Assert.Equal((null, second.Digest), (events[0].PreviousImage, events[0].Image));
+        Assert.Equal((second.Digest, third.Digest), (events[1].PreviousImage, events[1].Image));
+        Assert.True(events[1].Generation > events[0].Generation);
+    }
+
+    [Fact]
+    public async Task An_event_whose_delivery_job_was_lost_is_found_by_the_sweep_once_it_is_old_enough()
+    {
+        await ImagePusher.PushImageAsync(_registry, "team/lost", "1");
+        await _services.GetRequiredService<NamespaceService>().CreateAsync(Caller.System, "sched");
+        await ScheduleAsync("g", $"{_registry.Host}/team/lost:1");
+        var webhooks = _services.GetRequiredService<WebhookService>();
+        await webhooks.PutAsync(Caller.System, "sched", "ci", "http://127.0.0.1:9/hook", "a-secret-of-enough-length", null, "1*");
+        await webhooks.PutAsync(Caller.System, "sched", "other", "http://127.0.0.1:9/hook", "a-secret-of-enough-length", null, "2*");
+        // This test's notifier queues nothing: as if the process died before queueing the delivery.
+        await _services.GetRequiredService<ImageImporter>().ImportTagAsync(Caller.System, "sched", "g", "1");
+
+        Assert.Empty(await webhooks.UnattemptedAsync(TimeSpan.FromMinutes(10)));
+        _clock.Advance(TimeSpan.FromMinutes(11));
+        var lost = Assert.Single(await webhooks.UnattemptedAsync(TimeSpan.FromMinutes(10)));
+
+        Assert.False(await webhooks.DeliverAsync(lost));
+        Assert.Empty(await webhooks.UnattemptedAsync(TimeSpan.FromMinutes(10)));
     }
 
     [Fact]
@@ -187,7 +262,10 @@ public sealed class ImportSchedulerTests : IAsyncLifetime
         var factory = _services.GetRequiredService<IDbContextFactory<DashboardDbContext>>();
         await using (var db = await factory.CreateDbContextAsync())
         {
-            Assert.Equal(_clock.GetUtcNow().UtcDateTime.AddMinutes(15), (await db.TagSchedules.SingleAsync()).NextCheckAt);
+            var schedule = await db.TagSchedules.SingleAsync();
+            Assert.InRange(schedule.NextCheckAt - _clock.GetUtcNow().UtcDateTime, TimeSpan.FromMinutes(13.5), TimeSpan.FromMinutes(16.5));
+            Assert.Equal("Imported", schedule.LastResult);
+            Assert.Null(schedule.LastJobId);
         }
 
         await _services.GetRequiredService<ImageStreamService>().SetTagAsync(Caller.System, "sched", "d",

@@ -61,15 +61,17 @@ public sealed class WebhookTests(DashboardFactory app) : IClassFixture<Dashboard
         var (signature, body) = Assert.Single(_received);
         Assert.Equal("sha256=" + Convert.ToHexStringLower(HMACSHA256.HashData(Encoding.UTF8.GetBytes(Secret), body)), signature);
         var payload = JsonDocument.Parse(body).RootElement;
-        Assert.Equal("image.changed", payload.GetProperty("type").GetString());
-        Assert.Equal(first.Digest, payload.GetProperty("image").GetString());
+        Assert.Equal("1.0", payload.GetProperty("specversion").GetString());
+        Assert.Equal("dashboard.image.changed", payload.GetProperty("type").GetString());
+        Assert.Equal("/namespaces/hooks/imagestreams/app", payload.GetProperty("source").GetString());
+        Assert.Equal(first.Digest, payload.GetProperty("data").GetProperty("image").GetString());
 
         await admin.PostAsync("/api/v1/namespaces/hooks/imagestreams/app/tags/1/import", null);
         var second = await ImagePusher.PushImageAsync(_registry, "team/hooked", "1", seed: "two");
         await admin.PostAsync("/api/v1/namespaces/hooks/imagestreams/app/tags/1/import", null);
         Assert.True(await _arrived.WaitAsync(TimeSpan.FromSeconds(30)), "the second generation was not delivered");
         Assert.Equal(2, _received.Count);
-        var moved = JsonDocument.Parse(_received.Last().Body).RootElement;
+        var moved = JsonDocument.Parse(_received.Last().Body).RootElement.GetProperty("data");
         Assert.Equal(second.Digest, moved.GetProperty("image").GetString());
         Assert.Equal(first.Digest, moved.GetProperty("previousImage").GetString());
 
@@ -78,6 +80,21 @@ public sealed class WebhookTests(DashboardFactory app) : IClassFixture<Dashboard
             () => admin.GetFromJsonAsync<JsonElement>("/api/v1/namespaces/hooks/webhooks/ci/deliveries"), d => d.GetArrayLength() >= 2);
         Assert.Equal(2, deliveries.GetArrayLength());
         Assert.All(deliveries.EnumerateArray(), d => Assert.True(d.GetProperty("succeeded").GetBoolean()));
+
+        // Redeliver: the receiver gets the same event again, and the attempt is listed.
+        var eventId = deliveries[0].GetProperty("eventId").GetInt64();
+        var again = await admin.PostAsync($"/api/v1/namespaces/hooks/webhooks/ci/deliveries/{eventId}/redeliver", null);
+        Assert.Equal(HttpStatusCode.OK, again.StatusCode);
+        Assert.True((await again.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("succeeded").GetBoolean());
+        Assert.Equal(3, _received.Count);
+        Assert.Equal(eventId.ToString(), JsonDocument.Parse(_received.Last().Body).RootElement.GetProperty("id").GetString());
+        Assert.Equal(HttpStatusCode.NotFound,
+            (await admin.PostAsync("/api/v1/namespaces/hooks/webhooks/ci/deliveries/999999/redeliver", null)).StatusCode);
+
+        // Only the networks an admin allowed read /metrics without a session (the test server's client has no address).
+        var metrics = await admin.GetStringAsync("/metrics");
+        Assert.Contains("dashboard_webhook_deliveries_total{result=\"succeeded\"} 3", metrics);
+        Assert.Equal(HttpStatusCode.Unauthorized, (await app.CreateClient().GetAsync("/metrics")).StatusCode);
     }
 
     [Fact]
