@@ -35,7 +35,10 @@ public sealed class ImportScheduler(
         var settings = settingsInForce.Current;
         var now = clock.GetUtcNow().UtcDateTime;
         await using var db = await contexts.CreateDbContextAsync(ct);
-        await ReconcileAsync(db, settings, now, ct);
+        if (await ReconcileAsync(db, settings, now, ct))
+        {
+            await activity.PublishAsync();
+        }
         if (settings.Disabled)
         {
             return [];
@@ -111,8 +114,11 @@ public sealed class ImportScheduler(
         await activity.RecordAsync(results, ct);
     }
 
-    /// <summary>Creates schedules for newly scheduled tags (spread over their first interval) and drops those of unscheduled ones.</summary>
-    private static async Task ReconcileAsync(DashboardDbContext db, ScheduleOptions settings, DateTime now, CancellationToken ct)
+    /// <summary>
+    /// Creates schedules for newly scheduled tags (spread over their first interval) and drops those of unscheduled ones.
+    /// </summary>
+    /// <returns>Whether any schedule came or went.</returns>
+    private static async Task<bool> ReconcileAsync(DashboardDbContext db, ScheduleOptions settings, DateTime now, CancellationToken ct)
     {
         var missing = await db.SpecTags.Where(t => t.Scheduled)
             .Where(t => !db.TagSchedules.Any(s => s.ImageStreamId == t.ImageStreamId && s.Tag == t.Name))
@@ -124,10 +130,11 @@ public sealed class ImportScheduler(
             db.TagSchedules.Add(new TagSchedule(tag.ImageStreamId, tag.Name, first));
         }
 
-        await db.TagSchedules
+        var dropped = await db.TagSchedules
             .Where(s => !db.SpecTags.Any(t => t.ImageStreamId == s.ImageStreamId && t.Name == s.Tag && t.Scheduled))
             .ExecuteDeleteAsync(ct);
         await db.SaveUniqueAsync("", "another tick created the same schedules", ct);
+        return missing.Count > 0 || dropped > 0;
     }
 
     /// <summary>A token bucket of <c>MaxImportsPerMinute</c> per minute (burst: one minute's worth), as OpenShift's scheduler.</summary>

@@ -30,4 +30,28 @@ public sealed class SchedulesPageTests : ConsoleContext
         page.Find("input[type=checkbox]").Change(true);
         page.WaitForAssertion(() => Assert.DoesNotContain("team-a/app:1.0", page.Markup));
     }
+
+    [Fact]
+    public async Task Finished_checks_reach_the_open_page_counters_and_chart_without_a_reload()
+    {
+        await SignInAsync("admin", admin: true);
+        var page = Render<Schedules>();
+        page.WaitForAssertion(() => Assert.Equal("0", page.Find("svg[data-checks]").GetAttribute("data-checks")));
+
+        var now = TimeProvider.System.GetUtcNow().UtcDateTime;
+        await Services.GetRequiredService<ScheduleActivity>().RecordAsync(
+        [
+            new CheckResult(now, TimeSpan.FromMilliseconds(120), "Imported", true, true),
+            new CheckResult(now, TimeSpan.FromMilliseconds(80), "Unreachable", false, false),
+            new CheckResult(now, TimeSpan.FromMilliseconds(90), "Unchanged", true, false),
+        ]);
+
+        page.WaitForAssertion(() =>
+        {
+            Assert.Equal("3", page.Find("svg[data-checks]").GetAttribute("data-checks"));
+            Assert.Equal("1", page.Find("svg[data-failures]").GetAttribute("data-failures"));
+        }, TimeSpan.FromSeconds(5));
+        Assert.Contains("checks last hour · 1 changes", page.Markup);
+        Assert.Contains("3 / 60", page.Markup);
+    }
 }

@@ -155,6 +155,8 @@ public sealed class DashboardServer : IAsyncLifetime
             builder.UseSetting("Dashboard:Bootstrap:AdminPassword", AdminPassword);
             // The test registries run on this machine; in production loopback addresses are refused.
             builder.UseSetting("Dashboard:Registries:AllowLoopback", "true");
+            // The scheduler tick (a real Hangfire recurring job) runs every two seconds, so a newly scheduled tag appears soon.
+            builder.UseSetting("Dashboard:Import:TickSeconds", "2");
             // Confirmation notes fade in and out over 1 s and 2 s, covering the buttons under them all the while; tests
             // close them as a user would, and should not wait for the fade. How long they stay is left as it is.
             builder.ConfigureServices(services => services.Configure<MudBlazor.SnackbarConfiguration>(snackbars =>
