@@ -55,6 +55,7 @@ public static class DomainServiceCollectionExtensions
         services.AddSingleton<Scheduling.ScheduleActivity>();
         services.TryAddSingleton<Scheduling.IJobStatistics, Scheduling.NoJobStatistics>();
         services.AddSingleton<Triggers.WebhookService>();
+        services.AddSingleton<Triggers.ChangeEventQueries>();
         services.TryAddSingleton<Triggers.IChangeNotifier, Triggers.NoChangeNotifier>();
         return services;
     }

@@ -1,7 +1,9 @@
 using System.Security.Claims;
 using Dashboard.Domain.Auditing;
 using Dashboard.Domain.Images;
+using Dashboard.Domain;
 using Dashboard.Domain.Scheduling;
+using Dashboard.Domain.Triggers;
 using Dashboard.Security;
 using Microsoft.AspNetCore.Http.HttpResults;
 
@@ -19,9 +21,15 @@ internal static class ImagesApi
     public static void MapEventsApi(this RouteGroupBuilder api)
     {
         api.MapGet("/events", Events).WithTags("Events");
+        // Signed-in users; the image changes of the namespaces they may read, newest first.
+        api.MapGet("/changes", Changes).WithTags("Events");
         // Signed-in users; the rows are those of the namespaces they may read.
         api.MapGet("/schedules", Schedules).WithTags("Schedules");
     }
+
+    private static async Task<Ok<Page<ChangeEventInfo>>> Changes(ChangeEventQueries queries, ClaimsPrincipal user, string? @namespace, string? stream,
+        int? skip, int? take, CancellationToken ct) =>
+        TypedResults.Ok(await queries.QueryAsync(user.ToCaller(), new ChangeEventQuery(@namespace, stream, skip ?? 0, take ?? 50), ct));
 
     private static async Task<Ok<ScheduleOverview>> Schedules(ScheduleQueries queries, ClaimsPrincipal user, string? search, bool? failingOnly,
         int? skip, int? take, CancellationToken ct) =>

@@ -28,8 +28,9 @@ internal static class BackgroundJobsExtensions
         {
             options.WorkerCount = Math.Max(4, Environment.ProcessorCount * 2);
             options.Queues = ["default", ScheduledImportJob.Queue];
-            // The recurring-job poller must look at least as often as the tick is due.
-            options.SchedulePollingInterval = TimeSpan.FromSeconds(Math.Clamp(tickSeconds, 1, 15));
+            // The poller of recurring and delayed jobs looks at least as often as the tick is due, and every 5 s at most, so
+            // a webhook delivery waiting out its coalescing window leaves within seconds of the window's end.
+            options.SchedulePollingInterval = TimeSpan.FromSeconds(Math.Clamp(tickSeconds, 1, 5));
         });
         builder.Services.AddTransient<MaintenanceJob>();
         builder.Services.AddTransient<SchedulerTickJob>();

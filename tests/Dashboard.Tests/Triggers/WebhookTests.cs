@@ -81,6 +81,17 @@ public sealed class WebhookTests(DashboardFactory app) : IClassFixture<Dashboard
         Assert.Equal(2, deliveries.GetArrayLength());
         Assert.All(deliveries.EnumerateArray(), d => Assert.True(d.GetProperty("succeeded").GetBoolean()));
 
+        // The Events page's image changes: newest first, from the first image to the next.
+        var changes = await admin.GetFromJsonAsync<JsonElement>("/api/v1/changes?namespace=hooks");
+        Assert.Equal(2, changes.GetProperty("total").GetInt32());
+        Assert.Equal(second.Digest, changes.GetProperty("items")[0].GetProperty("image").GetString());
+        Assert.Equal(first.Digest, changes.GetProperty("items")[0].GetProperty("previousImage").GetString());
+        await app.CreateUserAsync("hooks-outsider");
+        using (var outsider = app.As("hooks-outsider", DashboardFactory.UserPassword))
+        {
+            Assert.Equal(0, (await outsider.GetFromJsonAsync<JsonElement>("/api/v1/changes?namespace=hooks")).GetProperty("total").GetInt32());
+        }
+
         // Redeliver: the receiver gets the same event again, and the attempt is listed.
         var eventId = deliveries[0].GetProperty("eventId").GetInt64();
         var again = await admin.PostAsync($"/api/v1/namespaces/hooks/webhooks/ci/deliveries/{eventId}/redeliver", null);
