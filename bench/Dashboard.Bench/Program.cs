@@ -1,13 +1,15 @@
 // Benchmarks: printed, never asserted in CI; docs/benchmarks.md records the results and how to rerun them.
 //   dotnet run -c Release --project bench/Dashboard.Bench -- list     the image stream list query (SQLite)
 //   dotnet run -c Release --project bench/Dashboard.Bench -- import   a 200-tag repository import from a local registry
-// No argument runs both.
+//   dotnet run -c Release --project bench/Dashboard.Bench -- schedule 10,000 scheduled tags over 100 repositories, a full cycle
+// No argument runs them all.
 using Dashboard.Bench;
 
 var benchmarks = new Dictionary<string, Func<Task>>
 {
     ["list"] = ImageStreamListBenchmark.RunAsync,
     ["import"] = RepositoryImportBenchmark.RunAsync,
+    ["schedule"] = ScheduleBenchmark.RunAsync,
 };
 
 var chosen = args.Length == 0 ? [.. benchmarks.Keys] : args;

@@ -169,11 +169,4 @@ internal static class RepositoryImportBenchmark
     private sealed record Phase(double Milliseconds, IReadOnlyList<AccessLogEntry> Log, string Requests, long ClientCount, long SqlCommands, double SqlMilliseconds);
 
     private sealed record Run(int Concurrency, Phase Cold, Phase Unchanged, double ColdByHttpClient, double ColdByCurl, double UnchangedByHttpClient);
-
-    private sealed class PassThroughProtector : ISecretProtector
-    {
-        public string Protect(string plaintext) => plaintext;
-
-        public string Unprotect(string protectedText) => protectedText;
-    }
 }

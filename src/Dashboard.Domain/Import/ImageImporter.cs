@@ -261,7 +261,9 @@ public sealed class ImageImporter(
             return (null, reference, head, $"Unchanged at {head.Short}");
         }
 
-        var manifest = await registry.GetManifestAsync(target, reference.Repository, wanted, ct);
+        var manifestKey = UpstreamHeads.Key(target, reference.Repository, wanted);
+        var manifest = heads?.GetManifest(manifestKey) ?? await registry.GetManifestAsync(target, reference.Repository, wanted, ct);
+        heads?.SetManifest(manifestKey, manifest);
         var document = ManifestDocument.Parse(manifest.Content, manifest.MediaType);
         if (!document.IsIndex)
         {
@@ -320,7 +322,7 @@ public sealed class ImageImporter(
 
     private async Task<Digest?> HeadAsync(RegistryTarget target, ImageReference reference, string wanted, UpstreamHeads? heads, CancellationToken ct)
     {
-        var key = $"{target.Registry}/{reference.Repository}:{wanted}|{target.Insecure}";
+        var key = UpstreamHeads.Key(target, reference.Repository, wanted);
         if (heads?.Get(key) is { } known)
         {
             return known;

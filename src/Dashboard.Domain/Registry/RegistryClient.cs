@@ -174,8 +174,7 @@ public sealed class RegistryClient : IDisposable
     private static string PullScope(string repository) => $"repository:{repository}:pull";
 
     /// <summary>Tokens are cached per credential, not per user name: a changed password must not reuse the old token.</summary>
-    private static string? CredentialKey(RegistryCredential? credential) =>
-        credential is null ? null : Convert.ToHexString(System.Security.Cryptography.SHA256.HashData(Encoding.UTF8.GetBytes($"{credential.Username}\n{credential.Password}")));
+    private static string? CredentialKey(RegistryCredential? credential) => credential?.Fingerprint;
 
     private async Task<HttpResponseMessage> SendAsync(RegistryTarget target, HttpMethod method, string pathAndQuery, string scope,
         string[]? accept, CancellationToken ct)

@@ -3,6 +3,11 @@ namespace Dashboard.Domain.Registry;
 /// <summary>Credentials for one registry, from a pull secret entry.</summary>
 public sealed record RegistryCredential(string Username, string Password)
 {
+    /// <summary>Names the credential without revealing it (SHA-256 of user and password): a cache key for answers given to it.</summary>
+    /// <remarks>Computed on each read: a stored value would survive a <c>with</c> copy that changed the password.</remarks>
+    public string Fingerprint => Convert.ToHexString(System.Security.Cryptography.SHA256.HashData(
+        System.Text.Encoding.UTF8.GetBytes($"{Username}\n{Password}")));
+
     public override string ToString() => $"{Username}:***";
 }
 

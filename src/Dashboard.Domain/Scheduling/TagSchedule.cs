@@ -44,8 +44,6 @@ public sealed class TagSchedule
     /// <summary>The background job that made the last check (the monitoring page links to it); null for a manual import.</summary>
     public string? LastJobId { get; private set; }
 
-    public void Lease(DateTime until) => LeasedUntil = until;
-
     /// <summary>Records a check and plans the next one (backed off after failures).</summary>
     public void Record(DateTime at, TimeSpan duration, bool succeeded, bool changed, string result, string message, DateTime next, string? jobId = null)
     {

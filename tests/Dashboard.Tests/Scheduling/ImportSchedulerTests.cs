@@ -117,6 +117,43 @@ public sealed class ImportSchedulerTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Tags_that_share_an_upstream_share_no_answers_across_credentials()
+    {
+        await using var locked = await RegistryServer.StartAsync(RegistryAuth.Basic);
+        var pushed = await ImagePusher.PushImageAsync(locked, "team/private", "1");
+        var namespaces = _services.GetRequiredService<NamespaceService>();
+        var streams = _services.GetRequiredService<ImageStreamService>();
+        foreach (var ns in new[] { "with-secret", "without" })
+        {
+            await namespaces.CreateAsync(Caller.System, ns);
+            await streams.CreateAsync(Caller.System, ns, "app");
+            await streams.SetTagAsync(Caller.System, ns, "app",
+                new TagSpec("1", TagSourceKind.DockerImage, $"{locked.Host}/team/private:1", Scheduled: true, Insecure: true));
+        }
+
+        await _services.GetRequiredService<PullSecretService>().PutLoginAsync(Caller.System, "with-secret", "login", locked.Host,
+            RegistryServer.User, RegistryServer.Password);
+        var scheduler = _services.GetRequiredService<ImportScheduler>();
+        await scheduler.TickAsync();
+        _clock.Advance(TimeSpan.FromMinutes(17));
+        var group = Assert.Single(await scheduler.TickAsync());
+        Assert.Equal(2, group.ScheduleIds.Count);
+        // The namespace with the secret goes first, so its answers are there to be (wrongly) shared.
+        await using (var db = await _services.GetRequiredService<IDbContextFactory<DashboardDbContext>>().CreateDbContextAsync())
+        {
+            var first = await db.TagSchedules.Where(s => db.ImageStreams.Any(i => i.Id == s.ImageStreamId && i.Namespace.Name == "with-secret"))
+                .Select(s => s.Id).SingleAsync();
+            await scheduler.RunAsync(group with { ScheduleIds = [first, .. group.ScheduleIds.Where(id => id != first)] });
+        }
+
+        // One group, but the namespace without a pull secret is not answered with what the other's secret fetched.
+        Assert.Equal([pushed.Digest], (await streams.GetAsync(Caller.System, "with-secret", "app")).Stream.HistoryOf("1").Select(e => e.Image));
+        Assert.Empty((await streams.GetAsync(Caller.System, "without", "app")).Stream.HistoryOf("1"));
+        var overview = await _services.GetRequiredService<ScheduleQueries>().QueryAsync(Caller.System, new ScheduleQuery(FailingOnly: true));
+        Assert.Equal("without", Assert.Single(overview.Items).Namespace);
+    }
+
+    [Fact]
     public async Task A_check_job_that_died_is_taken_again_after_its_lease_and_a_rerun_adds_no_second_history_entry()
     {
         var pushed = await ImagePusher.PushImageAsync(_registry, "team/crash", "1");
