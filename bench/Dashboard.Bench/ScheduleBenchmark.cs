@@ -108,7 +108,7 @@ internal static class ScheduleBenchmark
         var used = Process.GetCurrentProcess().TotalProcessorTime - cpu;
         var log = await registry.CheckpointAsync();
         var requests = string.Join(", ", log.CountBy(e => e.Kind).OrderByDescending(k => k.Value).Select(k => $"{k.Value} {k.Key}"));
-        return new Cycle(tick.Elapsed.TotalMilliseconds, checks.Count, checks.Sum(c => c.ScheduleIds.Count), requests, wall.Elapsed.TotalSeconds, used.TotalSeconds);
+        return new Cycle(tick.Elapsed.TotalMilliseconds, checks.Count, checks.Sum(c => c.ScheduleIds.Length), requests, wall.Elapsed.TotalSeconds, used.TotalSeconds);
     }
 
     private static async Task SeedAsync(IServiceProvider services, string registryHost, DateTime now)

@@ -11,7 +11,11 @@ using Microsoft.Extensions.Options;
 namespace Dashboard.Domain.Scheduling;
 
 /// <summary>Scheduled tags that share one upstream image reference: checked together, with one <c>HEAD</c>.</summary>
-public sealed record ScheduledCheck(string Upstream, IReadOnlyList<long> ScheduleIds);
+/// <remarks>
+/// A background job's argument, serialized by the job system: plain types only (an array, not an interface that a
+/// collection expression fills with a compiler-made type no serializer can create again).
+/// </remarks>
+public sealed record ScheduledCheck(string Upstream, long[] ScheduleIds);
 
 /// <summary>
 /// Scheduled re-import (see docs/decisions/0005-one-scheduler-tick.md): one tick finds the tags that are due, within
@@ -95,7 +99,7 @@ public sealed class ImportScheduler(
     public async Task RunAsync(ScheduledCheck check, CancellationToken ct = default, string? jobId = null)
     {
         var heads = new UpstreamHeads();
-        var results = new List<CheckResult>(check.ScheduleIds.Count);
+        var results = new List<CheckResult>(check.ScheduleIds.Length);
         foreach (var id in check.ScheduleIds)
         {
             await using var db = await contexts.CreateDbContextAsync(ct);

@@ -22,7 +22,8 @@ public sealed class SchedulerTickJob(
     {
         foreach (var check in await scheduler.TickAsync(ct))
         {
-            jobs.Enqueue<ScheduledImportJob>(ScheduledImportJob.Queue, job => job.RunAsync(check, null, CancellationToken.None));
+            // The queue comes from the method's [Queue] attribute: the SQLite storage ignores a queue given here.
+            jobs.Enqueue<ScheduledImportJob>(job => job.RunAsync(check, null, CancellationToken.None));
         }
 
         // A process that died between saving an import and queueing its delivery left an event nobody was told of.
@@ -41,6 +42,7 @@ public sealed class ScheduledImportJob(ImportScheduler scheduler)
 
     // Retrying would check the same tags twice; the lease hands them to a later tick instead.
     [AutomaticRetry(Attempts = 0)]
+    [Queue(Queue)]
     public Task RunAsync(ScheduledCheck check, PerformContext? context, CancellationToken ct) => scheduler.RunAsync(check, ct, context?.BackgroundJob.Id);
 }
 

@@ -91,7 +91,7 @@ public sealed class ImportSchedulerTests : IAsyncLifetime
         Assert.Empty(await _services.GetRequiredService<ImportScheduler>().TickAsync());
         var checks = await CycleAsync();
         var group = Assert.Single(checks);
-        Assert.Equal(2, group.ScheduleIds.Count);
+        Assert.Equal(2, group.ScheduleIds.Length);
         Assert.Equal([first.Digest], await HistoryAsync("a"));
         Assert.Equal([first.Digest], await HistoryAsync("b"));
 
@@ -137,7 +137,7 @@ public sealed class ImportSchedulerTests : IAsyncLifetime
         await scheduler.TickAsync();
         _clock.Advance(TimeSpan.FromMinutes(17));
         var group = Assert.Single(await scheduler.TickAsync());
-        Assert.Equal(2, group.ScheduleIds.Count);
+        Assert.Equal(2, group.ScheduleIds.Length);
         // The namespace with the secret goes first, so its answers are there to be (wrongly) shared.
         await using (var db = await _services.GetRequiredService<IDbContextFactory<DashboardDbContext>>().CreateDbContextAsync())
         {
