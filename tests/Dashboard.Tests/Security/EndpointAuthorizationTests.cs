@@ -19,8 +19,12 @@ namespace Dashboard.Tests.Security;
 /// </summary>
 public sealed class EndpointAuthorizationTests(DashboardFactory app) : IClassFixture<DashboardFactory>, IAsyncLifetime
 {
-    /// <summary>The only routes anonymous callers may use, besides static assets (stylesheets, scripts, icons).</summary>
-    private static readonly HashSet<string> AnonymousRoutes = ["/account/login", "/healthz"];
+    /// <summary>
+    /// The only routes anonymous callers may use, besides static assets (stylesheets, scripts, icons). <c>/metrics</c>
+    /// decides by the caller's address (WebhookTests shows a test-server caller refused, the E2E tests a loopback scraper
+    /// served).
+    /// </summary>
+    private static readonly HashSet<string> AnonymousRoutes = ["/account/login", "/healthz", "/metrics"];
 
     /// <summary>Non-GET routes a Viewer may call because they change only the caller's own session or tokens.</summary>
     private static readonly HashSet<string> OwnAccountRoutes = ["POST /api/v1/tokens/", "DELETE /api/v1/tokens/{id:guid}", "POST /account/logout"];
@@ -53,7 +57,7 @@ public sealed class EndpointAuthorizationTests(DashboardFactory app) : IClassFix
     }
 
     [Fact]
-    public void Only_sign_in_health_and_static_assets_allow_anonymous_callers()
+    public void Only_sign_in_health_metrics_and_static_assets_allow_anonymous_callers()
     {
         var anonymous = Endpoints()
             .Where(e => e.Metadata.GetMetadata<IAllowAnonymous>() is not null && e.Metadata.GetMetadata<StaticAssetDescriptor>() is null)
@@ -153,6 +157,7 @@ public sealed class EndpointAuthorizationTests(DashboardFactory app) : IClassFix
                 "tag" => "latest",
                 "digest" => "sha256:" + new string('a', 64),
                 "id" => Guid.NewGuid().ToString(),
+                "eventid" => "1",
                 "username" => "viewer",
                 "documentname" => "v1",
                 _ => "x",
