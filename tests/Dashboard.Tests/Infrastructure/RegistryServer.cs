@@ -34,7 +34,7 @@ public sealed class RegistryServer : IAsyncDisposable
     public const string Password = "Pull-Passw0rd!";
 
     private readonly string _directory;
-    private readonly Process _process;
+    private Process _process;
     private readonly WebApplication? _tokenService;
     private readonly TokenIssuer? _issuer;
 
@@ -95,6 +95,28 @@ public sealed class RegistryServer : IAsyncDisposable
             {authConfig}
             """;
         await File.WriteAllTextAsync(Path.Combine(directory, "config.yml"), config);
+        var server = new RegistryServer(directory, Serve(directory), port, tokenService, issuer, auth);
+        await server.WaitUntilListeningAsync();
+        return server;
+    }
+
+    /// <summary>Stops the registry process (connections are refused); its content stays for <see cref="RestartAsync"/>.</summary>
+    public async Task StopAsync()
+    {
+        _process.Kill();
+        await _process.WaitForExitAsync();
+    }
+
+    /// <summary>Starts the registry again on the same port with the same content.</summary>
+    public async Task RestartAsync()
+    {
+        _process.Dispose();
+        _process = Serve(_directory);
+        await WaitUntilListeningAsync();
+    }
+
+    private static Process Serve(string directory)
+    {
         var process = Process.Start(new ProcessStartInfo("docker-registry", ["serve", Path.Combine(directory, "config.yml")])
         {
             RedirectStandardOutput = true,
@@ -104,9 +126,7 @@ public sealed class RegistryServer : IAsyncDisposable
         process.ErrorDataReceived += (_, _) => { };
         process.BeginOutputReadLine();
         process.BeginErrorReadLine();
-        var server = new RegistryServer(directory, process, port, tokenService, issuer, auth);
-        await server.WaitUntilListeningAsync();
-        return server;
+        return process;
     }
 
     /// <summary>A client for pushing test content, logged in when the registry needs it.</summary>

@@ -36,7 +36,8 @@ public sealed class ImportSchedulerTests : IAsyncLifetime
         services.AddSingleton<TimeProvider>(_clock);
         services.AddLogging();
         services.AddDashboardDomain(options => options.UseDashboardSqlite(_path));
-        services.Configure<RegistryOptions>(o => o.AllowLoopback = true);
+        // No retries: their back-off waits on the fake clock, which only the test moves.
+        services.Configure<RegistryOptions>(o => (o.AllowLoopback, o.MaxRetries) = (true, 0));
         services.Configure<ScheduleOptions>(o => o.MaxImportsPerMinute = -1);
         services.AddSingleton<IDataProtectionProvider>(new EphemeralDataProtectionProvider());
         services.AddSingleton<ISecretProtector, DataProtectionSecretProtector>();
@@ -281,6 +282,45 @@ public sealed class ImportSchedulerTests : IAsyncLifetime
         await CycleAsync();
         Assert.Equal([pushed.Digest], await HistoryAsync("c"));
         await using (var db = await _services.GetRequiredService<IDbContextFactory<DashboardDbContext>>().CreateDbContextAsync())
+        {
+            Assert.Equal(0, (await db.TagSchedules.SingleAsync()).ConsecutiveFailures);
+        }
+    }
+
+    [Fact]
+    public async Task A_stopped_registry_makes_the_tag_unreachable_and_backed_off_and_it_recovers_when_the_registry_returns()
+    {
+        await using var flaky = await RegistryServer.StartAsync();
+        var first = await ImagePusher.PushImageAsync(flaky, "team/flaky", "1", seed: "one");
+        await _services.GetRequiredService<NamespaceService>().CreateAsync(Caller.System, "sched");
+        await ScheduleAsync("h", $"{flaky.Host}/team/flaky:1");
+        await _services.GetRequiredService<ImportScheduler>().TickAsync();
+        await CycleAsync();
+        Assert.Equal([first.Digest], await HistoryAsync("h"));
+
+        await flaky.StopAsync();
+        await CycleAsync();
+        var factory = _services.GetRequiredService<IDbContextFactory<DashboardDbContext>>();
+        await using (var db = await factory.CreateDbContextAsync())
+        {
+            var schedule = await db.TagSchedules.SingleAsync();
+            Assert.Equal("Unreachable", schedule.LastResult);
+            Assert.Contains(flaky.Host, schedule.LastMessage);
+            Assert.Equal(1, schedule.ConsecutiveFailures);
+            Assert.InRange(schedule.NextCheckAt - schedule.LastCheckAt!.Value, TimeSpan.FromMinutes(27), TimeSpan.FromMinutes(33));
+        }
+
+        // The tag keeps its image while its registry is away.
+        Assert.Equal([first.Digest], await HistoryAsync("h"));
+        var condition = (await _services.GetRequiredService<ImageStreamService>().GetAsync(Caller.System, "sched", "h")).Stream.Conditions.Single();
+        Assert.Equal("Unreachable", condition.Reason);
+
+        await flaky.RestartAsync();
+        var second = await ImagePusher.PushImageAsync(flaky, "team/flaky", "1", seed: "two");
+        _clock.Advance(TimeSpan.FromMinutes(20));
+        await CycleAsync();
+        Assert.Equal([second.Digest, first.Digest], await HistoryAsync("h"));
+        await using (var db = await factory.CreateDbContextAsync())
         {
             Assert.Equal(0, (await db.TagSchedules.SingleAsync()).ConsecutiveFailures);
         }
