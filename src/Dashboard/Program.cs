@@ -13,6 +13,7 @@ builder.AddBackgroundJobs();
 builder.AddConsole();
 builder.AddRestApi();
 builder.AddMetrics();
+builder.AddAdmission();
 
 var app = builder.Build();
 
@@ -26,6 +27,7 @@ app.UseAntiforgery();
 
 app.MapHealth();
 app.MapMetrics();
+app.MapAdmission();
 app.MapAccountEndpoints();
 app.MapRestApi();
 app.MapHangfireDashboardForAdmins();

@@ -4,6 +4,7 @@ using Dashboard.Domain.Auditing;
 using Dashboard.Domain.Images;
 using Dashboard.Domain.ImageStreams;
 using Dashboard.Domain.Persistence;
+using Dashboard.Domain.Policy;
 using Dashboard.Domain.PullSecrets;
 using Dashboard.Domain.Registry;
 using Microsoft.EntityFrameworkCore;
@@ -25,7 +26,7 @@ public sealed record ImportOutcome(string Tag, string? Image, bool Changed, bool
 /// </summary>
 public sealed class ImageImporter(
     IDbContextFactory<DashboardDbContext> contexts, RegistryClient registry, PullSecretService secrets, ScheduleSettings schedule, ScheduleActivity activity, IChangeNotifier notifier,
-    IOptionsMonitor<WebhookOptions> webhookOptions, TimeProvider clock, ILogger<ImageImporter> logger)
+    IOptionsMonitor<WebhookOptions> webhookOptions, PolicyStore policy, IImageFacts facts, TimeProvider clock, ILogger<ImageImporter> logger)
 {
     private readonly ConcurrentDictionary<string, SemaphoreSlim> _running = new();
 
@@ -47,6 +48,20 @@ public sealed class ImageImporter(
         finally
         {
             gate.Release();
+        }
+    }
+
+    /// <summary>
+    /// The image policy's rules for <c>imports</c>: a refused source is an import failure with reason Forbidden that names
+    /// the rule, and nothing is fetched from it.
+    /// </summary>
+    private async Task RequireAllowedAsync(string @namespace, string from, CancellationToken ct)
+    {
+        var decision = await (await policy.CurrentAsync(ct)).EvaluateAsync(
+            new PolicyRequest(@namespace, PolicyResources.Imports, [new CheckedImage(from)]), facts, ct);
+        if (!decision.Allowed)
+        {
+            throw new RegistryException(RegistryFailure.Forbidden, $"The image policy refuses this import: {decision.Message}");
         }
     }
 
@@ -84,6 +99,11 @@ public sealed class ImageImporter(
         ChangeEvent? change = null;
         try
         {
+            if (spec.FromKind == TagSourceKind.DockerImage)
+            {
+                await RequireAllowedAsync(ns.Name, spec.FromName, ct);
+            }
+
             var (image, source, digest, note) = spec.FromKind == TagSourceKind.ImageStreamTag
                 ? await FollowStreamTagAsync(db, caller, ns.Name, spec, ct)
                 : await FetchAsync(db, ns.Id, spec, UpToDate(stream, spec) ? stream.CurrentImage(tag) : null, heads, ct);

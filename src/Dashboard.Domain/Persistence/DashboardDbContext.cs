@@ -44,6 +44,10 @@ public sealed class DashboardDbContext(DbContextOptions<DashboardDbContext> opti
 
     public DbSet<Scheduling.CheckMinute> CheckMinutes => Set<Scheduling.CheckMinute>();
 
+    public DbSet<Policy.PolicySet> PolicySets => Set<Policy.PolicySet>();
+
+    public DbSet<Policy.AdmissionRecord> AdmissionRecords => Set<Policy.AdmissionRecord>();
+
     public DbSet<Triggers.ChangeEvent> ChangeEvents => Set<Triggers.ChangeEvent>();
 
     public DbSet<Triggers.Webhook> Webhooks => Set<Triggers.Webhook>();

@@ -56,6 +56,10 @@ public static class DomainServiceCollectionExtensions
         services.TryAddSingleton<Scheduling.IJobStatistics, Scheduling.NoJobStatistics>();
         services.AddSingleton<Triggers.WebhookService>();
         services.AddSingleton<Triggers.ChangeEventQueries>();
+        services.AddSingleton<Policy.PolicyStore>();
+        services.AddSingleton<Policy.ImageFacts>();
+        services.AddSingleton<Policy.IImageFacts>(provider => provider.GetRequiredService<Policy.ImageFacts>());
+        services.AddSingleton<Policy.AdmissionService>();
         services.TryAddSingleton<Triggers.IChangeNotifier, Triggers.NoChangeNotifier>();
         return services;
     }

@@ -37,6 +37,7 @@ internal static class RestApiExtensions
         api.MapImportApi();
         api.MapSettingsApi();
         api.MapWebhooksApi();
+        api.MapPolicyApi();
     }
 
     /// <summary>Turns a domain refusal into RFC 7807 problem details with the status that fits it.</summary>

@@ -5,8 +5,10 @@ using Microsoft.Extensions.Options;
 
 namespace Dashboard.Jobs;
 
-/// <summary>Hourly: deletes expired access tokens and audit entries past <c>Dashboard:Audit:RetentionDays</c>.</summary>
-public sealed class MaintenanceJob(Pruner pruner, IOptionsMonitor<Hosting.DashboardOptions> options, ILogger<MaintenanceJob> logger)
+/// <summary>Hourly: deletes expired access tokens, audit entries past <c>Dashboard:Audit:RetentionDays</c> and old admission decisions.</summary>
+public sealed class MaintenanceJob(
+    Pruner pruner, Domain.Policy.AdmissionService admission, IOptionsMonitor<Hosting.DashboardOptions> options,
+    IOptionsMonitor<AdmissionOptions> admissionOptions, ILogger<MaintenanceJob> logger)
 {
     public const string Id = "maintenance:prune";
 
@@ -18,5 +20,7 @@ public sealed class MaintenanceJob(Pruner pruner, IOptionsMonitor<Hosting.Dashbo
         var result = await pruner.PruneAsync(retention, ct);
         logger.LogInformation("Maintenance pruned {Tokens} expired access token(s) and {Audit} audit entr(ies) older than {Days} days",
             result.ExpiredTokens, result.AuditEntries, retention.TotalDays);
+        var decisions = await admission.PruneAsync(TimeSpan.FromDays(admissionOptions.CurrentValue.DecisionRetentionDays), ct);
+        logger.LogInformation("Maintenance pruned {Decisions} admission decision(s)", decisions);
     }
 }

@@ -1,0 +1,148 @@
+using System.Text.Json.Nodes;
+
+namespace Dashboard.Domain.Policy;
+
+/// <summary>An admission request the dashboard could not read; answered 400 with this message.</summary>
+public sealed class MalformedAdmissionException(string message) : Exception(message);
+
+/// <summary>What an <c>admission.k8s.io/v1</c> AdmissionReview asks, reduced to what the policy needs.</summary>
+public sealed record AdmissionQuestion(string Uid, string Namespace, string Operation, string Kind, string? Name, string Resource,
+    IReadOnlyList<CheckedImage> Images);
+
+/// <summary>
+/// Reads AdmissionReviews: the images of Pods (containers, init containers, ephemeral containers, also through the
+/// <c>ephemeralcontainers</c> subresource), of every workload with a pod template (PodTemplate, ReplicationController,
+/// ReplicaSet, Deployment, DaemonSet, StatefulSet, Job, CronJob, OpenShift DeploymentConfig), and the <c>from</c> image of
+/// OpenShift Builds and BuildConfigs (docker, source and custom strategies).
+/// </summary>
+public static class AdmissionReviewReader
+{
+    public const string ApiVersion = "admission.k8s.io/v1";
+
+    private static readonly HashSet<string> TemplateKinds =
+        ["ReplicationController", "ReplicaSet", "Deployment", "DaemonSet", "StatefulSet", "Job", "DeploymentConfig"];
+
+    public static AdmissionQuestion Read(JsonNode? review)
+    {
+        if (review is not JsonObject root)
+        {
+            throw new MalformedAdmissionException("The body is not a JSON object: send an admission.k8s.io/v1 AdmissionReview.");
+        }
+
+        if (root["request"] is not JsonObject request)
+        {
+            throw new MalformedAdmissionException("The AdmissionReview has no 'request' object.");
+        }
+
+        var uid = Text(request, "uid") ?? throw new MalformedAdmissionException("The AdmissionReview request has no 'uid'.");
+        var operation = Text(request, "operation") ?? throw new MalformedAdmissionException("The AdmissionReview request has no 'operation'.");
+        var kind = request["kind"] is JsonObject gvk ? Text(gvk, "kind") : null;
+        var @namespace = Text(request, "namespace") ?? "";
+        var name = Text(request, "name");
+        var subResource = Text(request, "subResource");
+        if (operation is not ("CREATE" or "UPDATE"))
+        {
+            return new AdmissionQuestion(uid, @namespace, operation, kind ?? "", name, PolicyResources.Pods, []);
+        }
+
+        if (kind is null)
+        {
+            throw new MalformedAdmissionException("The AdmissionReview request has no 'kind.kind'.");
+        }
+
+        if (request["object"] is not JsonObject obj)
+        {
+            throw new MalformedAdmissionException($"The {operation} of a {kind} carries no 'object'.");
+        }
+
+        name ??= obj["metadata"] is JsonObject metadata ? Text(metadata, "name") : null;
+        var images = new List<CheckedImage>();
+        var resource = PolicyResources.Pods;
+        switch (kind)
+        {
+            case "Pod":
+                PodSpec(obj["spec"], images, ephemeralOnly: subResource == "ephemeralcontainers");
+                break;
+            case "PodTemplate":
+                PodSpec(obj["template"]?["spec"], images);
+                break;
+            case "CronJob":
+                PodSpec(obj["spec"]?["jobTemplate"]?["spec"]?["template"]?["spec"], images);
+                break;
+            case "Build" or "BuildConfig":
+                resource = PolicyResources.Builds;
+                BuildStrategy(obj["spec"]?["strategy"], images);
+                break;
+            case var template when TemplateKinds.Contains(template):
+                PodSpec(obj["spec"]?["template"]?["spec"], images);
+                break;
+        }
+
+        return new AdmissionQuestion(uid, @namespace, operation, kind, name, resource, images);
+    }
+
+    /// <summary>The AdmissionReview answer: the request's uid, allowed or a 403 status naming every violation, and warnings.</summary>
+    public static JsonObject Answer(string uid, PolicyDecision? decision, string? refusal = null)
+    {
+        var response = new JsonObject { ["uid"] = uid, ["allowed"] = decision?.Allowed ?? refusal is null };
+        var message = refusal ?? (decision is { Allowed: false } ? decision.Message : null);
+        if (message is not null)
+        {
+            response["status"] = new JsonObject { ["code"] = 403, ["reason"] = "Forbidden", ["message"] = message };
+        }
+
+        if (decision is { Warnings.Count: > 0 })
+        {
+            // Kubernetes shows each warning as a header value of at most 256 characters.
+            response["warnings"] = new JsonArray([.. decision.Warnings.Select(w => (JsonNode)Clip(PolicyDecision.Describe(w, "is warned about by"), 256))]);
+        }
+
+        return new JsonObject { ["apiVersion"] = ApiVersion, ["kind"] = "AdmissionReview", ["response"] = response };
+    }
+
+    private static string Clip(string text, int max) => text.Length <= max ? text : text[..(max - 1)] + "…";
+
+    private static void PodSpec(JsonNode? spec, List<CheckedImage> images, bool ephemeralOnly = false)
+    {
+        if (spec is not JsonObject pod)
+        {
+            return;
+        }
+
+        if (!ephemeralOnly)
+        {
+            Containers(pod["initContainers"], "init container", images);
+            Containers(pod["containers"], "container", images);
+        }
+
+        Containers(pod["ephemeralContainers"], "ephemeral container", images);
+    }
+
+    private static void Containers(JsonNode? list, string what, List<CheckedImage> images)
+    {
+        if (list is not JsonArray containers)
+        {
+            return;
+        }
+
+        foreach (var container in containers.OfType<JsonObject>())
+        {
+            var name = Text(container, "name") ?? "?";
+            images.Add(new CheckedImage(Text(container, "image") ?? "", $"{what} {name}"));
+        }
+    }
+
+    private static void BuildStrategy(JsonNode? strategy, List<CheckedImage> images)
+    {
+        foreach (var (field, what) in new[] { ("dockerStrategy", "docker"), ("sourceStrategy", "source"), ("customStrategy", "custom") })
+        {
+            if (strategy?[field]?["from"] is JsonObject from && Text(from, "kind") == "DockerImage")
+            {
+                images.Add(new CheckedImage(Text(from, "name") ?? "", $"{what} build strategy"));
+            }
+        }
+    }
+
+    private static string? Text(JsonObject obj, string property) =>
+        obj[property] is JsonValue value && value.TryGetValue<string>(out var text) ? text : null;
+}

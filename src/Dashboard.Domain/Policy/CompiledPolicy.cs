@@ -1,0 +1,262 @@
+using Dashboard.Domain.Images;
+
+namespace Dashboard.Domain.Policy;
+
+/// <summary>One image a workload, build or import uses, and where (a container's name, a build's strategy).</summary>
+public sealed record CheckedImage(string Reference, string? Where = null);
+
+public sealed record PolicyRequest(string Namespace, string Resource, IReadOnlyList<CheckedImage> Images);
+
+/// <summary>A refusal, warning or audit note: which image (and where), which rule, and why in words a person can act on.</summary>
+public sealed record PolicyFinding(string Image, string? Where, string Rule, string Reason);
+
+/// <summary>How one rule judged one image, for the "try it" trace.</summary>
+public sealed record RuleTrace(string Image, string Rule, string Outcome);
+
+public sealed record PolicyDecision(
+    bool Allowed, IReadOnlyList<PolicyFinding> Violations, IReadOnlyList<PolicyFinding> Warnings, IReadOnlyList<PolicyFinding> Audits,
+    IReadOnlyList<RuleTrace> Trace)
+{
+    /// <summary>One line per violation: container, image, rule and reason (the admission response's message).</summary>
+    public string Message => string.Join("; ", Violations.Select(v => Describe(v)));
+
+    public static string Describe(PolicyFinding f, string verb = "is refused by") =>
+        $"{(f.Where is null ? "" : f.Where + ": ")}image {f.Image} {verb} rule '{f.Rule}': {f.Reason}";
+}
+
+/// <summary>What the dashboard knows about an image: whether it is known, and its labels and annotations.</summary>
+public sealed record ImageFact(bool Known, string? Digest, IReadOnlyDictionary<string, string> Labels, IReadOnlyDictionary<string, string> Annotations)
+{
+    public static readonly ImageFact Unknown = new(false, null, new Dictionary<string, string>(), new Dictionary<string, string>());
+}
+
+/// <summary>Answers what the dashboard knows about a reference, from its database through a bounded cache; never calls a registry.</summary>
+public interface IImageFacts
+{
+    ValueTask<ImageFact> LookupAsync(ImageReference reference, CancellationToken ct);
+}
+
+internal sealed record CompiledRule(int Index, PolicyRule Rule, IReadOnlyList<ImagePattern>? Registries, IReadOnlyList<ImagePattern>? Repositories,
+    IReadOnlyList<ImagePattern>? Tags, HashSet<string> Namespaces)
+{
+    public bool NeedsFacts => Rule.RequireKnown is not null || Rule.Labels is { Count: > 0 } || Rule.Annotations is { Count: > 0 };
+
+    public bool AppliesTo(PolicyRequest request) =>
+        Rule.Enabled && Rule.Resources.Contains(request.Resource) && (Rule.Namespaces?.Mode ?? NamespaceMode.All) switch
+        {
+            NamespaceMode.Only => Namespaces.Contains(request.Namespace),
+            NamespaceMode.Except => !Namespaces.Contains(request.Namespace),
+            _ => true,
+        };
+
+    /// <summary>Whether the rule's conditions hold (inverted when the rule says so), and the words that say why.</summary>
+    public (bool Matched, string Why) Match(ImageReference image, ImageFact facts)
+    {
+        var held = new List<string>();
+        string? failed = null;
+        Check(Registries, image.Registry, "registry");
+        Check(Repositories, image.Repository, "repository");
+        if (failed is null && Tags is not null)
+        {
+            Check(Tags, image.Tag ?? "", "tag");
+        }
+
+        if (failed is null && Rule.RequireDigest is { } digest)
+        {
+            if ((image.Digest is not null) == digest)
+            {
+                held.Add(digest ? "it is referenced by digest" : "it is referenced by tag, not digest");
+            }
+            else
+            {
+                failed = digest ? "it is referenced by tag, not by digest" : "it is referenced by digest";
+            }
+        }
+
+        if (failed is null && Rule.RequireKnown is { } known)
+        {
+            if (facts.Known == known)
+            {
+                held.Add(known ? "the dashboard knows it" : "it is not known to the dashboard (imported or referenced by no image stream)");
+            }
+            else
+            {
+                failed = known ? "it is not known to the dashboard (imported or referenced by no image stream)" : "the dashboard knows it";
+            }
+        }
+
+        KeyConditions(Rule.Labels, facts.Labels, "label");
+        KeyConditions(Rule.Annotations, facts.Annotations, "annotation");
+
+        var matched = failed is null;
+        if (Rule.Invert)
+        {
+            return matched
+                ? (false, $"its conditions hold ({string.Join("; ", held)}) and the rule is inverted")
+                : (true, $"not so: {failed} (inverted rule)");
+        }
+
+        return matched ? (true, held.Count == 0 ? "it applies to every image" : string.Join("; ", held)) : (false, failed!);
+
+        void Check(IReadOnlyList<ImagePattern>? patterns, string value, string what)
+        {
+            if (failed is not null || patterns is null)
+            {
+                return;
+            }
+
+            var hit = patterns.FirstOrDefault(p => p.Matches(value));
+            if (hit is not null)
+            {
+                held.Add($"{what} '{value}' matches '{hit}'");
+            }
+            else
+            {
+                failed = $"{what} '{value}' matches none of {string.Join(", ", patterns.Select(p => $"'{p}'"))}";
+            }
+        }
+
+        void KeyConditions(IReadOnlyList<KeyCondition>? conditions, IReadOnlyDictionary<string, string> values, string what)
+        {
+            foreach (var condition in conditions ?? [])
+            {
+                if (failed is not null)
+                {
+                    return;
+                }
+
+                var present = values.TryGetValue(condition.Key, out var value);
+                var holds = condition.Op switch
+                {
+                    ConditionOp.Exists => present,
+                    ConditionOp.NotExists => !present,
+                    _ => present && value == condition.Value,
+                };
+                var text = condition.Op switch
+                {
+                    ConditionOp.Exists => $"{what} '{condition.Key}' is set",
+                    ConditionOp.NotExists => $"{what} '{condition.Key}' is not set",
+                    _ => $"{what} '{condition.Key}' is '{condition.Value}'",
+                };
+                if (holds)
+                {
+                    held.Add(text);
+                }
+                else
+                {
+                    failed = condition.Op == ConditionOp.Equals && present ? $"{what} '{condition.Key}' is '{value}', not '{condition.Value}'" : $"not so: {text}";
+                }
+            }
+        }
+    }
+}
+
+/// <summary>
+/// The rule document, compiled once per change and evaluated in memory. Semantics as OpenShift's image policy: a
+/// matching Deny rule refuses; when Allow rules apply to a request, an image that matches none of them is refused
+/// (whitelist); with only Deny rules, anything unmatched is allowed (blacklist). Warn rules warn instead of refusing,
+/// Audit rules only record. A namespace may be exempt from named rules.
+/// </summary>
+public sealed class CompiledPolicy
+{
+    private readonly IReadOnlyList<CompiledRule> _rules;
+    private readonly Dictionary<string, HashSet<string>> _exemptions;
+
+    internal CompiledPolicy(IReadOnlyList<CompiledRule> rules, IReadOnlyList<PolicyRule> source, IReadOnlyList<PolicyExemption> exemptions)
+    {
+        _rules = rules;
+        Rules = source;
+        Exemptions = exemptions;
+        _exemptions = exemptions.GroupBy(e => e.Namespace, StringComparer.Ordinal)
+            .ToDictionary(g => g.Key, g => g.SelectMany(e => e.Rules).ToHashSet(StringComparer.Ordinal), StringComparer.Ordinal);
+    }
+
+    public static CompiledPolicy Empty { get; } = PolicyValidator.Compile([]);
+
+    public IReadOnlyList<PolicyRule> Rules { get; }
+
+    public IReadOnlyList<PolicyExemption> Exemptions { get; }
+
+    public async Task<PolicyDecision> EvaluateAsync(PolicyRequest request, IImageFacts facts, CancellationToken ct = default)
+    {
+        var exempt = _exemptions.GetValueOrDefault(request.Namespace);
+        var applicable = _rules.Where(r => r.AppliesTo(request) && exempt?.Contains(r.Rule.Name) != true).ToList();
+        var needFacts = applicable.Any(r => r.NeedsFacts);
+        var violations = new List<PolicyFinding>();
+        var warnings = new List<PolicyFinding>();
+        var audits = new List<PolicyFinding>();
+        var trace = new List<RuleTrace>();
+        foreach (var rule in _rules.Where(r => !applicable.Contains(r)))
+        {
+            trace.Add(new RuleTrace("*", rule.Rule.Name, NotApplicable(rule, request, exempt)));
+        }
+
+        foreach (var use in request.Images)
+        {
+            if (!ImageReference.TryParse(use.Reference, out var image, out var error))
+            {
+                violations.Add(new PolicyFinding(use.Reference, use.Where, "(reference)", $"the reference cannot be read: {error}"));
+                trace.Add(new RuleTrace(use.Reference, "(reference)", $"refused: {error}"));
+                continue;
+            }
+
+            var fact = needFacts ? await facts.LookupAsync(image, ct) : ImageFact.Unknown;
+            var shown = image.ToString();
+            var allowRules = new Dictionary<Enforcement, List<string>>();
+            var allowed = new HashSet<Enforcement>();
+            foreach (var rule in applicable)
+            {
+                var (matched, why) = rule.Match(image, fact);
+                var r = rule.Rule;
+                if (r.Action == RuleAction.Allow)
+                {
+                    (allowRules.TryGetValue(r.Enforcement, out var list) ? list : allowRules[r.Enforcement] = []).Add(r.Name);
+                    if (matched)
+                    {
+                        allowed.Add(r.Enforcement);
+                    }
+
+                    trace.Add(new RuleTrace(shown, r.Name, matched ? $"allows: {why}" : $"does not match: {why}"));
+                    continue;
+                }
+
+                if (!matched)
+                {
+                    trace.Add(new RuleTrace(shown, r.Name, $"does not match: {why}"));
+                    continue;
+                }
+
+                var finding = new PolicyFinding(shown, use.Where, r.Name, Reason(r, why));
+                (r.Enforcement switch { Enforcement.Enforce => violations, Enforcement.Warn => warnings, _ => audits }).Add(finding);
+                trace.Add(new RuleTrace(shown, r.Name, $"{Verb(r.Enforcement)}: {why}"));
+            }
+
+            // Whitelist: Allow rules of an enforcement apply, and none of them matched this image.
+            foreach (var (enforcement, names) in allowRules.Where(a => !allowed.Contains(a.Key)))
+            {
+                var finding = new PolicyFinding(shown, use.Where, string.Join(", ", names),
+                    $"no Allow rule matches it (it must match one of: {string.Join(", ", names)})");
+                (enforcement switch { Enforcement.Enforce => violations, Enforcement.Warn => warnings, _ => audits }).Add(finding);
+                trace.Add(new RuleTrace(shown, string.Join(", ", names), $"{Verb(enforcement)}: matches no Allow rule"));
+            }
+        }
+
+        return new PolicyDecision(violations.Count == 0, violations, warnings, audits, trace);
+    }
+
+    private static string Verb(Enforcement enforcement) => enforcement switch
+    {
+        Enforcement.Enforce => "refuses",
+        Enforcement.Warn => "warns",
+        _ => "records",
+    };
+
+    private static string Reason(PolicyRule rule, string why) =>
+        string.IsNullOrWhiteSpace(rule.Description) ? why : $"{rule.Description.Trim()} ({why})";
+
+    private static string NotApplicable(CompiledRule rule, PolicyRequest request, HashSet<string>? exempt) =>
+        !rule.Rule.Enabled ? "not applied: disabled"
+        : !rule.Rule.Resources.Contains(request.Resource) ? $"not applied: not for {request.Resource}"
+        : exempt?.Contains(rule.Rule.Name) == true ? $"not applied: namespace {request.Namespace} is exempt"
+        : $"not applied: namespace {request.Namespace} is out of its scope";
+}

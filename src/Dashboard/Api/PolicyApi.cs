@@ -1,0 +1,57 @@
+using System.Security.Claims;
+using Dashboard.Domain;
+using Dashboard.Domain.Policy;
+using Dashboard.Security;
+using Microsoft.AspNetCore.Http.HttpResults;
+
+namespace Dashboard.Api;
+
+public sealed record EvaluateRequest(string? Namespace, string? Resource, IReadOnlyList<string>? Images);
+
+public sealed record EvaluateResponse(bool Allowed, IReadOnlyList<PolicyFinding> Violations, IReadOnlyList<PolicyFinding> Warnings,
+    IReadOnlyList<PolicyFinding> Audits, IReadOnlyList<RuleTrace> Trace);
+
+internal static class PolicyApi
+{
+    /// <summary>Rules, exemptions and decisions: Admins. Evaluate: any signed-in user (CI pipelines, the console).</summary>
+    public static void MapPolicyApi(this RouteGroupBuilder api)
+    {
+        var policy = api.MapGroup("/policy").WithTags("Policy");
+        var admin = policy.MapGroup("").RequireAuthorization(SignInAndRolesExtensions.AdminPolicy);
+        admin.MapGet("/rules", GetRules);
+        admin.MapPut("/rules", PutRules).ProducesValidationProblem();
+        admin.MapGet("/exemptions", GetExemptions);
+        admin.MapPut("/exemptions", PutExemptions).ProducesValidationProblem();
+        admin.MapGet("/decisions", Decisions);
+        policy.MapPost("/evaluate", Evaluate).ProducesValidationProblem();
+    }
+
+    private static async Task<Ok<IReadOnlyList<PolicyRule>>> GetRules(PolicyStore store, ClaimsPrincipal user, CancellationToken ct) =>
+        TypedResults.Ok((await store.GetAsync(user.ToCaller(), ct)).Rules);
+
+    private static async Task<Ok<IReadOnlyList<PolicyRule>>> PutRules(List<PolicyRule>? rules, PolicyStore store, ClaimsPrincipal user, CancellationToken ct) =>
+        TypedResults.Ok((await store.PutRulesAsync(user.ToCaller(), rules, ct)).Rules);
+
+    private static async Task<Ok<IReadOnlyList<PolicyExemption>>> GetExemptions(PolicyStore store, ClaimsPrincipal user, CancellationToken ct) =>
+        TypedResults.Ok((await store.GetAsync(user.ToCaller(), ct)).Exemptions);
+
+    private static async Task<Ok<IReadOnlyList<PolicyExemption>>> PutExemptions(List<PolicyExemption>? exemptions, PolicyStore store, ClaimsPrincipal user,
+        CancellationToken ct) =>
+        TypedResults.Ok((await store.PutExemptionsAsync(user.ToCaller(), exemptions, ct)).Exemptions);
+
+    private static async Task<Ok<Page<AdmissionRecord>>> Decisions(AdmissionService admission, ClaimsPrincipal user, string? @namespace, bool? deniedOnly,
+        string? rule, int? skip, int? take, CancellationToken ct) =>
+        TypedResults.Ok(await admission.DecisionsAsync(user.ToCaller(), new DecisionQuery(@namespace, deniedOnly ?? false, rule, skip ?? 0, take ?? 50), ct));
+
+    private static async Task<Ok<EvaluateResponse>> Evaluate(EvaluateRequest request, AdmissionService admission, CancellationToken ct)
+    {
+        if (Dashboard.Domain.Namespaces.NamespaceName.Validate(request.Namespace) is { } problem)
+        {
+            throw new ValidationFailedException("namespace", problem);
+        }
+
+        var decision = await admission.EvaluateAsync(new PolicyRequest(request.Namespace!, request.Resource ?? PolicyResources.Pods,
+            [.. (request.Images ?? []).Select(i => new CheckedImage(i))]), ct);
+        return TypedResults.Ok(new EvaluateResponse(decision.Allowed, decision.Violations, decision.Warnings, decision.Audits, decision.Trace));
+    }
+}
