@@ -22,12 +22,15 @@ public sealed class EndpointAuthorizationTests(DashboardFactory app) : IClassFix
     /// <summary>
     /// The only routes anonymous callers may use, besides static assets (stylesheets, scripts, icons). <c>/metrics</c>
     /// decides by the caller's address (WebhookTests shows a test-server caller refused, the E2E tests a loopback scraper
-    /// served).
+    /// served); <c>/admission/validate</c> is called by a cluster's API server, which has no session, discloses nothing
+    /// but decisions, and asks for a bearer token when one is configured.
     /// </summary>
-    private static readonly HashSet<string> AnonymousRoutes = ["/account/login", "/healthz", "/metrics"];
+    private static readonly HashSet<string> AnonymousRoutes = ["/account/login", "/healthz", "/metrics", "/admission/validate"];
 
-    /// <summary>Non-GET routes a Viewer may call because they change only the caller's own session or tokens.</summary>
-    private static readonly HashSet<string> OwnAccountRoutes = ["POST /api/v1/tokens/", "DELETE /api/v1/tokens/{id:guid}", "POST /account/logout"];
+    /// <summary>Non-GET routes a Viewer may call: they change only the caller's own session or tokens, or change nothing.</summary>
+    private static readonly HashSet<string> OwnAccountRoutes = ["POST /api/v1/tokens/", "DELETE /api/v1/tokens/{id:guid}", "POST /account/logout",
+        // A question, not a change: the policy's answer for some images.
+        "POST /api/v1/policy/evaluate"];
 
     public async Task InitializeAsync()
     {

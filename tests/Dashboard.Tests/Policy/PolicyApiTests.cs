@@ -1,0 +1,171 @@
+using System.Net;
+using System.Net.Http.Json;
+using System.Text;
+using System.Text.Json;
+using Dashboard.Tests.Infrastructure;
+
+namespace Dashboard.Tests.Policy;
+
+/// <summary>The policy through the running app: the rules API, the admission webhook, the evaluate API, decisions and imports.</summary>
+public sealed class PolicyApiTests(DashboardFactory app) : IClassFixture<DashboardFactory>, IAsyncLifetime
+{
+    private RegistryServer _registry = null!;
+
+    public async Task InitializeAsync() => _registry = await RegistryServer.StartAsync();
+
+    public async Task DisposeAsync()
+    {
+        using var admin = app.AsAdmin();
+        await admin.PutAsJsonAsync("/api/v1/policy/rules", Array.Empty<object>());
+        await _registry.DisposeAsync();
+    }
+
+    private static StringContent Json(string text) => new(text, Encoding.UTF8, "application/json");
+
+    [Fact]
+    public async Task A_whitelist_refuses_a_deployment_naming_container_image_and_rule_and_the_decision_is_kept()
+    {
+        using var admin = app.AsAdmin();
+        var put = await admin.PutAsJsonAsync("/api/v1/policy/rules", new object[]
+        {
+            new { name = "corp-registry", description = "Images come from the corporate registry.", action = "Allow", registries = new[] { "registry.corp.example.com" } },
+            new { name = "warn-latest", action = "Deny", enforcement = "Warn", tags = new[] { "latest" } },
+        });
+        Assert.Equal(HttpStatusCode.OK, put.StatusCode);
+
+        var review = AdmissionReviewTests.Review("Deployment", """
+            {"metadata":{"name":"web"},"spec":{"template":{"spec":{"containers":[
+              {"name":"app","image":"registry.corp.example.com/team/app:latest"},
+              {"name":"cache","image":"redis:7"}]}}}}
+            """);
+        // The API server has no dashboard session.
+        using var cluster = app.CreateClient();
+        var answer = await cluster.PostAsync("/admission/validate", Json(review));
+        Assert.Equal(HttpStatusCode.OK, answer.StatusCode);
+        var response = (await answer.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("response");
+        Assert.Equal("705ab4f5-6393-11e8-b7cc-42010a800002", response.GetProperty("uid").GetString());
+        Assert.False(response.GetProperty("allowed").GetBoolean());
+        Assert.Equal(403, response.GetProperty("status").GetProperty("code").GetInt32());
+        Assert.Equal("container cache: image docker.io/library/redis:7 is refused by rule 'corp-registry': "
+            + "no Allow rule matches it (it must match one of: corp-registry)", response.GetProperty("status").GetProperty("message").GetString());
+        Assert.Contains("container app: image registry.corp.example.com/team/app:latest is warned about by rule 'warn-latest'",
+            response.GetProperty("warnings")[0].GetString());
+
+        var decisions = await Eventually.ReadAsync(() => admin.GetFromJsonAsync<JsonElement>("/api/v1/policy/decisions?deniedOnly=true&rule=corp-registry"),
+            d => d.GetProperty("total").GetInt32() >= 1);
+        var kept = decisions.GetProperty("items")[0];
+        Assert.Equal(("team-a", "Deployment", "web"), (kept.GetProperty("namespace").GetString(), kept.GetProperty("kind").GetString(), kept.GetProperty("name").GetString()));
+        Assert.Contains("redis:7", kept.GetProperty("violations").GetString());
+    }
+
+    [Fact]
+    public async Task The_evaluate_api_answers_signed_in_users_with_violations_and_a_trace()
+    {
+        using var admin = app.AsAdmin();
+        (await admin.PutAsJsonAsync("/api/v1/policy/rules", new object[] { new { name = "no-latest", tags = new[] { "latest" }, description = "Pin a version." } }))
+            .EnsureSuccessStatusCode();
+        await app.CreateUserAsync("ci-bot");
+        using var bot = app.As("ci-bot", DashboardFactory.UserPassword);
+
+        var result = await (await bot.PostAsJsonAsync("/api/v1/policy/evaluate", new { @namespace = "ci", resource = "pods", images = new[] { "nginx", "nginx:1.27" } }))
+            .Content.ReadFromJsonAsync<JsonElement>();
+
+        Assert.False(result.GetProperty("allowed").GetBoolean());
+        var violation = Assert.Single(result.GetProperty("violations").EnumerateArray());
+        Assert.Equal(("docker.io/library/nginx:latest", "no-latest"), (violation.GetProperty("image").GetString(), violation.GetProperty("rule").GetString()));
+        Assert.Equal("Pin a version. (tag 'latest' matches 'latest')", violation.GetProperty("reason").GetString());
+        Assert.Contains(result.GetProperty("trace").EnumerateArray(), t => t.GetProperty("outcome").GetString()!.StartsWith("does not match"));
+
+        Assert.Equal(HttpStatusCode.Forbidden, (await bot.GetAsync("/api/v1/policy/rules")).StatusCode);
+        Assert.Equal(HttpStatusCode.Forbidden, (await bot.PutAsJsonAsync("/api/v1/policy/rules", Array.Empty<object>())).StatusCode);
+        var bad = await bot.PostAsJsonAsync("/api/v1/policy/evaluate", new { @namespace = "ci", resource = "deployments", images = new[] { "nginx" } });
+        Assert.Equal(HttpStatusCode.BadRequest, bad.StatusCode);
+        Assert.True((await Problem.ReadAsync(bad)).GetProperty("errors").TryGetProperty("resource", out _));
+    }
+
+    [Fact]
+    public async Task An_invalid_rule_document_is_refused_whole_naming_rule_and_field_and_the_old_rules_stay()
+    {
+        using var admin = app.AsAdmin();
+        (await admin.PutAsJsonAsync("/api/v1/policy/rules", new object[] { new { name = "keep-me", tags = new[] { "latest" } } })).EnsureSuccessStatusCode();
+
+        var bad = await admin.PutAsJsonAsync("/api/v1/policy/rules", new object[]
+        {
+            new { name = "fine", registries = new[] { "quay.io" } },
+            new { name = "broken", repositories = new[] { "Team A/app" } },
+        });
+
+        Assert.Equal(HttpStatusCode.BadRequest, bad.StatusCode);
+        var errors = (await Problem.ReadAsync(bad)).GetProperty("errors");
+        Assert.Contains("has 'T', which cannot be in it", errors.GetProperty("rules[1].repositories[0]")[0].GetString());
+        var rules = await admin.GetFromJsonAsync<JsonElement>("/api/v1/policy/rules");
+        Assert.Equal("keep-me", Assert.Single(rules.EnumerateArray()).GetProperty("name").GetString());
+
+        // The change is audited with what it changed.
+        (await admin.PutAsJsonAsync("/api/v1/policy/rules", new object[] { new { name = "keep-me", tags = new[] { "latest", "dev" } } })).EnsureSuccessStatusCode();
+        var audit = await admin.GetFromJsonAsync<JsonElement>("/api/v1/events?kind=Policy");
+        Assert.Contains(audit.GetProperty("items").EnumerateArray(), e => e.GetProperty("summary").GetString()!.Contains("changed keep-me: tags [\"latest\"] → [\"latest\",\"dev\"]"));
+    }
+
+    [Theory]
+    [InlineData("this is not json", "not JSON")]
+    [InlineData("""{"request":{"uid":"1","operation":"CREATE","kind":{"kind":"Pod"}}}""", "carries no 'object'")]
+    public async Task A_malformed_review_gets_400_with_a_message_never_500(string body, string says)
+    {
+        using var cluster = app.CreateClient();
+        var answer = await cluster.PostAsync("/admission/validate", Json(body));
+        Assert.Equal(HttpStatusCode.BadRequest, answer.StatusCode);
+        Assert.Contains(says, (await Problem.ReadAsync(answer)).GetProperty("detail").GetString());
+    }
+
+    [Fact]
+    public async Task An_import_from_a_refused_source_fails_forbidden_naming_the_rule_and_fetches_nothing()
+    {
+        await ImagePusher.PushImageAsync(_registry, "untrusted/app", "1");
+        await app.CreateNamespaceAsync("policy-imports", "app");
+        using var admin = app.AsAdmin();
+        (await admin.PutAsJsonAsync("/api/v1/policy/rules", new object[]
+        {
+            new { name = "no-untrusted", resources = new[] { "imports" }, repositories = new[] { "untrusted/**" }, description = "Untrusted images are not imported." },
+        })).EnsureSuccessStatusCode();
+        var registry = app.Services.GetService(typeof(Dashboard.Domain.Registry.RegistryClient)) as Dashboard.Domain.Registry.RegistryClient;
+        var before = registry!.RequestCount;
+
+        var put = await admin.PutAsJsonAsync("/api/v1/namespaces/policy-imports/imagestreams/app/tags/1",
+            new { from = $"{_registry.Host}/untrusted/app:1", insecure = true });
+
+        Assert.Equal(before, registry.RequestCount);
+        var body = await put.Content.ReadAsStringAsync();
+        Assert.Contains("Forbidden", body);
+        Assert.Contains("no-untrusted", body);
+        var stream = await admin.GetFromJsonAsync<JsonElement>("/api/v1/namespaces/policy-imports/imagestreams/app");
+        var condition = stream.GetProperty("status").GetProperty("tags")[0].GetProperty("conditions")[0];
+        Assert.Equal("Forbidden", condition.GetProperty("reason").GetString());
+        Assert.Contains("Untrusted images are not imported.", condition.GetProperty("message").GetString());
+    }
+
+    [Fact]
+    public async Task Known_image_and_label_rules_read_what_the_dashboard_imported()
+    {
+        var pushed = await ImagePusher.PushImageAsync(_registry, "team/labelled", "1", new Dictionary<string, string> { ["org.example.team"] = "payments" });
+        await app.CreateNamespaceAsync("policy-known", "app");
+        using var admin = app.AsAdmin();
+        (await admin.PutAsJsonAsync("/api/v1/namespaces/policy-known/imagestreams/app/tags/1",
+            new { from = $"{_registry.Host}/team/labelled:1", insecure = true })).EnsureSuccessStatusCode();
+        (await admin.PutAsJsonAsync("/api/v1/policy/rules", new object[]
+        {
+            new { name = "known-only", requireKnown = false, description = "Import images into a stream first." },
+            new { name = "payments-label", action = "Allow", labels = new[] { new { key = "org.example.team", op = "Equals", value = "payments" } } },
+        })).EnsureSuccessStatusCode();
+
+        async Task<JsonElement> EvaluateAsync(string image) =>
+            await (await admin.PostAsJsonAsync("/api/v1/policy/evaluate", new { @namespace = "prod", images = new[] { image } })).Content.ReadFromJsonAsync<JsonElement>();
+
+        // Through the stream tag that follows it, and by the digest the import stored.
+        Assert.True((await EvaluateAsync($"{_registry.Host}/team/labelled:1")).GetProperty("allowed").GetBoolean());
+        Assert.True((await EvaluateAsync($"{_registry.Host}/team/labelled@{pushed.Digest}")).GetProperty("allowed").GetBoolean());
+        var stranger = await EvaluateAsync($"{_registry.Host}/team/other:1");
+        Assert.False(stranger.GetProperty("allowed").GetBoolean());
+        Assert.Contains(stranger.GetProperty("violations").EnumerateArray(), v => v.GetProperty("rule").GetString() == "known-only");
+    }
+}
