@@ -82,6 +82,18 @@ public sealed class AdmissionService(
         return await (await store.CurrentAsync(ct)).EvaluateAsync(request, facts, ct);
     }
 
+    /// <summary>The console's "try it": references or a manifest, evaluated as admission would, with the trace.</summary>
+    public async Task<(string Resource, PolicyDecision Decision)> TryAsync(string @namespace, string resource, string? input, CancellationToken ct = default)
+    {
+        if (Namespaces.NamespaceName.Validate(@namespace) is { } problem)
+        {
+            throw new ValidationFailedException("namespace", problem);
+        }
+
+        var (asked, images) = PolicyTrial.Read(input, resource);
+        return (asked, await EvaluateAsync(new PolicyRequest(@namespace, asked, images), ct));
+    }
+
     public async Task<Page<AdmissionRecord>> DecisionsAsync(Caller caller, DecisionQuery query, CancellationToken ct = default)
     {
         caller.RequireAdmin("read admission decisions");
