@@ -202,7 +202,7 @@ public sealed class CompiledPolicy
 
             var fact = needFacts ? await facts.LookupAsync(image, ct) : ImageFact.Unknown;
             var shown = image.ToString();
-            var allowRules = new Dictionary<Enforcement, List<string>>();
+            var allowRules = new Dictionary<Enforcement, List<PolicyRule>>();
             var allowed = new HashSet<Enforcement>();
             foreach (var rule in applicable)
             {
@@ -210,7 +210,7 @@ public sealed class CompiledPolicy
                 var r = rule.Rule;
                 if (r.Action == RuleAction.Allow)
                 {
-                    (allowRules.TryGetValue(r.Enforcement, out var list) ? list : allowRules[r.Enforcement] = []).Add(r.Name);
+                    (allowRules.TryGetValue(r.Enforcement, out var list) ? list : allowRules[r.Enforcement] = []).Add(r);
                     if (matched)
                     {
                         allowed.Add(r.Enforcement);
@@ -232,12 +232,13 @@ public sealed class CompiledPolicy
             }
 
             // Whitelist: Allow rules of an enforcement apply, and none of them matched this image.
-            foreach (var (enforcement, names) in allowRules.Where(a => !allowed.Contains(a.Key)))
+            foreach (var (enforcement, rules) in allowRules.Where(a => !allowed.Contains(a.Key)))
             {
-                var finding = new PolicyFinding(shown, use.Where, string.Join(", ", names),
-                    $"no Allow rule matches it (it must match one of: {string.Join(", ", names)})");
+                var names = string.Join(", ", rules.Select(r => r.Name));
+                var finding = new PolicyFinding(shown, use.Where, names, "it matches no Allow rule; it must match one of: "
+                    + string.Join("; ", rules.Select(r => string.IsNullOrWhiteSpace(r.Description) ? r.Name : $"{r.Name} ({r.Description.Trim()})")));
                 (enforcement switch { Enforcement.Enforce => violations, Enforcement.Warn => warnings, _ => audits }).Add(finding);
-                trace.Add(new RuleTrace(shown, string.Join(", ", names), $"{Verb(enforcement)}: matches no Allow rule"));
+                trace.Add(new RuleTrace(shown, names, $"{Verb(enforcement)}: matches no Allow rule"));
             }
         }
 

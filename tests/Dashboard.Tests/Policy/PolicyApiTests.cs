@@ -47,7 +47,7 @@ public sealed class PolicyApiTests(DashboardFactory app) : IClassFixture<Dashboa
         Assert.False(response.GetProperty("allowed").GetBoolean());
         Assert.Equal(403, response.GetProperty("status").GetProperty("code").GetInt32());
         Assert.Equal("container cache: image docker.io/library/redis:7 is refused by rule 'corp-registry': "
-            + "no Allow rule matches it (it must match one of: corp-registry)", response.GetProperty("status").GetProperty("message").GetString());
+            + "it matches no Allow rule; it must match one of: corp-registry (Images come from the corporate registry.)", response.GetProperty("status").GetProperty("message").GetString());
         Assert.Contains("container app: image registry.corp.example.com/team/app:latest is warned about by rule 'warn-latest'",
             response.GetProperty("warnings")[0].GetString());
 
