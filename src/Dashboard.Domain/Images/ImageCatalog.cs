@@ -11,7 +11,7 @@ public sealed record ImageUse(string Namespace, string Stream, string Tag, bool 
 public sealed record ImageDetails(Image Image, IReadOnlyList<ImageUse> UsedBy);
 
 /// <summary>Reads images and their annotations. An image is visible to a caller through the streams they may read.</summary>
-public sealed class ImageCatalog(IDbContextFactory<DashboardDbContext> contexts, TimeProvider clock)
+public sealed class ImageCatalog(IDbContextFactory<DashboardDbContext> contexts, Policy.IImageFacts facts, TimeProvider clock)
 {
     public const int MaxAnnotations = 64;
 
@@ -49,6 +49,7 @@ public sealed class ImageCatalog(IDbContextFactory<DashboardDbContext> contexts,
         image.ReplaceAnnotations(annotations);
         AuditTrail.Record(db, clock, caller, "changed", "Image", null, parsed, $"annotations {before} → {Describe(image.Annotations)}");
         await db.SaveCheckedAsync(ct);
+        facts.Forget();
         return image;
     }
 

@@ -159,6 +159,11 @@ public sealed class ImageImporter(
                 outcome.Succeeded ? 0 : scheduled.ConsecutiveFailures + 1, Random.Shared.NextDouble()));
 
         await SaveSharingImagesAsync(db, ct);
+        if (outcome.Changed)
+        {
+            facts.Forget();
+        }
+
         if (scheduled is not null)
         {
             await activity.PublishAsync();

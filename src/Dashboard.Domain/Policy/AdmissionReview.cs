@@ -61,20 +61,20 @@ public static class AdmissionReviewReader
         switch (kind)
         {
             case "Pod":
-                PodSpec(obj["spec"], images, ephemeralOnly: subResource == "ephemeralcontainers");
+                PodSpec(obj["spec"], "/spec", images, ephemeralOnly: subResource == "ephemeralcontainers");
                 break;
             case "PodTemplate":
-                PodSpec(obj["template"]?["spec"], images);
+                PodSpec(obj["template"]?["spec"], "/template/spec", images);
                 break;
             case "CronJob":
-                PodSpec(obj["spec"]?["jobTemplate"]?["spec"]?["template"]?["spec"], images);
+                PodSpec(obj["spec"]?["jobTemplate"]?["spec"]?["template"]?["spec"], "/spec/jobTemplate/spec/template/spec", images);
                 break;
             case "Build" or "BuildConfig":
                 resource = PolicyResources.Builds;
                 BuildStrategy(obj["spec"]?["strategy"], images);
                 break;
             case var template when TemplateKinds.Contains(template):
-                PodSpec(obj["spec"]?["template"]?["spec"], images);
+                PodSpec(obj["spec"]?["template"]?["spec"], "/spec/template/spec", images);
                 break;
         }
 
@@ -102,7 +102,7 @@ public static class AdmissionReviewReader
 
     private static string Clip(string text, int max) => text.Length <= max ? text : text[..(max - 1)] + "…";
 
-    private static void PodSpec(JsonNode? spec, List<CheckedImage> images, bool ephemeralOnly = false)
+    private static void PodSpec(JsonNode? spec, string path, List<CheckedImage> images, bool ephemeralOnly = false)
     {
         if (spec is not JsonObject pod)
         {
@@ -111,24 +111,26 @@ public static class AdmissionReviewReader
 
         if (!ephemeralOnly)
         {
-            Containers(pod["initContainers"], "init container", images);
-            Containers(pod["containers"], "container", images);
+            Containers(pod["initContainers"], $"{path}/initContainers", "init container", images);
+            Containers(pod["containers"], $"{path}/containers", "container", images);
         }
 
-        Containers(pod["ephemeralContainers"], "ephemeral container", images);
+        Containers(pod["ephemeralContainers"], $"{path}/ephemeralContainers", "ephemeral container", images);
     }
 
-    private static void Containers(JsonNode? list, string what, List<CheckedImage> images)
+    private static void Containers(JsonNode? list, string path, string what, List<CheckedImage> images)
     {
         if (list is not JsonArray containers)
         {
             return;
         }
 
-        foreach (var container in containers.OfType<JsonObject>())
+        for (var i = 0; i < containers.Count; i++)
         {
-            var name = Text(container, "name") ?? "?";
-            images.Add(new CheckedImage(Text(container, "image") ?? "", $"{what} {name}"));
+            if (containers[i] is JsonObject container)
+            {
+                images.Add(new CheckedImage(Text(container, "image") ?? "", $"{what} {Text(container, "name") ?? "?"}", $"{path}/{i}/image"));
+            }
         }
     }
 
@@ -138,7 +140,7 @@ public static class AdmissionReviewReader
         {
             if (strategy?[field]?["from"] is JsonObject from && Text(from, "kind") == "DockerImage")
             {
-                images.Add(new CheckedImage(Text(from, "name") ?? "", $"{what} build strategy"));
+                images.Add(new CheckedImage(Text(from, "name") ?? "", $"{what} build strategy", $"/spec/strategy/{field}/from/name"));
             }
         }
     }

@@ -40,6 +40,29 @@ public sealed class AdmissionRecord
     public string? Rules { get; set; }
 }
 
+/// <summary>How <c>/admission/mutate</c> pins tag references to digests (OpenShift's <c>resolveImages</c>).</summary>
+[System.Text.Json.Serialization.JsonConverter(typeof(System.Text.Json.Serialization.JsonStringEnumConverter<ResolveImages>))]
+public enum ResolveImages
+{
+    /// <summary>Leave references alone.</summary>
+    DoNotAttempt,
+
+    /// <summary>Resolve where possible, change nothing (the decision is still the validating webhook's).</summary>
+    Attempt,
+
+    /// <summary>Refuse a reference that does not resolve; change nothing.</summary>
+    Required,
+
+    /// <summary>Rewrite references that resolve to <c>repository@sha256:…</c>; leave the others.</summary>
+    AttemptRewrite,
+
+    /// <summary>Rewrite references that resolve; refuse the ones that do not.</summary>
+    RequiredRewrite,
+}
+
+/// <summary>A recent admission decision that an edited policy would answer the other way.</summary>
+public sealed record DecisionFlip(DateTime At, string Namespace, string Kind, string? Name, bool WasAllowed, bool WouldBeAllowed, string Why);
+
 public sealed record DecisionQuery(string? Namespace = null, bool DeniedOnly = false, string? Rule = null, int Skip = 0, int Take = 50);
 
 /// <summary>
@@ -64,6 +87,85 @@ public sealed class AdmissionService(
         var decision = await (await store.CurrentAsync(ct)).EvaluateAsync(new PolicyRequest(question.Namespace, question.Resource, question.Images), facts, ct);
         Keep(question, decision);
         return AdmissionReviewReader.Answer(question.Uid, decision);
+    }
+
+    /// <summary>
+    /// Answers a mutating AdmissionReview: tag references that resolve through a stream tag the dashboard follows are pinned
+    /// to the digest that tag points at now, with a JSONPatch; <paramref name="mode"/> says whether to rewrite and whether an
+    /// unresolved reference is refused.
+    /// </summary>
+    public async Task<JsonObject> MutateAsync(JsonNode? review, ResolveImages mode, CancellationToken ct = default)
+    {
+        var question = AdmissionReviewReader.Read(review);
+        if (question.Operation is not ("CREATE" or "UPDATE") || mode == ResolveImages.DoNotAttempt)
+        {
+            return AdmissionReviewReader.Answer(question.Uid, null);
+        }
+
+        var patch = new JsonArray();
+        var unresolved = new List<string>();
+        foreach (var image in question.Images.Where(i => i.Path is not null))
+        {
+            if (!Images.ImageReference.TryParse(image.Reference, out var reference, out _) || reference.Digest is not null)
+            {
+                continue;
+            }
+
+            var fact = await facts.LookupAsync(reference, ct);
+            if (fact is { Known: true, Digest: { } digest })
+            {
+                if (mode is ResolveImages.AttemptRewrite or ResolveImages.RequiredRewrite)
+                {
+                    patch.Add(new JsonObject { ["op"] = "replace", ["path"] = image.Path, ["value"] = $"{reference.Registry}/{reference.Repository}@{digest}" });
+                }
+            }
+            else
+            {
+                unresolved.Add($"{image.Where}: {image.Reference}");
+            }
+        }
+
+        if (mode is ResolveImages.Required or ResolveImages.RequiredRewrite && unresolved.Count > 0)
+        {
+            return AdmissionReviewReader.Answer(question.Uid, null,
+                $"These images do not resolve to a digest through an image stream, and the policy requires it: {string.Join("; ", unresolved)}");
+        }
+
+        var answer = AdmissionReviewReader.Answer(question.Uid, null);
+        if (patch.Count > 0)
+        {
+            var response = answer["response"]!.AsObject();
+            response["patchType"] = "JSONPatch";
+            response["patch"] = Convert.ToBase64String(System.Text.Encoding.UTF8.GetBytes(patch.ToJsonString()));
+        }
+
+        return answer;
+    }
+
+    /// <summary>
+    /// "What would change": the recent admission decisions evaluated again under <paramref name="rules"/>, listing every one
+    /// whose answer would flip. Nothing is saved.
+    /// </summary>
+    public async Task<IReadOnlyList<DecisionFlip>> WhatWouldChangeAsync(Caller caller, IReadOnlyList<PolicyRule> rules, int recent = 1000, CancellationToken ct = default)
+    {
+        caller.RequireAdmin("preview a policy change");
+        var current = await store.CurrentAsync(ct);
+        var candidate = PolicyValidator.Compile(rules, current.Exemptions);
+        await using var db = await contexts.CreateDbContextAsync(ct);
+        var records = await db.AdmissionRecords.AsNoTracking().OrderByDescending(r => r.Id).Take(recent).ToListAsync(ct);
+        var flips = new List<DecisionFlip>();
+        foreach (var record in records)
+        {
+            var images = JsonSerializer.Deserialize<List<CheckedImage>>(record.Images, PolicyStore.Json) ?? [];
+            var decision = await candidate.EvaluateAsync(new PolicyRequest(record.Namespace, record.Resource, images), facts, ct);
+            if (decision.Allowed != record.Allowed)
+            {
+                flips.Add(new DecisionFlip(record.At, record.Namespace, record.Kind, record.Name, record.Allowed, decision.Allowed,
+                    decision.Allowed ? "would be allowed" : decision.Message));
+            }
+        }
+
+        return flips;
     }
 
     /// <summary>The evaluate API: any signed-in user may ask; the answer names rules and reasons, as admission would.</summary>

@@ -2,8 +2,11 @@ using Dashboard.Domain.Images;
 
 namespace Dashboard.Domain.Policy;
 
-/// <summary>One image a workload, build or import uses, and where (a container's name, a build's strategy).</summary>
-public sealed record CheckedImage(string Reference, string? Where = null);
+/// <summary>
+/// One image a workload, build or import uses, and where (a container's name, a build's strategy); <see cref="Path"/> is
+/// the JSON pointer of the reference in the admitted object, for digest pinning.
+/// </summary>
+public sealed record CheckedImage(string Reference, string? Where = null, string? Path = null);
 
 public sealed record PolicyRequest(string Namespace, string Resource, IReadOnlyList<CheckedImage> Images);
 
@@ -34,6 +37,9 @@ public sealed record ImageFact(bool Known, string? Digest, IReadOnlyDictionary<s
 public interface IImageFacts
 {
     ValueTask<ImageFact> LookupAsync(ImageReference reference, CancellationToken ct);
+
+    /// <summary>Forgets what was read, after an import or an annotation changed it, so the next decision sees the change.</summary>
+    void Forget();
 }
 
 internal sealed record CompiledRule(int Index, PolicyRule Rule, IReadOnlyList<ImagePattern>? Registries, IReadOnlyList<ImagePattern>? Repositories,

@@ -9,7 +9,8 @@ namespace Dashboard.Domain.Policy;
 /// <summary>
 /// What the dashboard knows about images, for the policy's known-image, label and annotation conditions: an image is
 /// known when it was imported (its digest is stored) or when a stream tag follows its reference. Read from the database
-/// through a bounded cache that forgets after <see cref="Freshness"/>; never a registry call.
+/// through a bounded cache that forgets after <see cref="Freshness"/> (at once when this instance imports or annotates;
+/// another instance's change shows within the freshness); never a registry call.
 /// </summary>
 public sealed class ImageFacts(IDbContextFactory<DashboardDbContext> contexts, TimeProvider clock) : IImageFacts
 {
@@ -41,7 +42,6 @@ public sealed class ImageFacts(IDbContextFactory<DashboardDbContext> contexts, T
         return image with { Known = true, Digest = current };
     }
 
-    /// <summary>Forgets what was read (after an import or an annotation change, so the next decision sees it).</summary>
     public void Forget()
     {
         _byDigest.Clear();

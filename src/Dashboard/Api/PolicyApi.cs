@@ -23,6 +23,7 @@ internal static class PolicyApi
         admin.MapGet("/exemptions", GetExemptions);
         admin.MapPut("/exemptions", PutExemptions).ProducesValidationProblem();
         admin.MapGet("/decisions", Decisions);
+        admin.MapPost("/rules/preview", Preview).ProducesValidationProblem();
         policy.MapPost("/evaluate", Evaluate).ProducesValidationProblem();
     }
 
@@ -38,6 +39,11 @@ internal static class PolicyApi
     private static async Task<Ok<IReadOnlyList<PolicyExemption>>> PutExemptions(List<PolicyExemption>? exemptions, PolicyStore store, ClaimsPrincipal user,
         CancellationToken ct) =>
         TypedResults.Ok((await store.PutExemptionsAsync(user.ToCaller(), exemptions, ct)).Exemptions);
+
+    /// <summary>"What would change": the recent decisions the given rule document would answer the other way; nothing is saved.</summary>
+    private static async Task<Ok<IReadOnlyList<DecisionFlip>>> Preview(List<PolicyRule>? rules, AdmissionService admission, ClaimsPrincipal user,
+        CancellationToken ct) =>
+        TypedResults.Ok(await admission.WhatWouldChangeAsync(user.ToCaller(), rules ?? [], ct: ct));
 
     private static async Task<Ok<Page<AdmissionRecord>>> Decisions(AdmissionService admission, ClaimsPrincipal user, string? @namespace, bool? deniedOnly,
         string? rule, int? skip, int? take, CancellationToken ct) =>

@@ -23,6 +23,20 @@ public sealed class AdmissionOptions
     [Range(1, 3650)]
     public int DecisionRetentionDays { get; set; } = 7;
 
+    /// <summary>How <c>/admission/mutate</c> pins tag references to digests.</summary>
+    public ResolveImages ResolveImages { get; set; } = ResolveImages.AttemptRewrite;
+
+    /// <summary>
+    /// A port of its own for the admission endpoints, over HTTPS with <see cref="CertificateFile"/> and <see cref="KeyFile"/>
+    /// (PEM), as a cluster's API server requires; 0 serves them on the app's own addresses.
+    /// </summary>
+    [Range(0, 65535)]
+    public int Port { get; set; }
+
+    public string? CertificateFile { get; set; }
+
+    public string? KeyFile { get; set; }
+
     /// <summary>The largest AdmissionReview read (the API server sends up to about 3 MiB).</summary>
     [Range(1024, 64 * 1024 * 1024)]
     public int MaxRequestBytes { get; set; } = 4 * 1024 * 1024;
@@ -32,21 +46,59 @@ internal static class AdmissionExtensions
 {
     public static void AddAdmission(this WebApplicationBuilder builder)
     {
-        builder.Services.AddOptions<AdmissionOptions>().BindConfiguration(AdmissionOptions.Section).ValidateDataAnnotations().ValidateOnStart();
+        builder.Services.AddOptions<AdmissionOptions>().BindConfiguration(AdmissionOptions.Section).ValidateDataAnnotations()
+            .Validate(o => o.Port == 0 || (File.Exists(o.CertificateFile) && File.Exists(o.KeyFile)),
+                $"{AdmissionOptions.Section}:Port needs CertificateFile and KeyFile: PEM files that exist.")
+            .ValidateOnStart();
         builder.Services.AddHostedService<AdmissionDecisionWriter>();
+        var settings = builder.Configuration.GetSection(AdmissionOptions.Section).Get<AdmissionOptions>() ?? new AdmissionOptions();
+        if (settings.Port > 0 && File.Exists(settings.CertificateFile) && File.Exists(settings.KeyFile))
+        {
+            // Kestrel keeps the app's own addresses (Urls) and adds the admission port with the cluster-facing certificate.
+            var certificate = System.Security.Cryptography.X509Certificates.X509Certificate2.CreateFromPemFile(settings.CertificateFile, settings.KeyFile);
+            var urls = builder.Configuration["Urls"] ?? builder.Configuration["ASPNETCORE_URLS"];
+            builder.WebHost.ConfigureKestrel(kestrel =>
+            {
+                foreach (var url in (urls ?? "").Split(';', StringSplitOptions.RemoveEmptyEntries))
+                {
+                    var uri = new Uri(url.Replace("*", "0.0.0.0").Replace("+", "0.0.0.0"));
+                    var address = uri.Host is "localhost" ? System.Net.IPAddress.Loopback : System.Net.IPAddress.Parse(uri.Host.Trim('[', ']'));
+                    kestrel.Listen(address, uri.Port);
+                }
+
+                kestrel.ListenAnyIP(settings.Port, listen => listen.UseHttps(certificate));
+            });
+        }
     }
 
     /// <summary>
-    /// <c>POST /admission/validate</c>: Kubernetes' validating admission webhook. No dashboard session (the cluster's API
-    /// server calls it); it discloses nothing but decisions, and asks for a bearer token when one is configured.
+    /// <c>POST /admission/validate</c> and <c>/admission/mutate</c>: Kubernetes' admission webhooks. No dashboard session (the
+    /// cluster's API server calls them); they disclose nothing but decisions, and ask for a bearer token when one is
+    /// configured. With <c>Dashboard:Admission:Port</c> they answer only on that port.
     /// </summary>
-    public static void MapAdmission(this WebApplication app) =>
-        app.MapPost("/admission/validate", ValidateAsync).AllowAnonymous().ExcludeFromDescription();
-
-    private static async Task<IResult> ValidateAsync(HttpContext context, AdmissionService admission, IOptionsMonitor<AdmissionOptions> options,
-        ILogger<AdmissionService> logger, CancellationToken ct)
+    public static void MapAdmission(this WebApplication app)
     {
-        var settings = options.CurrentValue;
+        var port = app.Services.GetRequiredService<IOptions<AdmissionOptions>>().Value.Port;
+        var validate = app.MapPost("/admission/validate", ValidateAsync).AllowAnonymous().ExcludeFromDescription();
+        var mutate = app.MapPost("/admission/mutate", MutateAsync).AllowAnonymous().ExcludeFromDescription();
+        if (port > 0)
+        {
+            validate.RequireHost($"*:{port}");
+            mutate.RequireHost($"*:{port}");
+        }
+    }
+
+    private static Task<IResult> ValidateAsync(HttpContext context, AdmissionService admission, IOptionsMonitor<AdmissionOptions> options,
+        ILogger<AdmissionService> logger, CancellationToken ct) =>
+        AnswerAsync(context, options.CurrentValue, logger, review => admission.ValidateAsync(review, ct), ct);
+
+    private static Task<IResult> MutateAsync(HttpContext context, AdmissionService admission, IOptionsMonitor<AdmissionOptions> options,
+        ILogger<AdmissionService> logger, CancellationToken ct) =>
+        AnswerAsync(context, options.CurrentValue, logger, review => admission.MutateAsync(review, options.CurrentValue.ResolveImages, ct), ct);
+
+    private static async Task<IResult> AnswerAsync(HttpContext context, AdmissionOptions settings, ILogger logger, Func<JsonNode?, Task<JsonObject>> answer,
+        CancellationToken ct)
+    {
         if (!string.IsNullOrEmpty(settings.BearerToken) && !HasToken(context.Request, settings.BearerToken))
         {
             return Results.Problem(statusCode: StatusCodes.Status401Unauthorized, detail: "The admission endpoint needs the configured bearer token.");
@@ -78,7 +130,7 @@ internal static class AdmissionExtensions
 
         try
         {
-            return Results.Json(await admission.ValidateAsync(review, ct));
+            return Results.Json(await answer(review));
         }
         catch (MalformedAdmissionException e)
         {

@@ -3,6 +3,7 @@ using System.Net.Http.Json;
 using System.Text;
 using System.Text.Json;
 using Dashboard.Tests.Infrastructure;
+using Microsoft.Extensions.DependencyInjection;
 
 namespace Dashboard.Tests.Policy;
 
@@ -167,5 +168,55 @@ public sealed class PolicyApiTests(DashboardFactory app) : IClassFixture<Dashboa
         var stranger = await EvaluateAsync($"{_registry.Host}/team/other:1");
         Assert.False(stranger.GetProperty("allowed").GetBoolean());
         Assert.Contains(stranger.GetProperty("violations").EnumerateArray(), v => v.GetProperty("rule").GetString() == "known-only");
+    }
+
+    [Fact]
+    public async Task Mutate_pins_a_followed_tag_to_its_digest_and_required_mode_refuses_what_does_not_resolve()
+    {
+        var pushed = await ImagePusher.PushImageAsync(_registry, "team/pinned", "2");
+        await app.CreateNamespaceAsync("policy-pin", "app");
+        using var admin = app.AsAdmin();
+        (await admin.PutAsJsonAsync("/api/v1/namespaces/policy-pin/imagestreams/app/tags/2",
+            new { from = $"{_registry.Host}/team/pinned:2", insecure = true })).EnsureSuccessStatusCode();
+        var review = AdmissionReviewTests.Review("Deployment", """
+            {"metadata":{"name":"web"},"spec":{"template":{"spec":{"containers":[
+              {"name":"app","image":"REGISTRY/team/pinned:2"},{"name":"other","image":"quay.io/org/unknown:1"}]}}}}
+            """.Replace("REGISTRY", _registry.Host));
+
+        using var cluster = app.CreateClient();
+        var response = (await (await cluster.PostAsync("/admission/mutate", Json(review))).Content.ReadFromJsonAsync<JsonElement>()).GetProperty("response");
+
+        Assert.True(response.GetProperty("allowed").GetBoolean());
+        Assert.Equal("JSONPatch", response.GetProperty("patchType").GetString());
+        var patch = JsonDocument.Parse(Convert.FromBase64String(response.GetProperty("patch").GetString()!)).RootElement;
+        var op = Assert.Single(patch.EnumerateArray());
+        Assert.Equal(("replace", "/spec/template/spec/containers/0/image", $"{_registry.Host}/team/pinned@{pushed.Digest}"),
+            (op.GetProperty("op").GetString(), op.GetProperty("path").GetString(), op.GetProperty("value").GetString()));
+
+        var required = await app.Services.GetRequiredService<Dashboard.Domain.Policy.AdmissionService>()
+            .MutateAsync(System.Text.Json.Nodes.JsonNode.Parse(review), Dashboard.Domain.Policy.ResolveImages.RequiredRewrite);
+        Assert.False(required["response"]!["allowed"]!.GetValue<bool>());
+        Assert.Contains("container other: quay.io/org/unknown:1", required["response"]!["status"]!["message"]!.GetValue<string>());
+    }
+
+    [Fact]
+    public async Task What_would_change_lists_recent_decisions_an_edited_policy_would_flip_without_saving_it()
+    {
+        using var admin = app.AsAdmin();
+        (await admin.PutAsJsonAsync("/api/v1/policy/rules", Array.Empty<object>())).EnsureSuccessStatusCode();
+        using var cluster = app.CreateClient();
+        var review = AdmissionReviewTests.Review("Pod", """{"metadata":{"name":"flip-me"},"spec":{"containers":[{"name":"app","image":"busybox:latest"}]}}""");
+        (await cluster.PostAsync("/admission/validate", Json(review))).EnsureSuccessStatusCode();
+        await Eventually.ReadAsync(() => admin.GetFromJsonAsync<JsonElement>("/api/v1/policy/decisions?namespace=team-a"),
+            d => d.GetProperty("items").EnumerateArray().Any(i => i.GetProperty("name").GetString() == "flip-me"));
+
+        var flips = await (await admin.PostAsJsonAsync("/api/v1/policy/rules/preview", new object[] { new { name = "no-latest", tags = new[] { "latest" } } }))
+            .Content.ReadFromJsonAsync<JsonElement>();
+
+        var flip = flips.EnumerateArray().First(f => f.GetProperty("name").GetString() == "flip-me");
+        Assert.True(flip.GetProperty("wasAllowed").GetBoolean());
+        Assert.False(flip.GetProperty("wouldBeAllowed").GetBoolean());
+        Assert.Contains("no-latest", flip.GetProperty("why").GetString());
+        Assert.Empty((await admin.GetFromJsonAsync<JsonElement>("/api/v1/policy/rules")).EnumerateArray());
     }
 }

@@ -14,6 +14,10 @@ public sealed class PolicyEvaluationTests
     {
         public ValueTask<ImageFact> LookupAsync(ImageReference reference, CancellationToken ct) =>
             ValueTask.FromResult(facts.GetValueOrDefault(reference.ToString()) ?? ImageFact.Unknown);
+
+        public void Forget()
+        {
+        }
     }
 
     private static readonly IImageFacts Nothing = new KnownImages([]);
