@@ -2,6 +2,7 @@
 //   dotnet run -c Release --project bench/Dashboard.Bench -- list     the image stream list query (SQLite)
 //   dotnet run -c Release --project bench/Dashboard.Bench -- import   a 200-tag repository import from a local registry
 //   dotnet run -c Release --project bench/Dashboard.Bench -- schedule 10,000 scheduled tags over 100 repositories, a full cycle
+//   dotnet run -c Release --project bench/Dashboard.Bench -- admission /admission/validate under load (build src/Dashboard in Release first)
 // No argument runs them all.
 using Dashboard.Bench;
 
@@ -10,6 +11,7 @@ var benchmarks = new Dictionary<string, Func<Task>>
     ["list"] = ImageStreamListBenchmark.RunAsync,
     ["import"] = RepositoryImportBenchmark.RunAsync,
     ["schedule"] = ScheduleBenchmark.RunAsync,
+    ["admission"] = AdmissionBenchmark.RunAsync,
 };
 
 var chosen = args.Length == 0 ? [.. benchmarks.Keys] : args;

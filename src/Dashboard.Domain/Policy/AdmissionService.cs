@@ -84,7 +84,8 @@ public sealed class AdmissionService(
             return AdmissionReviewReader.Answer(question.Uid, null);
         }
 
-        var decision = await (await store.CurrentAsync(ct)).EvaluateAsync(new PolicyRequest(question.Namespace, question.Resource, question.Images), facts, ct);
+        var decision = await (await store.CurrentAsync(ct)).EvaluateAsync(
+            new PolicyRequest(question.Namespace, question.Resource, question.Images), facts, ct, explain: false);
         Keep(question, decision);
         return AdmissionReviewReader.Answer(question.Uid, decision);
     }
@@ -157,7 +158,7 @@ public sealed class AdmissionService(
         foreach (var record in records)
         {
             var images = JsonSerializer.Deserialize<List<CheckedImage>>(record.Images, PolicyStore.Json) ?? [];
-            var decision = await candidate.EvaluateAsync(new PolicyRequest(record.Namespace, record.Resource, images), facts, ct);
+            var decision = await candidate.EvaluateAsync(new PolicyRequest(record.Namespace, record.Resource, images), facts, ct, explain: false);
             if (decision.Allowed != record.Allowed)
             {
                 flips.Add(new DecisionFlip(record.At, record.Namespace, record.Kind, record.Name, record.Allowed, decision.Allowed,

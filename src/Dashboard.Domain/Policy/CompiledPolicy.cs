@@ -55,6 +55,42 @@ internal sealed record CompiledRule(int Index, PolicyRule Rule, IReadOnlyList<Im
             _ => true,
         };
 
+    /// <summary>Whether the rule matches, without the words: the admission path asks this of every rule for every image.</summary>
+    public bool Matches(ImageReference image, ImageFact facts)
+    {
+        var holds = Any(Registries, image.Registry) && Any(Repositories, image.Repository) && (Tags is null || Any(Tags, image.Tag ?? ""))
+            && (Rule.RequireDigest is not { } digest || (image.Digest is not null) == digest)
+            && (Rule.RequireKnown is not { } known || facts.Known == known)
+            && Holds(Rule.Labels, facts.Labels) && Holds(Rule.Annotations, facts.Annotations);
+        return holds != Rule.Invert;
+
+        static bool Any(IReadOnlyList<ImagePattern>? patterns, string value)
+        {
+            if (patterns is null)
+            {
+                return true;
+            }
+
+            foreach (var pattern in patterns)
+            {
+                if (pattern.Matches(value))
+                {
+                    return true;
+                }
+            }
+
+            return false;
+        }
+
+        static bool Holds(IReadOnlyList<KeyCondition>? conditions, IReadOnlyDictionary<string, string> values) =>
+            conditions is null || conditions.All(c => c.Op switch
+            {
+                ConditionOp.Exists => values.ContainsKey(c.Key),
+                ConditionOp.NotExists => !values.ContainsKey(c.Key),
+                _ => values.TryGetValue(c.Key, out var v) && v == c.Value,
+            });
+    }
+
     /// <summary>Whether the rule's conditions hold (inverted when the rule says so), and the words that say why.</summary>
     public (bool Matched, string Why) Match(ImageReference image, ImageFact facts)
     {
@@ -183,7 +219,11 @@ public sealed class CompiledPolicy
 
     public IReadOnlyList<PolicyExemption> Exemptions { get; }
 
-    public async Task<PolicyDecision> EvaluateAsync(PolicyRequest request, IImageFacts facts, CancellationToken ct = default)
+    /// <summary>
+    /// Decides a request. With <paramref name="explain"/> every rule's outcome is traced in words (the console and the
+    /// evaluate API); without it (admission) words are made only for the findings, so the hot path stays cheap.
+    /// </summary>
+    public async Task<PolicyDecision> EvaluateAsync(PolicyRequest request, IImageFacts facts, CancellationToken ct = default, bool explain = true)
     {
         var exempt = _exemptions.GetValueOrDefault(request.Namespace);
         var applicable = _rules.Where(r => r.AppliesTo(request) && exempt?.Contains(r.Rule.Name) != true).ToList();
@@ -192,9 +232,13 @@ public sealed class CompiledPolicy
         var warnings = new List<PolicyFinding>();
         var audits = new List<PolicyFinding>();
         var trace = new List<RuleTrace>();
-        foreach (var rule in _rules.Where(r => !applicable.Contains(r)))
+        if (explain)
         {
-            trace.Add(new RuleTrace("*", rule.Rule.Name, NotApplicable(rule, request, exempt)));
+            var applied = applicable.ToHashSet();
+            foreach (var rule in _rules.Where(r => !applied.Contains(r)))
+            {
+                trace.Add(new RuleTrace("*", rule.Rule.Name, NotApplicable(rule, request, exempt)));
+            }
         }
 
         foreach (var use in request.Images)
@@ -202,7 +246,11 @@ public sealed class CompiledPolicy
             if (!ImageReference.TryParse(use.Reference, out var image, out var error))
             {
                 violations.Add(new PolicyFinding(use.Reference, use.Where, "(reference)", $"the reference cannot be read: {error}"));
-                trace.Add(new RuleTrace(use.Reference, "(reference)", $"refused: {error}"));
+                if (explain)
+                {
+                    trace.Add(new RuleTrace(use.Reference, "(reference)", $"refused: {error}"));
+                }
+
                 continue;
             }
 
@@ -212,8 +260,10 @@ public sealed class CompiledPolicy
             var allowed = new HashSet<Enforcement>();
             foreach (var rule in applicable)
             {
-                var (matched, why) = rule.Match(image, fact);
                 var r = rule.Rule;
+                var matched = rule.Matches(image, fact);
+                // Words only where someone reads them: the trace, and a Deny rule's finding.
+                var why = explain || (matched && r.Action == RuleAction.Deny) ? rule.Match(image, fact).Why : "";
                 if (r.Action == RuleAction.Allow)
                 {
                     (allowRules.TryGetValue(r.Enforcement, out var list) ? list : allowRules[r.Enforcement] = []).Add(r);
@@ -222,19 +272,30 @@ public sealed class CompiledPolicy
                         allowed.Add(r.Enforcement);
                     }
 
-                    trace.Add(new RuleTrace(shown, r.Name, matched ? $"allows: {why}" : $"does not match: {why}"));
+                    if (explain)
+                    {
+                        trace.Add(new RuleTrace(shown, r.Name, matched ? $"allows: {why}" : $"does not match: {why}"));
+                    }
+
                     continue;
                 }
 
                 if (!matched)
                 {
-                    trace.Add(new RuleTrace(shown, r.Name, $"does not match: {why}"));
+                    if (explain)
+                    {
+                        trace.Add(new RuleTrace(shown, r.Name, $"does not match: {why}"));
+                    }
+
                     continue;
                 }
 
                 var finding = new PolicyFinding(shown, use.Where, r.Name, Reason(r, why));
                 (r.Enforcement switch { Enforcement.Enforce => violations, Enforcement.Warn => warnings, _ => audits }).Add(finding);
-                trace.Add(new RuleTrace(shown, r.Name, $"{Verb(r.Enforcement)}: {why}"));
+                if (explain)
+                {
+                    trace.Add(new RuleTrace(shown, r.Name, $"{Verb(r.Enforcement)}: {why}"));
+                }
             }
 
             // Whitelist: Allow rules of an enforcement apply, and none of them matched this image.
@@ -244,7 +305,10 @@ public sealed class CompiledPolicy
                 var finding = new PolicyFinding(shown, use.Where, names, "it matches no Allow rule; it must match one of: "
                     + string.Join("; ", rules.Select(r => string.IsNullOrWhiteSpace(r.Description) ? r.Name : $"{r.Name} ({r.Description.Trim()})")));
                 (enforcement switch { Enforcement.Enforce => violations, Enforcement.Warn => warnings, _ => audits }).Add(finding);
-                trace.Add(new RuleTrace(shown, names, $"{Verb(enforcement)}: matches no Allow rule"));
+                if (explain)
+                {
+                    trace.Add(new RuleTrace(shown, names, $"{Verb(enforcement)}: matches no Allow rule"));
+                }
             }
         }
 

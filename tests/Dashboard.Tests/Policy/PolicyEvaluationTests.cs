@@ -22,9 +22,20 @@ public sealed class PolicyEvaluationTests
 
     private static readonly IImageFacts Nothing = new KnownImages([]);
 
+    /// <summary>Decides with the words (console) and without them (admission's fast path); both must come to the same findings.</summary>
     private static async Task<PolicyDecision> DecideAsync(IReadOnlyList<PolicyRule> rules, string image, string ns = "team-a",
-        string resource = PolicyResources.Pods, IImageFacts? facts = null, IReadOnlyList<PolicyExemption>? exemptions = null) =>
-        await PolicyValidator.Compile(rules, exemptions).EvaluateAsync(new PolicyRequest(ns, resource, [new CheckedImage(image, "container app")]), facts ?? Nothing);
+        string resource = PolicyResources.Pods, IImageFacts? facts = null, IReadOnlyList<PolicyExemption>? exemptions = null)
+    {
+        var policy = PolicyValidator.Compile(rules, exemptions);
+        var request = new PolicyRequest(ns, resource, [new CheckedImage(image, "container app")]);
+        var explained = await policy.EvaluateAsync(request, facts ?? Nothing);
+        var fast = await policy.EvaluateAsync(request, facts ?? Nothing, explain: false);
+        Assert.Equal(explained.Violations, fast.Violations);
+        Assert.Equal(explained.Warnings, fast.Warnings);
+        Assert.Equal(explained.Audits, fast.Audits);
+        Assert.Empty(fast.Trace);
+        return explained;
+    }
 
     [Theory]
     [InlineData("mysql", false)]
