@@ -25,7 +25,7 @@ public sealed record RepositoryImportResult(IReadOnlyList<ImportOutcome> Importe
 /// </summary>
 public sealed class RepositoryImporter(
     IDbContextFactory<DashboardDbContext> contexts, RegistryClient registry, PullSecretService secrets, ImageImporter importer,
-    IOptionsMonitor<ImportOptions> importOptions, RegistryThrottle throttle, TimeProvider clock)
+    IOptionsMonitor<ImportOptions> importOptions, RegistryThrottle throttle, Policy.PolicyStore policy, TimeProvider clock)
 {
     /// <summary>The number of tags a repository import takes when the request does not say.</summary>
     public int DefaultMaxTags => importOptions.CurrentValue.MaxTagsPerRepository;
@@ -56,6 +56,12 @@ public sealed class RepositoryImporter(
             < 1 => throw new ValidationFailedException("maxTags", "maxTags is a positive number, or -1 for all tags."),
             var n => Math.Min(n.Value, importOptions.CurrentValue.MaxTagsCap),
         };
+
+        // The image policy first: a repository none of whose tags may be imported is not even listed.
+        if ((await policy.CurrentAsync(ct)).RefusesWholeRepository(@namespace, reference) is { } refusal)
+        {
+            throw new RegistryException(RegistryFailure.Forbidden, $"The image policy refuses this import: {refusal}.");
+        }
 
         var tags = await ListWithSecretsAsync(namespaceId, reference, request.Insecure, ct);
         var ordered = TagPriority.Order(tags.Where(t => TagName.Validate(t) is null));

@@ -315,6 +315,29 @@ public sealed class CompiledPolicy
         return new PolicyDecision(violations.Count == 0, violations, warnings, audits, trace);
     }
 
+    /// <summary>
+    /// Before a repository's tags are listed: the rule that refuses every tag of it for <c>imports</c> in
+    /// <paramref name="namespace"/>, or null when some tag could pass (each tag is still checked when it is imported).
+    /// </summary>
+    public string? RefusesWholeRepository(string @namespace, ImageReference repository)
+    {
+        var exempt = _exemptions.GetValueOrDefault(@namespace);
+        var request = new PolicyRequest(@namespace, PolicyResources.Imports, []);
+        var applicable = _rules.Where(r => r.AppliesTo(request) && r.Rule.Enforcement == Enforcement.Enforce && exempt?.Contains(r.Rule.Name) != true).ToList();
+        foreach (var rule in applicable.Where(r => r.Rule.Action == RuleAction.Deny && !r.Rule.Invert && r.Tags is null && r.Rule.RequireDigest is null
+            && !r.NeedsFacts && r.Matches(repository, ImageFact.Unknown)))
+        {
+            return $"rule '{rule.Rule.Name}' refuses every image of {repository.Registry}/{repository.Repository}";
+        }
+
+        var allows = applicable.Where(r => r.Rule.Action == RuleAction.Allow).ToList();
+        bool CouldMatch(CompiledRule r) => r.Rule.Invert
+            || ((r.Registries?.Any(p => p.Matches(repository.Registry)) ?? true) && (r.Repositories?.Any(p => p.Matches(repository.Repository)) ?? true));
+        return allows.Count > 0 && !allows.Any(CouldMatch)
+            ? $"no Allow rule lets images of {repository.Registry}/{repository.Repository} in (it must match one of: {string.Join(", ", allows.Select(a => a.Rule.Name))})"
+            : null;
+    }
+
     private static string Verb(Enforcement enforcement) => enforcement switch
     {
         Enforcement.Enforce => "refuses",

@@ -205,6 +205,33 @@ public sealed class PolicyEvaluationTests
         Assert.Contains(exempt.Trace, t => t.Outcome.Contains("exempt"));
     }
 
+    [Theory]
+    [InlineData("quay.io/untrusted/app", "rule 'no-untrusted' refuses every image")]
+    [InlineData("ghcr.io/org/app", "no Allow rule lets images of ghcr.io/org/app in")]
+    [InlineData("quay.io/org/app", null)]
+    [InlineData("quay.io/org/tagged", null)]
+    public void A_repository_is_refused_before_listing_only_when_no_tag_of_it_could_pass(string repository, string? refusal)
+    {
+        var policy = PolicyValidator.Compile(
+        [
+            new PolicyRule { Name = "no-untrusted", Resources = [PolicyResources.Imports], Repositories = ["untrusted/**"] },
+            // A tag rule cannot refuse a whole repository: other tags may pass.
+            new PolicyRule { Name = "no-latest", Resources = [PolicyResources.Imports], Repositories = ["org/tagged"], Tags = ["latest"] },
+            new PolicyRule { Name = "quay-only", Resources = [PolicyResources.Imports], Action = RuleAction.Allow, Registries = ["quay.io"] },
+        ]);
+
+        var answer = policy.RefusesWholeRepository("team-a", ImageReference.Parse(repository));
+
+        if (refusal is null)
+        {
+            Assert.Null(answer);
+        }
+        else
+        {
+            Assert.Contains(refusal, answer);
+        }
+    }
+
     [Fact]
     public async Task A_reference_that_cannot_be_read_is_refused_with_its_reason()
     {
