@@ -60,6 +60,9 @@ public enum ResolveImages
     RequiredRewrite,
 }
 
+/// <summary>What a rule matches now: counts over the stream tags and images looked at, and the first few of each.</summary>
+public sealed record RulePreview(int MatchedTags, int Tags, IReadOnlyList<string> SomeTags, int MatchedImages, int Images, IReadOnlyList<string> SomeImages);
+
 /// <summary>A recent admission decision that an edited policy would answer the other way.</summary>
 public sealed record DecisionFlip(DateTime At, string Namespace, string Kind, string? Name, bool WasAllowed, bool WouldBeAllowed, string Why);
 
@@ -168,6 +171,53 @@ public sealed class AdmissionService(
 
         return flips;
     }
+
+    /// <summary>
+    /// The rule editor's live preview: which stream tags (by the upstream image they follow) and which imported images
+    /// the rule's conditions match now. A rule that does not compile matches nothing.
+    /// </summary>
+    public async Task<RulePreview> PreviewAsync(Caller caller, PolicyRule rule, CancellationToken ct = default)
+    {
+        caller.RequireAdmin("preview a policy rule");
+        CompiledPolicy single;
+        try
+        {
+            single = PolicyValidator.Compile([rule with { Name = string.IsNullOrWhiteSpace(rule.Name) ? "preview" : rule.Name }]);
+        }
+        catch (ValidationFailedException)
+        {
+            return new RulePreview(0, 0, [], 0, 0, []);
+        }
+
+        var name = single.Rules[0].Name;
+        await using var db = await contexts.CreateDbContextAsync(ct);
+        var tags = await db.SpecTags.AsNoTracking().Where(t => t.FromKind == ImageStreams.TagSourceKind.DockerImage)
+            .Join(db.ImageStreams, t => t.ImageStreamId, s => s.Id, (t, s) => new { Namespace = s.Namespace.Name, Stream = s.Name, t.Name, t.FromName })
+            .OrderBy(t => t.Namespace).ThenBy(t => t.Stream).ThenBy(t => t.Name).Take(PreviewLimit).ToListAsync(ct);
+        var matchedTags = new List<string>();
+        foreach (var tag in tags)
+        {
+            if (Images.ImageReference.TryParse(tag.FromName, out var reference, out _)
+                && single.RuleMatches(name, reference, await facts.LookupAsync(reference, ct)))
+            {
+                matchedTags.Add($"{tag.Namespace}/{tag.Stream}:{tag.Name} ← {reference}");
+            }
+        }
+
+        var images = await db.Images.AsNoTracking().OrderByDescending(i => i.Digest).Select(i => i.DockerImageReference).Take(PreviewLimit).ToListAsync(ct);
+        var matchedImages = new List<string>();
+        foreach (var image in images)
+        {
+            if (Images.ImageReference.TryParse(image, out var reference, out _) && single.RuleMatches(name, reference, await facts.LookupAsync(reference, ct)))
+            {
+                matchedImages.Add(reference.ToString());
+            }
+        }
+
+        return new RulePreview(matchedTags.Count, tags.Count, [.. matchedTags.Take(20)], matchedImages.Count, images.Count, [.. matchedImages.Take(20)]);
+    }
+
+    private const int PreviewLimit = 5000;
 
     /// <summary>The evaluate API: any signed-in user may ask; the answer names rules and reasons, as admission would.</summary>
     public async Task<PolicyDecision> EvaluateAsync(PolicyRequest request, CancellationToken ct = default)

@@ -315,6 +315,10 @@ public sealed class CompiledPolicy
         return new PolicyDecision(violations.Count == 0, violations, warnings, audits, trace);
     }
 
+    /// <summary>Whether the rule named <paramref name="rule"/> matches the image (its conditions only: no scope, no action).</summary>
+    public bool RuleMatches(string rule, ImageReference image, ImageFact fact) =>
+        _rules.FirstOrDefault(r => r.Rule.Name == rule)?.Matches(image, fact) ?? false;
+
     /// <summary>
     /// Before a repository's tags are listed: the rule that refuses every tag of it for <c>imports</c> in
     /// <paramref name="namespace"/>, or null when some tag could pass (each tag is still checked when it is imported).

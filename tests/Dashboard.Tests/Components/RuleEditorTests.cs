@@ -50,4 +50,28 @@ public sealed class RuleEditorTests : ConsoleContext
         Assert.Equal(["team-a/**"], rule.Repositories);
         Assert.Equal([new KeyCondition("team", ConditionOp.Equals, "payments"), new KeyCondition("deprecated", ConditionOp.NotExists)], rule.Labels);
     }
+
+    [Fact]
+    public async Task The_editor_previews_which_stream_tags_the_conditions_match_as_one_types()
+    {
+        await SignInAsync("admin", admin: true);
+        await Services.GetRequiredService<Dashboard.Domain.Namespaces.NamespaceService>().CreateAsync(Dashboard.Domain.Access.Caller.System, "team-a");
+        var streams = Services.GetRequiredService<Dashboard.Domain.ImageStreams.ImageStreamService>();
+        await streams.CreateAsync(Dashboard.Domain.Access.Caller.System, "team-a", "app");
+        foreach (var (tag, from) in new[] { ("1", "quay.io/org/app:1"), ("2", "ghcr.io/org/app:2") })
+        {
+            await streams.SetTagAsync(Dashboard.Domain.Access.Caller.System, "team-a", "app",
+                new Dashboard.Domain.ImageStreams.TagSpec(tag, Dashboard.Domain.ImageStreams.TagSourceKind.DockerImage, from));
+        }
+
+        var provider = Render<MudDialogProvider>();
+        await provider.InvokeAsync(() => Services.GetRequiredService<IDialogService>().ShowAsync<RuleEditorDialog>("New rule",
+            new DialogParameters<RuleEditorDialog> { { d => d.Others, [] } }));
+        provider.WaitForAssertion(() => Assert.Contains("The conditions match 2 of 2 stream tags", provider.Markup));
+
+        provider.FindAll("input")[0].Input("quay-only");
+        provider.FindAll("textarea")[1].Input("quay.io");
+        provider.WaitForAssertion(() => Assert.Contains("The conditions match 1 of 2 stream tags", provider.Markup), TimeSpan.FromSeconds(5));
+        Assert.Contains("team-a/app:1 ← quay.io/org/app:1", provider.Markup);
+    }
 }
