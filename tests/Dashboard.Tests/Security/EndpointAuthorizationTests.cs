@@ -22,10 +22,10 @@ public sealed class EndpointAuthorizationTests(DashboardFactory app) : IClassFix
     /// <summary>
     /// The only routes anonymous callers may use, besides static assets (stylesheets, scripts, icons). <c>/metrics</c>
     /// decides by the caller's address (WebhookTests shows a test-server caller refused, the E2E tests a loopback scraper
-    /// served); <c>/admission/validate</c> is called by a cluster's API server, which has no session, discloses nothing
-    /// but decisions, and asks for a bearer token when one is configured.
+    /// served); <c>/admission/validate</c> and <c>/admission/mutate</c> are called by a cluster's API server, which has no session, disclose nothing
+    /// but decisions, and ask for a bearer token when one is configured.
     /// </summary>
-    private static readonly HashSet<string> AnonymousRoutes = ["/account/login", "/healthz", "/metrics", "/admission/validate"];
+    private static readonly HashSet<string> AnonymousRoutes = ["/account/login", "/healthz", "/metrics", "/admission/validate", "/admission/mutate"];
 
     /// <summary>Non-GET routes a Viewer may call: they change only the caller's own session or tokens, or change nothing.</summary>
     private static readonly HashSet<string> OwnAccountRoutes = ["POST /api/v1/tokens/", "DELETE /api/v1/tokens/{id:guid}", "POST /account/logout",
