@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Runs every test of the dashboard: installs what the tests need when it is missing (Debian's Chromium for the
-# browser tests, docker-registry and htpasswd for the registry tests), restores and builds the solution (warnings are errors), runs each test project and prints
+# browser tests, docker-registry and htpasswd for the registry tests, skopeo as the pull client), restores and builds the solution (warnings are errors), runs each test project and prints
 # "N passed, N failed". Exits non-zero when anything fails.
 set -euo pipefail
 cd "$(dirname "$0")"
@@ -9,6 +9,7 @@ need=()
 command -v chromium >/dev/null 2>&1 || need+=(chromium)
 command -v docker-registry >/dev/null 2>&1 || need+=(docker-registry)
 command -v htpasswd >/dev/null 2>&1 || need+=(apache2-utils)
+command -v skopeo >/dev/null 2>&1 || need+=(skopeo)
 if [ ${#need[@]} -gt 0 ]; then
   echo "Installing Debian packages: ${need[*]}"
   sudo_cmd=""

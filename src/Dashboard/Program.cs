@@ -1,6 +1,7 @@
 using Dashboard.Api;
 using Dashboard.Hosting;
 using Dashboard.Jobs;
+using Dashboard.Registry;
 using Dashboard.Security;
 
 var builder = WebApplication.CreateBuilder(OperatorSettings.Options(args));
@@ -14,6 +15,7 @@ builder.AddConsole();
 builder.AddRestApi();
 builder.AddMetrics();
 builder.AddAdmission();
+builder.AddRegistryEndpoint();
 
 var app = builder.Build();
 
@@ -28,6 +30,7 @@ app.UseAntiforgery();
 app.MapHealth();
 app.MapMetrics();
 app.MapAdmission();
+app.MapRegistryEndpoint();
 app.MapAccountEndpoints();
 app.MapRestApi();
 app.MapHangfireDashboardForAdmins();

@@ -60,6 +60,7 @@ public static class DomainServiceCollectionExtensions
         services.AddSingleton<Policy.ImageFacts>();
         services.AddSingleton<Policy.IImageFacts>(provider => provider.GetRequiredService<Policy.ImageFacts>());
         services.AddSingleton<Policy.AdmissionService>();
+        services.AddSingleton<Proxy.PullThrough>();
         services.TryAddSingleton<Triggers.IChangeNotifier, Triggers.NoChangeNotifier>();
         return services;
     }

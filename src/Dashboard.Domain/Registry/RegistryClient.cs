@@ -157,6 +157,31 @@ public sealed class RegistryClient : IDisposable
         return content;
     }
 
+    /// <summary>
+    /// Opens a blob for streaming (the caller reads and disposes the answer): a whole blob, or the <paramref name="range"/>
+    /// the client asked for. Null when this repository does not have it.
+    /// </summary>
+    public async Task<HttpResponseMessage?> OpenBlobAsync(RegistryTarget target, string repository, Digest digest, bool head, string? range,
+        CancellationToken ct)
+    {
+        var response = await SendAsync(target, head ? HttpMethod.Head : HttpMethod.Get, $"/v2/{repository}/blobs/{digest}", PullScope(repository), null, ct, range);
+        if (response.StatusCode == HttpStatusCode.NotFound)
+        {
+            response.Dispose();
+            return null;
+        }
+
+        if (!response.IsSuccessStatusCode)
+        {
+            using (response)
+            {
+                await EnsureSuccessAsync(target, response, $"blob {digest.Short} of {repository}", ct);
+            }
+        }
+
+        return response;
+    }
+
     /// <summary>The size of a blob from a <c>HEAD</c>, for manifests that do not state their layers' sizes.</summary>
     public async Task<long?> HeadBlobSizeAsync(RegistryTarget target, string repository, Digest digest, CancellationToken ct)
     {
@@ -177,7 +202,7 @@ public sealed class RegistryClient : IDisposable
     private static string? CredentialKey(RegistryCredential? credential) => credential?.Fingerprint;
 
     private async Task<HttpResponseMessage> SendAsync(RegistryTarget target, HttpMethod method, string pathAndQuery, string scope,
-        string[]? accept, CancellationToken ct)
+        string[]? accept, CancellationToken ct, string? range = null)
     {
         var failures = 0;
         var authenticated = false;
@@ -193,7 +218,7 @@ public sealed class RegistryClient : IDisposable
             {
                 // The slot is held until the answer's headers arrive: bodies are small (manifests, configs) and capped.
                 using var slot = await _throttle.EnterAsync(target.Registry, ct);
-                response = await SendFollowingRedirectsAsync(target, method, new Uri(baseUri, pathAndQuery), authorization, accept, ct);
+                response = await SendFollowingRedirectsAsync(target, method, new Uri(baseUri, pathAndQuery), authorization, accept, ct, range);
             }
             catch (Exception e) when (Transient(e, ct))
             {
@@ -241,7 +266,7 @@ public sealed class RegistryClient : IDisposable
 
     /// <summary>Follows redirects by hand: a redirect to another host (blob storage) goes without the Authorization header.</summary>
     private async Task<HttpResponseMessage> SendFollowingRedirectsAsync(RegistryTarget target, HttpMethod method, Uri uri, string? authorization,
-        string[]? accept, CancellationToken ct)
+        string[]? accept, CancellationToken ct, string? range = null)
     {
         var client = target.Insecure ? _insecure : _secure;
         var origin = uri;
@@ -256,6 +281,11 @@ public sealed class RegistryClient : IDisposable
             foreach (var type in accept ?? [])
             {
                 request.Headers.Accept.Add(new MediaTypeWithQualityHeaderValue(type));
+            }
+
+            if (range is not null)
+            {
+                request.Headers.TryAddWithoutValidation("Range", range);
             }
 
             using var timeout = CancellationTokenSource.CreateLinkedTokenSource(ct);

@@ -15,7 +15,7 @@ namespace Dashboard.Security;
 /// </summary>
 internal sealed class ApiAuthentication(
     IOptionsMonitor<AuthenticationSchemeOptions> options, ILoggerFactory logger, UrlEncoder encoder,
-    AccessTokenService tokens, SignInManager<DashboardUser> signIn)
+    AccessTokenService tokens, SignInManager<DashboardUser> signIn, Registry.RegistryTokens registryTokens)
     : AuthenticationHandler<AuthenticationSchemeOptions>(options, logger, encoder)
 {
     public const string SchemeName = "Api";
@@ -29,8 +29,10 @@ internal sealed class ApiAuthentication(
             return AuthenticateResult.Fail("The Authorization header is not valid.");
         }
 
+        IReadOnlyList<string>? scopes = null;
         var (user, problem) = header.Scheme.ToLowerInvariant() switch
         {
+            "bearer" when !header.Parameter.StartsWith(AccessTokenService.Prefix, StringComparison.Ordinal) => await FromRegistryTokenAsync(header.Parameter, s => scopes = s),
             "bearer" => await FromTokenAsync(null, header.Parameter),
             "basic" => await FromBasicAsync(header.Parameter),
             _ => (null, $"Authorization scheme '{header.Scheme}' is not supported: use Bearer or Basic."),
@@ -42,6 +44,13 @@ internal sealed class ApiAuthentication(
         }
 
         var principal = await signIn.CreateUserPrincipalAsync(user);
+        if (scopes is not null)
+        {
+            // A registry token: it may pull only the repositories it names (none: only the catalog and /v2/).
+            ((System.Security.Claims.ClaimsIdentity)principal.Identity!).AddClaims(
+                scopes.DefaultIfEmpty("").Select(s => new System.Security.Claims.Claim(Registry.RegistryTokens.ScopeClaim, s)));
+        }
+
         return AuthenticateResult.Success(new AuthenticationTicket(principal, SchemeName));
     }
 
@@ -85,6 +94,23 @@ internal sealed class ApiAuthentication(
 
         var result = await signIn.CheckPasswordSignInAsync(user, secret, lockoutOnFailure: true);
         return result.Succeeded ? (user, null) : (null, $"user '{userName}': {DashboardSignInManager.Describe(result)}");
+    }
+
+    private async Task<(DashboardUser?, string?)> FromRegistryTokenAsync(string token, Action<IReadOnlyList<string>> scopes)
+    {
+        if (registryTokens.Read(token) is not { } read)
+        {
+            return (null, "unknown or expired registry token");
+        }
+
+        var user = await signIn.UserManager.FindByIdAsync(read.UserId);
+        if (user is null || !await signIn.CanSignInAsync(user))
+        {
+            return (null, "the registry token's user is gone or disabled");
+        }
+
+        scopes(read.Repositories);
+        return (user, null);
     }
 
     private async Task<(DashboardUser?, string?)> FromTokenAsync(string? userName, string secret)

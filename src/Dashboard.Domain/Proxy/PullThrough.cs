@@ -1,0 +1,141 @@
+using Dashboard.Domain.Access;
+using Dashboard.Domain.Images;
+using Dashboard.Domain.ImageStreams;
+using Dashboard.Domain.Persistence;
+using Dashboard.Domain.PullSecrets;
+using Dashboard.Domain.Registry;
+using Microsoft.EntityFrameworkCore;
+
+namespace Dashboard.Domain.Proxy;
+
+public sealed record ProxyManifest(byte[] Content, string MediaType, Digest Digest);
+
+/// <summary>An upstream repository a stream's images come from, and how to reach it.</summary>
+internal sealed record Upstream(string Registry, string Repository, bool Insecure);
+
+/// <summary>
+/// The pull side of the dashboard's own registry endpoint: <c>&lt;dashboard&gt;/&lt;namespace&gt;/&lt;stream&gt;:&lt;tag&gt;</c>
+/// is the image that tag points at, fetched from its upstream with the namespace's pull secrets. Only what the stream
+/// recorded is served — a tag's current image, digests of its history and the platform manifests of those — so the
+/// endpoint is no open proxy to arbitrary upstream content.
+/// </summary>
+public sealed class PullThrough(IDbContextFactory<DashboardDbContext> contexts, RegistryClient registry, PullSecretService secrets)
+{
+    public async Task<ProxyManifest> ManifestAsync(Caller caller, string @namespace, string streamName, string reference, CancellationToken ct = default)
+    {
+        await using var db = await contexts.CreateDbContextAsync(ct);
+        var (ns, stream) = await StreamAsync(db, caller, @namespace, streamName, ct);
+        TagEvent? entry;
+        Digest wanted;
+        if (Digest.TryParse(reference, out var asked, out _))
+        {
+            wanted = asked!;
+            entry = stream.History.FirstOrDefault(e => e.Image == wanted.ToString());
+            if (entry is null)
+            {
+                // A platform manifest of a recorded list: allowed, fetched from where its list came from.
+                var parents = await db.Images.AsNoTracking().Where(i => stream.History.Select(e => e.Image).Contains(i.Digest)).ToListAsync(ct);
+                var parent = parents.FirstOrDefault(p => p.Manifests.Any(m => m.Digest == wanted.ToString()));
+                entry = parent is null ? null : stream.History.First(e => e.Image == parent.Digest);
+            }
+        }
+        else
+        {
+            entry = stream.CurrentImage(reference);
+            wanted = entry is null ? null! : Digest.Parse(entry.Image);
+        }
+
+        if (entry is null)
+        {
+            throw new NotFoundException($"{@namespace}/{streamName} has no image '{reference}'.");
+        }
+
+        var upstream = UpstreamOf(stream, entry);
+        var manifest = await WithSecretsAsync(ns.Id, upstream, target => registry.GetManifestAsync(target, upstream.Repository, wanted.ToString(), ct), ct);
+        if (manifest.Digest != wanted)
+        {
+            throw new RegistryException(RegistryFailure.InvalidManifest,
+                $"{upstream.Registry}/{upstream.Repository} now serves {manifest.Digest} for {wanted}: refusing to hand out something else than the stream recorded.");
+        }
+
+        return new ProxyManifest(manifest.Content, manifest.MediaType, manifest.Digest);
+    }
+
+    /// <summary>
+    /// Opens a blob from the stream's upstream repositories in OpenShift's order (the current images of its tags, then
+    /// older history); the caller streams and disposes the answer. Null when none of them has it.
+    /// </summary>
+    public async Task<HttpResponseMessage?> OpenBlobAsync(Caller caller, string @namespace, string streamName, Digest digest, bool head, string? range,
+        CancellationToken ct = default)
+    {
+        await using var db = await contexts.CreateDbContextAsync(ct);
+        var (ns, stream) = await StreamAsync(db, caller, @namespace, streamName, ct);
+        var candidates = stream.SpecTags.Select(t => stream.CurrentImage(t.Name)).OfType<TagEvent>()
+            .Concat(stream.History.OrderByDescending(e => e.Created))
+            .Select(e => UpstreamOf(stream, e)).Distinct().ToList();
+        foreach (var upstream in candidates)
+        {
+            var response = await WithSecretsAsync(ns.Id, upstream, target => registry.OpenBlobAsync(target, upstream.Repository, digest, head, range, ct), ct);
+            if (response is not null)
+            {
+                return response;
+            }
+        }
+
+        return null;
+    }
+
+    /// <summary>The stream's tags that point at an image, in name order.</summary>
+    public async Task<IReadOnlyList<string>> TagsAsync(Caller caller, string @namespace, string streamName, CancellationToken ct = default)
+    {
+        await using var db = await contexts.CreateDbContextAsync(ct);
+        var (_, stream) = await StreamAsync(db, caller, @namespace, streamName, ct);
+        return [.. stream.History.Select(e => e.Tag).Distinct().Order(StringComparer.Ordinal)];
+    }
+
+    /// <summary>Every <c>namespace/stream</c> the caller may read, in name order.</summary>
+    public async Task<IReadOnlyList<string>> CatalogAsync(Caller caller, CancellationToken ct = default)
+    {
+        await using var db = await contexts.CreateDbContextAsync(ct);
+        var readable = db.Readable(caller).Select(n => n.Id);
+        var names = await db.ImageStreams.AsNoTracking().Where(s => readable.Contains(s.NamespaceId))
+            .Select(s => s.Namespace.Name + "/" + s.Name).ToListAsync(ct);
+        return [.. names.Order(StringComparer.Ordinal)];
+    }
+
+    private static async Task<(Namespaces.Namespace Namespace, ImageStream Stream)> StreamAsync(DashboardDbContext db, Caller caller, string @namespace,
+        string streamName, CancellationToken ct)
+    {
+        var ns = await db.RequireNamespaceAsync(caller, @namespace, write: false, ct);
+        var stream = await db.ImageStreams.AsNoTracking().Include(s => s.SpecTags).Include(s => s.History)
+            .FirstOrDefaultAsync(s => s.NamespaceId == ns.Id && s.Name == streamName, ct)
+            ?? throw new NotFoundException($"Image stream '{@namespace}/{streamName}' does not exist.");
+        return (ns, stream);
+    }
+
+    private static Upstream UpstreamOf(ImageStream stream, TagEvent entry)
+    {
+        var reference = ImageReference.Parse(entry.DockerImageReference);
+        return new Upstream(reference.Registry, reference.Repository, stream.FindTag(entry.Tag)?.Insecure ?? false);
+    }
+
+    /// <summary>Each matching pull secret of the namespace in turn, then anonymous, as the importer does.</summary>
+    private async Task<T> WithSecretsAsync<T>(int namespaceId, Upstream upstream, Func<RegistryTarget, Task<T>> fetch, CancellationToken ct)
+    {
+        var matches = await secrets.CredentialsForAsync(namespaceId, ImageReference.Parse($"{upstream.Registry}/{upstream.Repository}:latest"), ct);
+        RegistryException? refused = null;
+        foreach (var credential in matches.Select(m => (RegistryCredential?)m.Credential).Append(null))
+        {
+            try
+            {
+                return await fetch(new RegistryTarget(upstream.Registry, upstream.Insecure, credential));
+            }
+            catch (RegistryException e) when (e.Reason is RegistryFailure.Unauthorized or RegistryFailure.Forbidden)
+            {
+                refused ??= e;
+            }
+        }
+
+        throw refused!;
+    }
+}

@@ -1,0 +1,203 @@
+using System.Security.Claims;
+using System.Text.Json;
+using Dashboard.Domain;
+using Dashboard.Domain.Images;
+using Dashboard.Domain.Proxy;
+using Dashboard.Domain.Registry;
+using Dashboard.Security;
+
+namespace Dashboard.Registry;
+
+/// <summary>
+/// The pull side of the OCI distribution API under <c>/v2/</c>: <c>docker pull &lt;dashboard&gt;/&lt;namespace&gt;/&lt;stream&gt;:&lt;tag&gt;</c>.
+/// Authorization: the endpoints take no cookie session; every one but the challenge needs registry credentials — a
+/// token from <c>/v2/token</c> (the Docker token flow, Basic with a password or personal access token) or those API
+/// credentials directly — and the namespace's read access, checked by the domain. Errors use the spec's JSON body.
+/// </summary>
+internal static class RegistryEndpoint
+{
+    public const string Service = "dashboard";
+
+    public static void AddRegistryEndpoint(this WebApplicationBuilder builder) => builder.Services.AddSingleton<RegistryTokens>();
+
+    public static void MapRegistryEndpoint(this WebApplication app)
+    {
+        var v2 = app.MapGroup("/v2").AllowAnonymous().ExcludeFromDescription();
+        v2.MapGet("/", Ping);
+        v2.MapGet("/token", Token);
+        v2.MapGet("/_catalog", Catalog);
+        v2.MapMethods("/{ns}/{stream}/manifests/{reference}", ["GET", "HEAD"], Manifest);
+        v2.MapMethods("/{ns}/{stream}/blobs/{digest}", ["GET", "HEAD"], Blob);
+        v2.MapGet("/{ns}/{stream}/tags/list", Tags);
+        v2.MapMethods("/{**rest}", ["POST", "PUT", "PATCH", "DELETE"], () =>
+            Error(StatusCodes.Status405MethodNotAllowed, "UNSUPPORTED", "The dashboard's registry serves pulls only; push to the upstream registry."));
+    }
+
+    private static IResult Ping(HttpContext context) =>
+        context.User.Identity?.IsAuthenticated == true ? Json(new { }) : Challenge(context, null);
+
+    /// <summary>The Docker token endpoint: Basic (or a personal access token) in, a short-lived pull token for the readable repositories asked for out.</summary>
+    private static async Task<IResult> Token(HttpContext context, RegistryTokens tokens, Dashboard.Domain.Namespaces.NamespaceService namespaces, CancellationToken ct)
+    {
+        if (context.User.Identity?.IsAuthenticated != true || context.User.FindFirst(RegistryTokens.ScopeClaim) is not null)
+        {
+            context.Response.Headers.WWWAuthenticate = "Basic realm=\"dashboard\"";
+            return Error(StatusCodes.Status401Unauthorized, "UNAUTHORIZED", "Log in with your dashboard user name and a password or personal access token.");
+        }
+
+        var caller = context.User.ToCaller();
+        var readable = (await namespaces.ListAsync(caller, ct)).Select(n => n.Name).ToHashSet(StringComparer.Ordinal);
+        var granted = new List<string>();
+        foreach (var scope in context.Request.Query["scope"].SelectMany(s => (s ?? "").Split(' ', StringSplitOptions.RemoveEmptyEntries)))
+        {
+            // repository:<namespace>/<stream>:pull[,push]: pull is granted where the user reads the namespace; push never.
+            var parts = scope.Split(':');
+            if (parts is ["repository", var name, var actions] && actions.Split(',').Contains("pull")
+                && name.Split('/') is [var ns, _] && readable.Contains(ns))
+            {
+                granted.Add(name);
+            }
+        }
+
+        var token = tokens.Issue(caller.UserId, granted);
+        return Json(new { token, access_token = token, expires_in = (int)RegistryTokens.Lifetime.TotalSeconds, issued_at = DateTime.UtcNow.ToString("O") });
+    }
+
+    private static async Task<IResult> Catalog(HttpContext context, PullThrough pull, int? n, string? last, CancellationToken ct)
+    {
+        if (context.User.Identity?.IsAuthenticated != true)
+        {
+            return Challenge(context, "registry:catalog:*");
+        }
+
+        var names = await pull.CatalogAsync(context.User.ToCaller(), ct);
+        return Paged(context, names, n, last, "repositories", "/v2/_catalog");
+    }
+
+    private static Task<IResult> Tags(HttpContext context, PullThrough pull, string ns, string stream, int? n, string? last, CancellationToken ct) =>
+        GuardAsync(context, ns, stream, async caller =>
+            Paged(context, await pull.TagsAsync(caller, ns, stream, ct), n, last, "tags", $"/v2/{ns}/{stream}/tags/list", new { name = $"{ns}/{stream}" }));
+
+    private static Task<IResult> Manifest(HttpContext context, PullThrough pull, string ns, string stream, string reference, CancellationToken ct) =>
+        GuardAsync(context, ns, stream, async caller =>
+        {
+            var manifest = await pull.ManifestAsync(caller, ns, stream, reference, ct);
+            context.Response.Headers["Docker-Content-Digest"] = manifest.Digest.ToString();
+            if (HttpMethods.IsHead(context.Request.Method))
+            {
+                context.Response.ContentType = manifest.MediaType;
+                context.Response.ContentLength = manifest.Content.Length;
+                return Results.Empty;
+            }
+
+            return Results.Bytes(manifest.Content, manifest.MediaType);
+        }, "MANIFEST_UNKNOWN");
+
+    private static Task<IResult> Blob(HttpContext context, PullThrough pull, string ns, string stream, string digest, CancellationToken ct) =>
+        GuardAsync(context, ns, stream, async caller =>
+        {
+            if (!Digest.TryParse(digest, out var parsed, out var error))
+            {
+                return Error(StatusCodes.Status400BadRequest, "DIGEST_INVALID", error);
+            }
+
+            var head = HttpMethods.IsHead(context.Request.Method);
+            var upstream = await pull.OpenBlobAsync(caller, ns, stream, parsed!, head, context.Request.Headers.Range.ToString() is { Length: > 0 } r ? r : null, ct);
+            if (upstream is null)
+            {
+                return Error(StatusCodes.Status404NotFound, "BLOB_UNKNOWN", $"No upstream repository of {ns}/{stream} has blob {digest}.");
+            }
+
+            return new StreamedBlob(upstream, parsed!, head);
+        }, "BLOB_UNKNOWN");
+
+    /// <summary>Requires registry credentials that may pull this repository, and turns domain refusals into the spec's errors.</summary>
+    private static async Task<IResult> GuardAsync(HttpContext context, string ns, string stream, Func<Dashboard.Domain.Access.Caller, Task<IResult>> serve,
+        string unknown = "NAME_UNKNOWN")
+    {
+        var repository = $"{ns}/{stream}";
+        if (context.User.Identity?.IsAuthenticated != true || !RegistryTokens.Allows(context.User, repository))
+        {
+            return Challenge(context, $"repository:{repository}:pull");
+        }
+
+        try
+        {
+            return await serve(context.User.ToCaller());
+        }
+        catch (NotFoundException e)
+        {
+            return Error(StatusCodes.Status404NotFound, e.Message.Contains("does not exist") ? "NAME_UNKNOWN" : unknown, e.Message);
+        }
+        catch (ForbiddenException e)
+        {
+            return Error(StatusCodes.Status403Forbidden, "DENIED", e.Message);
+        }
+        catch (RegistryException e)
+        {
+            // The upstream's failure, said as it is: the client sees why its pull failed, never a stack trace.
+            return Error(StatusCodes.Status502BadGateway, "UNKNOWN", $"The upstream registry did not serve it ({e.Reason}): {e.Message}");
+        }
+    }
+
+    private static IResult Challenge(HttpContext context, string? scope)
+    {
+        var realm = $"{context.Request.Scheme}://{context.Request.Host}/v2/token";
+        context.Response.Headers.WWWAuthenticate = $"Bearer realm=\"{realm}\",service=\"{Service}\"" + (scope is null ? "" : $",scope=\"{scope}\"");
+        return Error(StatusCodes.Status401Unauthorized, "UNAUTHORIZED", "Authentication required: log in to the dashboard's registry.");
+    }
+
+    private static IResult Paged(HttpContext context, IReadOnlyList<string> all, int? n, string? last, string field, string path, object? extra = null)
+    {
+        var after = last is null ? all : all.Where(x => string.CompareOrdinal(x, last) > 0).ToList();
+        var size = n is > 0 ? Math.Min(n.Value, 1000) : 1000;
+        var page = after.Take(size).ToList();
+        if (after.Count > size)
+        {
+            context.Response.Headers.Link = $"<{path}?n={size}&last={Uri.EscapeDataString(page[^1])}>; rel=\"next\"";
+        }
+
+        var body = new Dictionary<string, object?>();
+        if (extra is not null)
+        {
+            foreach (var property in extra.GetType().GetProperties())
+            {
+                body[property.Name] = property.GetValue(extra);
+            }
+        }
+
+        body[field] = page;
+        return Json(body);
+    }
+
+    private static IResult Json(object body) => Results.Json(body, statusCode: 200);
+
+    private static IResult Error(int status, string code, string message) =>
+        Results.Json(new { errors = new[] { new { code, message } } }, statusCode: status);
+
+    /// <summary>Streams an upstream blob answer to the client: status (200 or 206), length, range and digest, then the bytes.</summary>
+    private sealed class StreamedBlob(HttpResponseMessage upstream, Digest digest, bool head) : IResult
+    {
+        public async Task ExecuteAsync(HttpContext context)
+        {
+            using (upstream)
+            {
+                context.Response.StatusCode = (int)upstream.StatusCode;
+                context.Response.ContentType = upstream.Content.Headers.ContentType?.ToString() ?? "application/octet-stream";
+                context.Response.ContentLength = upstream.Content.Headers.ContentLength;
+                if (upstream.Content.Headers.ContentRange is { } range)
+                {
+                    context.Response.Headers.ContentRange = range.ToString();
+                }
+
+                context.Response.Headers.AcceptRanges = "bytes";
+                context.Response.Headers["Docker-Content-Digest"] = digest.ToString();
+                if (!head)
+                {
+                    await using var body = await upstream.Content.ReadAsStreamAsync(context.RequestAborted);
+                    await body.CopyToAsync(context.Response.Body, 81920, context.RequestAborted);
+                }
+            }
+        }
+    }
+}

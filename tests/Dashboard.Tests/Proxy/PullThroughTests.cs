@@ -1,0 +1,148 @@
+using System.Diagnostics;
+using System.Net;
+using System.Net.Http.Json;
+using System.Net.Sockets;
+using System.Text;
+using System.Text.Json;
+using Dashboard.Tests.Infrastructure;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Hosting.Server;
+using Microsoft.AspNetCore.Hosting.Server.Features;
+using Microsoft.AspNetCore.Mvc.Testing;
+using Microsoft.Extensions.DependencyInjection;
+
+namespace Dashboard.Tests.Proxy;
+
+/// <summary>
+/// Debian's skopeo pulls through the dashboard's registry endpoint (the real app on a loopback port) from Debian's
+/// docker-registry behind htpasswd; the client only has a dashboard login, never the upstream's.
+/// </summary>
+public sealed class PullThroughTests : IAsyncLifetime
+{
+    private const string AdminPassword = "Admin-Passw0rd!-proxy";
+    private const string UserPassword = "User-Passw0rd!-proxy";
+    private readonly string _directory = Directory.CreateTempSubdirectory("dashboard-proxy-").FullName;
+    private Factory _app = null!;
+    private RegistryServer _upstream = null!;
+    private string _host = null!;
+    private HttpClient _admin = null!;
+
+    public async Task InitializeAsync()
+    {
+        _upstream = await RegistryServer.StartAsync(RegistryAuth.Basic);
+        _app = new Factory(_directory);
+        _app.UseKestrel(0);
+        _app.StartServer();
+        var address = new Uri(_app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First());
+        _host = address.Authority;
+        _admin = new HttpClient { BaseAddress = address };
+        _admin.DefaultRequestHeaders.Authorization = new("Basic", Convert.ToBase64String(Encoding.UTF8.GetBytes($"admin:{AdminPassword}")));
+        (await _admin.PostAsJsonAsync("/api/v1/namespaces", new { name = "shop" })).EnsureSuccessStatusCode();
+        (await _admin.PostAsJsonAsync("/api/v1/namespaces/shop/imagestreams", new { name = "web" })).EnsureSuccessStatusCode();
+        (await _admin.PutAsJsonAsync("/api/v1/namespaces/shop/pullsecrets/upstream",
+            new { registry = _upstream.Host, username = RegistryServer.User, password = RegistryServer.Password })).EnsureSuccessStatusCode();
+        (await _admin.PostAsJsonAsync("/api/v1/users", new { userName = "puller", password = UserPassword, admin = false })).EnsureSuccessStatusCode();
+        (await _admin.PutAsJsonAsync("/api/v1/namespaces/shop/members/puller", new { role = "Viewer" })).EnsureSuccessStatusCode();
+        (await _admin.PostAsJsonAsync("/api/v1/users", new { userName = "outsider", password = UserPassword, admin = false })).EnsureSuccessStatusCode();
+    }
+
+    public async Task DisposeAsync()
+    {
+        _admin.Dispose();
+        await _app.DisposeAsync();
+        await _upstream.DisposeAsync();
+        Microsoft.Data.Sqlite.SqliteConnection.ClearAllPools();
+        try
+        {
+            Directory.Delete(_directory, recursive: true);
+        }
+        catch (IOException)
+        {
+            // Hangfire may hold its file a moment longer.
+        }
+    }
+
+    private async Task TagAsync(string tag, string from) =>
+        (await _admin.PutAsJsonAsync($"/api/v1/namespaces/shop/imagestreams/web/tags/{tag}", new { from, insecure = true })).EnsureSuccessStatusCode();
+
+    private static async Task<(int Exit, string Output)> SkopeoAsync(params string[] arguments)
+    {
+        var start = new ProcessStartInfo("skopeo", arguments) { RedirectStandardOutput = true, RedirectStandardError = true };
+        using var process = Process.Start(start)!;
+        var output = process.StandardOutput.ReadToEndAsync();
+        var error = process.StandardError.ReadToEndAsync();
+        await process.WaitForExitAsync().WaitAsync(TimeSpan.FromSeconds(60));
+        return (process.ExitCode, await output + await error);
+    }
+
+    [Fact]
+    public async Task Skopeo_inspects_and_copies_a_single_image_and_a_multi_platform_index_with_only_a_dashboard_login()
+    {
+        var single = await ImagePusher.PushImageAsync(_upstream, "team/web", "1.0", seed: "single");
+        var (index, amd64, arm64) = await ImagePusher.PushIndexAsync(_upstream, "team/web", "multi");
+        await TagAsync("1.0", $"{_upstream.Host}/team/web:1.0");
+        await TagAsync("multi", $"{_upstream.Host}/team/web:multi");
+
+        var (exit, inspect) = await SkopeoAsync("inspect", "--tls-verify=false", "--creds", $"puller:{UserPassword}", $"docker://{_host}/shop/web:1.0");
+        Assert.True(exit == 0, inspect);
+        Assert.Equal(single.Digest, JsonDocument.Parse(inspect).RootElement.GetProperty("Digest").GetString());
+
+        var layout = Path.Combine(_directory, "oci");
+        (exit, var copy) = await SkopeoAsync("copy", "--src-tls-verify=false", "--src-creds", $"puller:{UserPassword}",
+            $"docker://{_host}/shop/web:1.0", $"oci:{layout}:single");
+        Assert.True(exit == 0, copy);
+        (exit, copy) = await SkopeoAsync("copy", "--all", "--src-tls-verify=false", "--src-creds", $"puller:{UserPassword}",
+            $"docker://{_host}/shop/web:multi", $"oci:{layout}:multi");
+        Assert.True(exit == 0, copy);
+        var copied = JsonDocument.Parse(await File.ReadAllTextAsync(Path.Combine(layout, "index.json"))).RootElement.GetProperty("manifests")
+            .EnumerateArray().ToDictionary(m => m.GetProperty("annotations").GetProperty("org.opencontainers.image.ref.name").GetString()!, m => m.GetProperty("digest").GetString());
+        Assert.Equal(single.Digest, copied["single"]);
+        Assert.Equal(index.Digest, copied["multi"]);
+        // Every platform's manifest came through, byte for byte (their blobs are named by digest).
+        Assert.True(File.Exists(Path.Combine(layout, "blobs", "sha256", amd64.Digest[7..])));
+        Assert.True(File.Exists(Path.Combine(layout, "blobs", "sha256", arm64.Digest[7..])));
+    }
+
+    [Fact]
+    public async Task A_wrong_password_an_outsider_and_a_digest_outside_the_history_are_refused()
+    {
+        var pushed = await ImagePusher.PushImageAsync(_upstream, "team/web", "2.0", seed: "two");
+        var other = await ImagePusher.PushImageAsync(_upstream, "team/web", "not-tagged", seed: "other");
+        await TagAsync("2.0", $"{_upstream.Host}/team/web:2.0");
+
+        var (exit, output) = await SkopeoAsync("inspect", "--tls-verify=false", "--creds", "puller:wrong-password", $"docker://{_host}/shop/web:2.0");
+        Assert.NotEqual(0, exit);
+        Assert.Contains("unauthorized", output, StringComparison.OrdinalIgnoreCase);
+
+        (exit, output) = await SkopeoAsync("inspect", "--tls-verify=false", "--creds", $"outsider:{UserPassword}", $"docker://{_host}/shop/web:2.0");
+        Assert.NotEqual(0, exit);
+
+        // The Docker token flow by hand: a token for the repository, then a digest the stream never recorded.
+        using var client = new HttpClient { BaseAddress = _admin.BaseAddress };
+        var challenge = await client.GetAsync("/v2/");
+        Assert.Equal(HttpStatusCode.Unauthorized, challenge.StatusCode);
+        Assert.Contains($"realm=\"http://{_host}/v2/token\"", challenge.Headers.WwwAuthenticate.ToString());
+        using var login = new HttpRequestMessage(HttpMethod.Get, "/v2/token?service=dashboard&scope=repository:shop/web:pull");
+        login.Headers.Authorization = new("Basic", Convert.ToBase64String(Encoding.UTF8.GetBytes($"puller:{UserPassword}")));
+        var token = (await (await client.SendAsync(login)).Content.ReadFromJsonAsync<JsonElement>()).GetProperty("token").GetString();
+        client.DefaultRequestHeaders.Authorization = new("Bearer", token);
+        Assert.Equal(HttpStatusCode.OK, (await client.GetAsync($"/v2/shop/web/manifests/{pushed.Digest}")).StatusCode);
+        var outside = await client.GetAsync($"/v2/shop/web/manifests/{other.Digest}");
+        Assert.Equal(HttpStatusCode.NotFound, outside.StatusCode);
+        Assert.Equal("MANIFEST_UNKNOWN", (await outside.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("errors")[0].GetProperty("code").GetString());
+        var tags = await client.GetFromJsonAsync<JsonElement>("/v2/shop/web/tags/list");
+        Assert.Contains("2.0", tags.GetProperty("tags").EnumerateArray().Select(t => t.GetString()));
+        Assert.Equal(HttpStatusCode.MethodNotAllowed, (await client.PutAsync("/v2/shop/web/manifests/3.0", new StringContent("{}"))).StatusCode);
+    }
+
+    private sealed class Factory(string directory) : WebApplicationFactory<Program>
+    {
+        protected override void ConfigureWebHost(IWebHostBuilder builder)
+        {
+            builder.UseSetting("Dashboard:DataDirectory", Path.Combine(directory, "data"));
+            builder.UseSetting("Dashboard:Bootstrap:AdminPassword", AdminPassword);
+            builder.UseSetting("Dashboard:Registries:AllowLoopback", "true");
+            builder.UseSetting("Dashboard:Registries:MaxRetries", "1");
+        }
+    }
+}
