@@ -5,6 +5,7 @@ using Dashboard.Domain.Persistence;
 using Dashboard.Domain.PullSecrets;
 using Dashboard.Domain.Registry;
 using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.Logging;
 
 namespace Dashboard.Domain.Proxy;
 
@@ -19,8 +20,11 @@ internal sealed record Upstream(string Registry, string Repository, bool Insecur
 /// recorded is served — a tag's current image, digests of its history and the platform manifests of those — so the
 /// endpoint is no open proxy to arbitrary upstream content.
 /// </summary>
-public sealed class PullThrough(IDbContextFactory<DashboardDbContext> contexts, RegistryClient registry, PullSecretService secrets)
+public sealed class PullThrough(
+    IDbContextFactory<DashboardDbContext> contexts, RegistryClient registry, PullSecretService secrets, ILogger<PullThrough> logger, BlobCache? cache = null)
 {
+    public BlobCache? Cache => cache;
+
     public async Task<ProxyManifest> ManifestAsync(Caller caller, string @namespace, string streamName, string reference, CancellationToken ct = default)
     {
         await using var db = await contexts.CreateDbContextAsync(ct);
@@ -51,14 +55,27 @@ public sealed class PullThrough(IDbContextFactory<DashboardDbContext> contexts, 
         }
 
         var upstream = UpstreamOf(stream, entry);
-        var manifest = await WithSecretsAsync(ns.Id, upstream, target => registry.GetManifestAsync(target, upstream.Repository, wanted.ToString(), ct), ct);
+        ManifestResponse manifest;
+        try
+        {
+            manifest = await WithSecretsAsync(ns.Id, upstream, target => registry.GetManifestAsync(target, upstream.Repository, wanted.ToString(), ct), ct);
+        }
+        catch (RegistryException e) when (e.Reason is RegistryFailure.Unreachable or RegistryFailure.RateLimited && cache?.Manifest(wanted) is { } kept)
+        {
+            cache.CountUpstreamError();
+            logger.LogWarning("{Registry} is {Reason}; serving {Namespace}/{Stream}@{Digest} from the cache", upstream.Registry, e.Reason, @namespace, streamName, wanted);
+            return kept;
+        }
+
         if (manifest.Digest != wanted)
         {
             throw new RegistryException(RegistryFailure.InvalidManifest,
                 $"{upstream.Registry}/{upstream.Repository} now serves {manifest.Digest} for {wanted}: refusing to hand out something else than the stream recorded.");
         }
 
-        return new ProxyManifest(manifest.Content, manifest.MediaType, manifest.Digest);
+        var served = new ProxyManifest(manifest.Content, manifest.MediaType, manifest.Digest);
+        cache?.Keep(served);
+        return served;
     }
 
     /// <summary>
@@ -83,6 +100,43 @@ public sealed class PullThrough(IDbContextFactory<DashboardDbContext> contexts, 
         }
 
         return null;
+    }
+
+    /// <summary>
+    /// Whether a cached blob may be served for this stream: one of the stream's recorded manifests (or a platform manifest
+    /// of one) names it. A blob cached for another namespace's image is not handed to whoever knows its digest.
+    /// </summary>
+    public async Task<bool> OwnsBlobAsync(Caller caller, string @namespace, string streamName, Digest digest, CancellationToken ct = default)
+    {
+        if (cache is null)
+        {
+            return false;
+        }
+
+        await using var db = await contexts.CreateDbContextAsync(ct);
+        var (_, stream) = await StreamAsync(db, caller, @namespace, streamName, ct);
+        var pending = new Queue<string>(stream.History.Select(e => e.Image).Distinct());
+        var seen = new HashSet<string>();
+        while (pending.TryDequeue(out var next))
+        {
+            if (!seen.Add(next) || !Digest.TryParse(next, out var manifestDigest, out _) || cache.Manifest(manifestDigest!) is not { } manifest)
+            {
+                continue;
+            }
+
+            var document = ManifestDocument.Parse(manifest.Content, manifest.MediaType);
+            if (document.Config?.Digest == digest || document.Layers.Any(l => l.Digest == digest))
+            {
+                return true;
+            }
+
+            foreach (var child in document.Manifests)
+            {
+                pending.Enqueue(child.Digest.ToString());
+            }
+        }
+
+        return false;
     }
 
     /// <summary>The stream's tags that point at an image, in name order.</summary>

@@ -4,6 +4,7 @@ using Dashboard.Domain;
 using Dashboard.Domain.Images;
 using Dashboard.Domain.Proxy;
 using Dashboard.Domain.Registry;
+using Dashboard.Hosting;
 using Dashboard.Security;
 
 namespace Dashboard.Registry;
@@ -18,7 +19,14 @@ internal static class RegistryEndpoint
 {
     public const string Service = "dashboard";
 
-    public static void AddRegistryEndpoint(this WebApplicationBuilder builder) => builder.Services.AddSingleton<RegistryTokens>();
+    public static void AddRegistryEndpoint(this WebApplicationBuilder builder)
+    {
+        builder.Services.AddSingleton<RegistryTokens>();
+        builder.Services.AddOptions<ProxyOptions>().BindConfiguration(ProxyOptions.Section).ValidateDataAnnotations().ValidateOnStart();
+        var cacheDirectory = Path.Combine(builder.DashboardSettings().ResolveDataDirectory(builder.Environment), "cache");
+        builder.Services.AddSingleton(provider => new BlobCache(cacheDirectory,
+            provider.GetRequiredService<Microsoft.Extensions.Options.IOptions<ProxyOptions>>().Value, provider.GetRequiredService<ILogger<BlobCache>>()));
+    }
 
     public static void MapRegistryEndpoint(this WebApplication app)
     {
@@ -93,7 +101,13 @@ internal static class RegistryEndpoint
             return Results.Bytes(manifest.Content, manifest.MediaType);
         }, "MANIFEST_UNKNOWN");
 
-    private static Task<IResult> Blob(HttpContext context, PullThrough pull, string ns, string stream, string digest, CancellationToken ct) =>
+    /// <summary>
+    /// A blob: from the cache when this stream's manifests name it, else from the stream's upstreams. A whole-blob miss is
+    /// downloaded once however many clients ask at the same time, written to the cache as it streams to the first client,
+    /// and kept when its digest verifies; the others are served from the file.
+    /// </summary>
+    private static Task<IResult> Blob(HttpContext context, PullThrough pull, string ns, string stream, string digest, ILogger<PullThrough> logger,
+        CancellationToken ct) =>
         GuardAsync(context, ns, stream, async caller =>
         {
             if (!Digest.TryParse(digest, out var parsed, out var error))
@@ -102,14 +116,54 @@ internal static class RegistryEndpoint
             }
 
             var head = HttpMethods.IsHead(context.Request.Method);
-            var upstream = await pull.OpenBlobAsync(caller, ns, stream, parsed!, head, context.Request.Headers.Range.ToString() is { Length: > 0 } r ? r : null, ct);
-            if (upstream is null)
+            var range = context.Request.Headers.Range.ToString() is { Length: > 0 } r ? r : null;
+            var cache = pull.Cache;
+            if (cache is not null && cache.Blob(parsed!) is { } cached && await pull.OwnsBlobAsync(caller, ns, stream, parsed!, ct))
             {
-                return Error(StatusCodes.Status404NotFound, "BLOB_UNKNOWN", $"No upstream repository of {ns}/{stream} has blob {digest}.");
+                return CachedFile(cache, cached, parsed!);
             }
 
-            return new StreamedBlob(upstream, parsed!, head);
+            if (cache is { Enabled: true } && !head && range is null)
+            {
+                var (leader, done, complete) = cache.Join(parsed!);
+                if (!leader)
+                {
+                    if (await done.WaitAsync(ct) && cache.Blob(parsed!) is { } downloaded)
+                    {
+                        return CachedFile(cache, downloaded, parsed!);
+                    }
+                }
+                else
+                {
+                    HttpResponseMessage? first = null;
+                    try
+                    {
+                        first = await pull.OpenBlobAsync(caller, ns, stream, parsed!, head, range, ct);
+                    }
+                    finally
+                    {
+                        if (first is not { StatusCode: System.Net.HttpStatusCode.OK })
+                        {
+                            cache.Abandon(parsed!, complete!);
+                        }
+                    }
+
+                    return first switch
+                    {
+                        null => Error(StatusCodes.Status404NotFound, "BLOB_UNKNOWN", $"No upstream repository of {ns}/{stream} has blob {digest}."),
+                        { StatusCode: System.Net.HttpStatusCode.OK } => new CachingBlob(first, parsed!, cache, complete!, logger),
+                        _ => new StreamedBlob(first, parsed!, head, cache),
+                    };
+                }
+            }
+
+            var upstream = await pull.OpenBlobAsync(caller, ns, stream, parsed!, head, range, ct);
+            return upstream is null
+                ? Error(StatusCodes.Status404NotFound, "BLOB_UNKNOWN", $"No upstream repository of {ns}/{stream} has blob {digest}.")
+                : new StreamedBlob(upstream, parsed!, head, cache);
         }, "BLOB_UNKNOWN");
+
+    private static IResult CachedFile(BlobCache cache, string path, Digest digest) => new CachedBlob(cache, path, digest);
 
     /// <summary>Requires registry credentials that may pull this repository, and turns domain refusals into the spec's errors.</summary>
     private static async Task<IResult> GuardAsync(HttpContext context, string ns, string stream, Func<Dashboard.Domain.Access.Caller, Task<IResult>> serve,
@@ -175,8 +229,44 @@ internal static class RegistryEndpoint
     private static IResult Error(int status, string code, string message) =>
         Results.Json(new { errors = new[] { new { code, message } } }, statusCode: status);
 
+    /// <summary>Serves a cached blob from its file, with range requests.</summary>
+    private sealed class CachedBlob(BlobCache cache, string path, Digest digest) : IResult
+    {
+        public Task ExecuteAsync(HttpContext context)
+        {
+            context.Response.Headers["Docker-Content-Digest"] = digest.ToString();
+            cache.CountServed(new FileInfo(path).Length);
+            return Results.File(path, "application/octet-stream", enableRangeProcessing: true).ExecuteAsync(context);
+        }
+    }
+
+    /// <summary>The first client of an uncached blob: streamed to it and written to the cache at once.</summary>
+    private sealed class CachingBlob(HttpResponseMessage upstream, Digest digest, BlobCache cache, TaskCompletionSource<bool> complete, ILogger logger) : IResult
+    {
+        public async Task ExecuteAsync(HttpContext context)
+        {
+            using (upstream)
+            {
+                context.Response.StatusCode = StatusCodes.Status200OK;
+                context.Response.ContentType = "application/octet-stream";
+                context.Response.ContentLength = upstream.Content.Headers.ContentLength;
+                context.Response.Headers["Docker-Content-Digest"] = digest.ToString();
+                try
+                {
+                    await using var body = await upstream.Content.ReadAsStreamAsync(context.RequestAborted);
+                    await cache.WriteAsync(digest, body, context.Response.Body, complete, context.RequestAborted);
+                }
+                catch (Exception e) when (e is IOException or OperationCanceledException or HttpRequestException)
+                {
+                    logger.LogInformation("Blob {Digest} was not completed: {Reason}", digest, e.Message);
+                    complete.TrySetResult(false);
+                }
+            }
+        }
+    }
+
     /// <summary>Streams an upstream blob answer to the client: status (200 or 206), length, range and digest, then the bytes.</summary>
-    private sealed class StreamedBlob(HttpResponseMessage upstream, Digest digest, bool head) : IResult
+    private sealed class StreamedBlob(HttpResponseMessage upstream, Digest digest, bool head, BlobCache? cache = null) : IResult
     {
         public async Task ExecuteAsync(HttpContext context)
         {
@@ -196,6 +286,7 @@ internal static class RegistryEndpoint
                 {
                     await using var body = await upstream.Content.ReadAsStreamAsync(context.RequestAborted);
                     await body.CopyToAsync(context.Response.Body, 81920, context.RequestAborted);
+                    cache?.CountServed(upstream.Content.Headers.ContentLength ?? 0);
                 }
             }
         }

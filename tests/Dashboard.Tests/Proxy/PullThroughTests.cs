@@ -135,6 +135,42 @@ public sealed class PullThroughTests : IAsyncLifetime
         Assert.Equal(HttpStatusCode.MethodNotAllowed, (await client.PutAsync("/v2/shop/web/manifests/3.0", new StringContent("{}"))).StatusCode);
     }
 
+    [Fact]
+    public async Task A_second_pull_is_served_from_the_cache_while_the_upstream_is_down()
+    {
+        var pushed = await ImagePusher.PushImageAsync(_upstream, "team/web", "3.0", seed: "cached");
+        await TagAsync("3.0", $"{_upstream.Host}/team/web:3.0");
+        var (exit, output) = await SkopeoAsync("copy", "--src-tls-verify=false", "--src-creds", $"puller:{UserPassword}",
+            $"docker://{_host}/shop/web:3.0", $"oci:{Path.Combine(_directory, "first")}:3.0");
+        Assert.True(exit == 0, output);
+
+        await _upstream.StopAsync();
+        (exit, output) = await SkopeoAsync("copy", "--src-tls-verify=false", "--src-creds", $"puller:{UserPassword}",
+            $"docker://{_host}/shop/web:3.0", $"oci:{Path.Combine(_directory, "second")}:3.0");
+
+        Assert.True(exit == 0, output);
+        Assert.True(File.Exists(Path.Combine(_directory, "second", "blobs", "sha256", pushed.Digest[7..])));
+        await _upstream.RestartAsync();
+    }
+
+    [Fact]
+    public async Task Eight_clients_asking_for_one_uncached_blob_at_once_cause_one_upstream_download()
+    {
+        await ImagePusher.PushImageAsync(_upstream, "team/web", "4.0", seed: "shared");
+        await TagAsync("4.0", $"{_upstream.Host}/team/web:4.0");
+        using var client = new HttpClient { BaseAddress = _admin.BaseAddress };
+        client.DefaultRequestHeaders.Authorization = new("Basic", Convert.ToBase64String(Encoding.UTF8.GetBytes($"puller:{UserPassword}")));
+        var manifest = await client.GetFromJsonAsync<JsonElement>("/v2/shop/web/manifests/4.0");
+        var layer = manifest.GetProperty("layers")[0].GetProperty("digest").GetString()!;
+        var registry = _app.Services.GetRequiredService<Dashboard.Domain.Registry.RegistryClient>();
+        var before = registry.RequestCount;
+
+        var answers = await Task.WhenAll(Enumerable.Range(0, 8).Select(_ => client.GetByteArrayAsync($"/v2/shop/web/blobs/{layer}")));
+
+        Assert.Equal(1, registry.RequestCount - before);
+        Assert.All(answers, bytes => Assert.Equal(layer, "sha256:" + Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(bytes))));
+    }
+
     private sealed class Factory(string directory) : WebApplicationFactory<Program>
     {
         protected override void ConfigureWebHost(IWebHostBuilder builder)

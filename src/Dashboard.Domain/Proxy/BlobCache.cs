@@ -1,0 +1,199 @@
+using System.Collections.Concurrent;
+using System.Security.Cryptography;
+using Dashboard.Domain.Images;
+using Microsoft.Extensions.Logging;
+
+namespace Dashboard.Domain.Proxy;
+
+/// <summary>The <c>Dashboard:Proxy</c> settings.</summary>
+public sealed class ProxyOptions
+{
+    public const string Section = "Dashboard:Proxy";
+
+    /// <summary>Keep pulled blobs and manifests on disk under the data directory.</summary>
+    public bool CacheEnabled { get; set; } = true;
+
+    /// <summary>The cache's size limit in MiB; the least recently used blobs go first.</summary>
+    [System.ComponentModel.DataAnnotations.Range(1, 100_000_000)]
+    public long CacheMaxMegabytes { get; set; } = 10_240;
+}
+
+public sealed record CacheStatistics(long Hits, long Misses, long BytesServed, long UpstreamErrors, int Downloading, long SizeBytes, int Blobs);
+
+/// <summary>
+/// A content-addressed cache of blobs and manifests: a blob is written while it streams to its first client and kept
+/// only when its digest verifies; clients that ask for the same uncached blob meanwhile wait for that one download and
+/// are served from the file. Least recently used blobs are evicted above the size limit.
+/// </summary>
+public sealed class BlobCache
+{
+    private readonly string _root;
+    private readonly long _maxBytes;
+    private readonly ILogger<BlobCache> _logger;
+    private readonly ConcurrentDictionary<string, Task<bool>> _downloads = new(StringComparer.Ordinal);
+    private long _hits, _misses, _bytesServed, _upstreamErrors;
+
+    public BlobCache(string root, ProxyOptions options, ILogger<BlobCache> logger)
+    {
+        _root = root;
+        Enabled = options.CacheEnabled;
+        _maxBytes = options.CacheMaxMegabytes * 1024 * 1024;
+        _logger = logger;
+        Directory.CreateDirectory(Path.Combine(_root, "blobs"));
+        Directory.CreateDirectory(Path.Combine(_root, "manifests"));
+        Directory.CreateDirectory(Path.Combine(_root, "tmp"));
+    }
+
+    public bool Enabled { get; }
+
+    public CacheStatistics Statistics
+    {
+        get
+        {
+            var files = new DirectoryInfo(Path.Combine(_root, "blobs")).GetFiles();
+            return new CacheStatistics(Interlocked.Read(ref _hits), Interlocked.Read(ref _misses), Interlocked.Read(ref _bytesServed),
+                Interlocked.Read(ref _upstreamErrors), _downloads.Count, files.Sum(f => f.Length), files.Length);
+        }
+    }
+
+    public void CountServed(long bytes) => Interlocked.Add(ref _bytesServed, bytes);
+
+    public void CountUpstreamError() => Interlocked.Increment(ref _upstreamErrors);
+
+    /// <summary>The cached blob's file (its use is noted for eviction), or null.</summary>
+    public string? Blob(Digest digest)
+    {
+        var path = BlobPath(digest);
+        if (!Enabled || !File.Exists(path))
+        {
+            return null;
+        }
+
+        Interlocked.Increment(ref _hits);
+        try
+        {
+            File.SetLastWriteTimeUtc(path, DateTime.UtcNow);
+        }
+        catch (IOException)
+        {
+            // Evicted meanwhile: the caller's open fails and it goes upstream.
+        }
+
+        return path;
+    }
+
+    /// <summary>
+    /// Joins the download of an uncached blob: the first caller gets <c>Leader</c> and must call <see cref="WriteAsync"/>;
+    /// the others get the task that says whether the blob was cached.
+    /// </summary>
+    public (bool Leader, Task<bool> Done, TaskCompletionSource<bool>? Complete) Join(Digest digest)
+    {
+        Interlocked.Increment(ref _misses);
+        var complete = new TaskCompletionSource<bool>(TaskCreationOptions.RunContinuationsAsynchronously);
+        var existing = _downloads.GetOrAdd(digest.ToString(), complete.Task);
+        return ReferenceEquals(existing, complete.Task) ? (true, complete.Task, complete) : (false, existing, null);
+    }
+
+    /// <summary>
+    /// Copies <paramref name="upstream"/> to <paramref name="client"/> and to a temporary file, keeps the file when its
+    /// digest verifies, and tells the waiting clients.
+    /// </summary>
+    public async Task WriteAsync(Digest digest, Stream upstream, Stream client, TaskCompletionSource<bool> complete, CancellationToken ct)
+    {
+        var temp = Path.Combine(_root, "tmp", $"{digest.Hex}.{Guid.NewGuid():N}");
+        var kept = false;
+        try
+        {
+            using var hash = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
+            await using (var file = new FileStream(temp, FileMode.CreateNew, FileAccess.Write, FileShare.None, 81920, useAsync: true))
+            {
+                var buffer = new byte[81920];
+                int read;
+                while ((read = await upstream.ReadAsync(buffer, ct)) > 0)
+                {
+                    hash.AppendData(buffer, 0, read);
+                    await file.WriteAsync(buffer.AsMemory(0, read), ct);
+                    await client.WriteAsync(buffer.AsMemory(0, read), ct);
+                    CountServed(read);
+                }
+            }
+
+            var actual = "sha256:" + Convert.ToHexStringLower(hash.GetHashAndReset());
+            if (digest.Algorithm == "sha256" && actual != digest.ToString())
+            {
+                _logger.LogWarning("Upstream blob {Digest} arrived as {Actual}: not cached", digest, actual);
+            }
+            else
+            {
+                File.Move(temp, BlobPath(digest), overwrite: true);
+                kept = true;
+                Evict();
+            }
+        }
+        finally
+        {
+            if (!kept)
+            {
+                File.Delete(temp);
+            }
+
+            _downloads.TryRemove(digest.ToString(), out _);
+            complete.TrySetResult(kept);
+        }
+    }
+
+    /// <summary>Gives up a download this caller leads (the upstream did not serve it): the waiting clients go upstream themselves.</summary>
+    public void Abandon(Digest digest, TaskCompletionSource<bool> complete)
+    {
+        _downloads.TryRemove(digest.ToString(), out _);
+        complete.TrySetResult(false);
+    }
+
+    /// <summary>A cached manifest by digest (manifests are immutable by digest), or null.</summary>
+    public ProxyManifest? Manifest(Digest digest)
+    {
+        var path = Path.Combine(_root, "manifests", digest.Hex);
+        return Enabled && File.Exists(path) && File.Exists(path + ".type")
+            ? new ProxyManifest(File.ReadAllBytes(path), File.ReadAllText(path + ".type"), digest)
+            : null;
+    }
+
+    public void Keep(ProxyManifest manifest)
+    {
+        if (!Enabled)
+        {
+            return;
+        }
+
+        var path = Path.Combine(_root, "manifests", manifest.Digest.Hex);
+        File.WriteAllText(path + ".type", manifest.MediaType);
+        File.WriteAllBytes(path, manifest.Content);
+    }
+
+    public void Clear()
+    {
+        foreach (var file in Directory.GetFiles(Path.Combine(_root, "blobs")).Concat(Directory.GetFiles(Path.Combine(_root, "manifests"))))
+        {
+            File.Delete(file);
+        }
+    }
+
+    private string BlobPath(Digest digest) => Path.Combine(_root, "blobs", digest.Hex);
+
+    private void Evict()
+    {
+        var files = new DirectoryInfo(Path.Combine(_root, "blobs")).GetFiles().OrderBy(f => f.LastWriteTimeUtc).ToList();
+        var size = files.Sum(f => f.Length);
+        foreach (var file in files)
+        {
+            if (size <= _maxBytes)
+            {
+                break;
+            }
+
+            size -= file.Length;
+            file.Delete();
+            _logger.LogInformation("Evicted blob {Name} from the pull-through cache", file.Name);
+        }
+    }
+}
