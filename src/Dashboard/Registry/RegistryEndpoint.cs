@@ -37,8 +37,10 @@ internal static class RegistryEndpoint
         v2.MapMethods("/{ns}/{stream}/manifests/{reference}", ["GET", "HEAD"], Manifest);
         v2.MapMethods("/{ns}/{stream}/blobs/{digest}", ["GET", "HEAD"], Blob);
         v2.MapGet("/{ns}/{stream}/tags/list", Tags);
-        v2.MapMethods("/{**rest}", ["POST", "PUT", "PATCH", "DELETE"], () =>
-            Error(StatusCodes.Status405MethodNotAllowed, "UNSUPPORTED", "The dashboard's registry serves pulls only; push to the upstream registry."));
+        v2.MapMethods("/{**rest}", ["POST", "PUT", "PATCH", "DELETE"], (HttpContext context) =>
+            context.User.Identity?.IsAuthenticated != true
+                ? Challenge(context, null)
+                : Error(StatusCodes.Status405MethodNotAllowed, "UNSUPPORTED", "The dashboard's registry serves pulls only; push to the upstream registry."));
     }
 
     private static IResult Ping(HttpContext context) =>
