@@ -23,8 +23,9 @@ public sealed class PolicyTests(DashboardServer server)
         await dialog.GetByLabel("Description (the reason people are shown)").FillAsync("Run images from the corporate registry.");
         await dialog.GetByText("Deny (blacklist)").ClickAsync();
         await page.GetByRole(AriaRole.Option, new() { Name = "Allow (whitelist)" }).ClickAsync();
-        // A bad pattern is explained in place before anything is saved.
+        // A bad pattern is explained in place and nothing is saved.
         await dialog.GetByLabel("Registries").FillAsync("registry corp");
+        await dialog.GetByRole(AriaRole.Button, new() { Name = "Save rule", Exact = true }).ClickAsync();
         await Expect(dialog.GetByText("'registry corp' has ' ', which cannot be in it", new() { Exact = false })).ToBeVisibleAsync();
         await dialog.GetByLabel("Registries").FillAsync("registry.corp.example.com");
         await Expect(dialog.GetByText("which cannot be in it", new() { Exact = false })).ToHaveCountAsync(0);
