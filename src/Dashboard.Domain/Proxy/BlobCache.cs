@@ -16,6 +16,19 @@ public sealed class ProxyOptions
     /// <summary>The cache's size limit in MiB; the least recently used blobs go first.</summary>
     [System.ComponentModel.DataAnnotations.Range(1, 100_000_000)]
     public long CacheMaxMegabytes { get; set; } = 10_240;
+
+    /// <summary>
+    /// When an upstream answers a blob with a redirect to another host (S3, Swift, a CDN's signed URL): <c>Redirect</c>
+    /// hands the same redirect to the client (content offload, nothing streams through the dashboard), <c>Stream</c>
+    /// follows it and streams (and caches) the blob.
+    /// </summary>
+    public OffloadMode Offload { get; set; } = OffloadMode.Redirect;
+}
+
+public enum OffloadMode
+{
+    Redirect,
+    Stream,
 }
 
 public sealed record CacheStatistics(long Hits, long Misses, long BytesServed, long UpstreamErrors, int Downloading, long SizeBytes, int Blobs);
@@ -36,6 +49,7 @@ public sealed class BlobCache
     public BlobCache(string root, ProxyOptions options, ILogger<BlobCache> logger)
     {
         _root = root;
+        Offload = options.Offload;
         Enabled = options.CacheEnabled;
         _maxBytes = options.CacheMaxMegabytes * 1024 * 1024;
         _logger = logger;
@@ -45,6 +59,8 @@ public sealed class BlobCache
     }
 
     public bool Enabled { get; }
+
+    public OffloadMode Offload { get; }
 
     public CacheStatistics Statistics
     {

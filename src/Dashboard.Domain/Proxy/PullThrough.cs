@@ -83,7 +83,7 @@ public sealed class PullThrough(
     /// older history); the caller streams and disposes the answer. Null when none of them has it.
     /// </summary>
     public async Task<HttpResponseMessage?> OpenBlobAsync(Caller caller, string @namespace, string streamName, Digest digest, bool head, string? range,
-        CancellationToken ct = default)
+        CancellationToken ct = default, bool keepOffload = false)
     {
         await using var db = await contexts.CreateDbContextAsync(ct);
         var (ns, stream) = await StreamAsync(db, caller, @namespace, streamName, ct);
@@ -92,7 +92,7 @@ public sealed class PullThrough(
             .Select(e => UpstreamOf(stream, e)).Distinct().ToList();
         foreach (var upstream in candidates)
         {
-            var response = await WithSecretsAsync(ns.Id, upstream, target => registry.OpenBlobAsync(target, upstream.Repository, digest, head, range, ct), ct);
+            var response = await WithSecretsAsync(ns.Id, upstream, target => registry.OpenBlobAsync(target, upstream.Repository, digest, head, range, ct, keepOffload), ct);
             if (response is not null)
             {
                 return response;

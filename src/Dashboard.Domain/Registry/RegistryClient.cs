@@ -161,10 +161,20 @@ public sealed class RegistryClient : IDisposable
     /// Opens a blob for streaming (the caller reads and disposes the answer): a whole blob, or the <paramref name="range"/>
     /// the client asked for. Null when this repository does not have it.
     /// </summary>
+    /// <remarks>
+    /// With <paramref name="keepOffload"/>, a redirect to another host (blob storage) is returned as it is instead of being
+    /// followed: its <c>Location</c> is the upstream's own URL and carries none of the dashboard's credentials.
+    /// </remarks>
     public async Task<HttpResponseMessage?> OpenBlobAsync(RegistryTarget target, string repository, Digest digest, bool head, string? range,
-        CancellationToken ct)
+        CancellationToken ct, bool keepOffload = false)
     {
-        var response = await SendAsync(target, head ? HttpMethod.Head : HttpMethod.Get, $"/v2/{repository}/blobs/{digest}", PullScope(repository), null, ct, range);
+        var response = await SendAsync(target, head ? HttpMethod.Head : HttpMethod.Get, $"/v2/{repository}/blobs/{digest}", PullScope(repository), null, ct,
+            range, keepOffload);
+        if ((int)response.StatusCode is >= 300 and < 400)
+        {
+            return response;
+        }
+
         if (response.StatusCode == HttpStatusCode.NotFound)
         {
             response.Dispose();
@@ -202,7 +212,7 @@ public sealed class RegistryClient : IDisposable
     private static string? CredentialKey(RegistryCredential? credential) => credential?.Fingerprint;
 
     private async Task<HttpResponseMessage> SendAsync(RegistryTarget target, HttpMethod method, string pathAndQuery, string scope,
-        string[]? accept, CancellationToken ct, string? range = null)
+        string[]? accept, CancellationToken ct, string? range = null, bool keepOffload = false)
     {
         var failures = 0;
         var authenticated = false;
@@ -218,7 +228,7 @@ public sealed class RegistryClient : IDisposable
             {
                 // The slot is held until the answer's headers arrive: bodies are small (manifests, configs) and capped.
                 using var slot = await _throttle.EnterAsync(target.Registry, ct);
-                response = await SendFollowingRedirectsAsync(target, method, new Uri(baseUri, pathAndQuery), authorization, accept, ct, range);
+                response = await SendFollowingRedirectsAsync(target, method, new Uri(baseUri, pathAndQuery), authorization, accept, ct, range, keepOffload);
             }
             catch (Exception e) when (Transient(e, ct))
             {
@@ -266,7 +276,7 @@ public sealed class RegistryClient : IDisposable
 
     /// <summary>Follows redirects by hand: a redirect to another host (blob storage) goes without the Authorization header.</summary>
     private async Task<HttpResponseMessage> SendFollowingRedirectsAsync(RegistryTarget target, HttpMethod method, Uri uri, string? authorization,
-        string[]? accept, CancellationToken ct, string? range = null)
+        string[]? accept, CancellationToken ct, string? range = null, bool keepOffload = false)
     {
         var client = target.Insecure ? _insecure : _secure;
         var origin = uri;
@@ -295,6 +305,12 @@ public sealed class RegistryClient : IDisposable
             if ((int)response.StatusCode is 301 or 302 or 303 or 307 or 308 && response.Headers.Location is { } location && hop < MaxRedirects)
             {
                 uri = location.IsAbsoluteUri ? location : new Uri(uri, location);
+                if (keepOffload && !uri.Authority.Equals(origin.Authority, StringComparison.OrdinalIgnoreCase))
+                {
+                    // Content offload (blob storage, a CDN's signed URL): the caller hands the redirect to its own client.
+                    return response;
+                }
+
                 if (uri.Scheme != Uri.UriSchemeHttps && !target.Insecure)
                 {
                     response.Dispose();

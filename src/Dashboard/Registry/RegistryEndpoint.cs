@@ -120,6 +120,7 @@ internal static class RegistryEndpoint
             var head = HttpMethods.IsHead(context.Request.Method);
             var range = context.Request.Headers.Range.ToString() is { Length: > 0 } r ? r : null;
             var cache = pull.Cache;
+            var offload = cache?.Offload == OffloadMode.Redirect;
             if (cache is not null && cache.Blob(parsed!) is { } cached && await pull.OwnsBlobAsync(caller, ns, stream, parsed!, ct))
             {
                 return CachedFile(cache, cached, parsed!);
@@ -140,7 +141,7 @@ internal static class RegistryEndpoint
                     HttpResponseMessage? first = null;
                     try
                     {
-                        first = await pull.OpenBlobAsync(caller, ns, stream, parsed!, head, range, ct);
+                        first = await pull.OpenBlobAsync(caller, ns, stream, parsed!, head, range, ct, offload);
                     }
                     finally
                     {
@@ -154,16 +155,28 @@ internal static class RegistryEndpoint
                     {
                         null => Error(StatusCodes.Status404NotFound, "BLOB_UNKNOWN", $"No upstream repository of {ns}/{stream} has blob {digest}."),
                         { StatusCode: System.Net.HttpStatusCode.OK } => new CachingBlob(first, parsed!, cache, complete!, logger),
-                        _ => new StreamedBlob(first, parsed!, head, cache),
+                        _ => Relay(first, parsed!, head, cache),
                     };
                 }
             }
 
-            var upstream = await pull.OpenBlobAsync(caller, ns, stream, parsed!, head, range, ct);
+            var upstream = await pull.OpenBlobAsync(caller, ns, stream, parsed!, head, range, ct, offload);
             return upstream is null
                 ? Error(StatusCodes.Status404NotFound, "BLOB_UNKNOWN", $"No upstream repository of {ns}/{stream} has blob {digest}.")
-                : new StreamedBlob(upstream, parsed!, head, cache);
+                : Relay(upstream, parsed!, head, cache);
         }, "BLOB_UNKNOWN");
+
+    /// <summary>An upstream answer for the client: its redirect to blob storage as the same redirect (content offload), else the bytes.</summary>
+    private static IResult Relay(HttpResponseMessage upstream, Digest digest, bool head, BlobCache? cache)
+    {
+        if ((int)upstream.StatusCode is >= 300 and < 400 && upstream.Headers.Location is { } location)
+        {
+            upstream.Dispose();
+            return Results.Redirect(location.ToString(), permanent: false, preserveMethod: true);
+        }
+
+        return new StreamedBlob(upstream, digest, head, cache);
+    }
 
     private static IResult CachedFile(BlobCache cache, string path, Digest digest) => new CachedBlob(cache, path, digest);
 

@@ -58,7 +58,15 @@ public sealed class RegistryServer : IAsyncDisposable
     /// <summary>How many tokens the token service was asked for.</summary>
     public int TokenRequests => _issuer?.Requests ?? 0;
 
-    public static async Task<RegistryServer> StartAsync(RegistryAuth auth = RegistryAuth.None)
+    /// <summary>The registry's storage (filesystem driver layout), e.g. for a file server its redirects point at.</summary>
+    public string StoreDirectory => Path.Combine(_directory, "store");
+
+    /// <param name="auth">How clients log in.</param>
+    /// <param name="redirectTo">
+    /// A base URL for the registry's <c>redirect</c> storage middleware: blob reads are answered with a redirect to
+    /// <c>redirectTo + storage path</c>, as registries on S3 or behind a CDN do (content offload).
+    /// </param>
+    public static async Task<RegistryServer> StartAsync(RegistryAuth auth = RegistryAuth.None, string? redirectTo = null)
     {
         var directory = Directory.CreateTempSubdirectory("registry-").FullName;
         var port = FreePort();
@@ -93,6 +101,7 @@ public sealed class RegistryServer : IAsyncDisposable
             http: {"{"}addr: 127.0.0.1:{port}{"}"}
             health: {"{"}storagedriver: {"{"}enabled: false{"}"}{"}"}
             {authConfig}
+            {(redirectTo is null ? "" : $"middleware: {{storage: [{{name: redirect, options: {{baseurl: \"{redirectTo}\"}}}}]}}")}
             """;
         await File.WriteAllTextAsync(Path.Combine(directory, "config.yml"), config);
         var server = new RegistryServer(directory, Serve(directory), port, tokenService, issuer, auth);

@@ -171,6 +171,51 @@ public sealed class PullThroughTests : IAsyncLifetime
         Assert.All(answers, bytes => Assert.Equal(layer, "sha256:" + Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(bytes))));
     }
 
+    [Fact]
+    public async Task A_blob_the_upstream_offloads_to_storage_is_answered_with_the_same_redirect_and_the_copy_succeeds()
+    {
+        // The upstream's blob storage: a file server over its storage directory, recording who asks.
+        var storagePort = FreePort();
+        var askedBy = new System.Collections.Concurrent.ConcurrentQueue<string>();
+        await using var offloading = await RegistryServer.StartAsync(RegistryAuth.Basic, $"http://127.0.0.1:{storagePort}/");
+        Directory.CreateDirectory(offloading.StoreDirectory);
+        var builder = Microsoft.AspNetCore.Builder.WebApplication.CreateSlimBuilder();
+        builder.WebHost.UseUrls($"http://127.0.0.1:{storagePort}");
+        await using var storage = builder.Build();
+        Microsoft.AspNetCore.Builder.UseExtensions.Use(storage, async (context, next) =>
+        {
+            askedBy.Enqueue(context.Request.Headers.UserAgent.ToString());
+            await next();
+        });
+        Microsoft.AspNetCore.Builder.StaticFileExtensions.UseStaticFiles(storage, new Microsoft.AspNetCore.Builder.StaticFileOptions
+        {
+            FileProvider = new Microsoft.Extensions.FileProviders.PhysicalFileProvider(offloading.StoreDirectory),
+            ServeUnknownFileTypes = true,
+        });
+        await storage.StartAsync();
+
+        var pushed = await ImagePusher.PushImageAsync(offloading, "team/offloaded", "1", seed: "offloaded");
+        (await _admin.PutAsJsonAsync("/api/v1/namespaces/shop/pullsecrets/offloading",
+            new { registry = offloading.Host, username = RegistryServer.User, password = RegistryServer.Password })).EnsureSuccessStatusCode();
+        await TagAsync("offloaded", $"{offloading.Host}/team/offloaded:1");
+        askedBy.Clear();
+
+        var (exit, output) = await SkopeoAsync("copy", "--src-tls-verify=false", "--src-creds", $"puller:{UserPassword}",
+            $"docker://{_host}/shop/web:offloaded", $"oci:{Path.Combine(_directory, "offloaded")}:1");
+
+        Assert.True(exit == 0, output);
+        Assert.True(File.Exists(Path.Combine(_directory, "offloaded", "blobs", "sha256", pushed.Digest[7..])));
+        // The client itself fetched from storage: the dashboard handed over the redirect instead of streaming.
+        Assert.Contains(askedBy, agent => agent.Contains("containers", StringComparison.OrdinalIgnoreCase) || agent.Contains("skopeo", StringComparison.OrdinalIgnoreCase));
+    }
+
+    private static int FreePort()
+    {
+        using var listener = new TcpListener(IPAddress.Loopback, 0);
+        listener.Start();
+        return ((IPEndPoint)listener.LocalEndpoint).Port;
+    }
+
     private sealed class Factory(string directory) : WebApplicationFactory<Program>
     {
         protected override void ConfigureWebHost(IWebHostBuilder builder)
