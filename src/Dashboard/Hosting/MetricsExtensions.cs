@@ -46,7 +46,7 @@ internal static class MetricsExtensions
         app.MapGet("/metrics", WriteAsync).AllowAnonymous().ExcludeFromDescription();
 
     private static async Task<IResult> WriteAsync(HttpContext context, IOptionsMonitor<MetricsOptions> options, ScheduleActivity activity,
-        ScheduleQueries queries, RegistryClient registry, WebhookService webhooks, CancellationToken ct)
+        ScheduleQueries queries, RegistryClient registry, WebhookService webhooks, Dashboard.Domain.Proxy.BlobCache cache, CancellationToken ct)
     {
         var user = context.User;
         if (!options.CurrentValue.Allows(context.Connection.RemoteIpAddress) && !user.IsInRole(Domain.Users.DashboardUser.AdminRole))
@@ -95,6 +95,15 @@ internal static class MetricsExtensions
         Family(text, "dashboard_webhook_deliveries_total", "counter", "Webhook delivery attempts on this instance since start, by result.");
         text.Append(CultureInfo.InvariantCulture, $"dashboard_webhook_deliveries_total{{result=\"succeeded\"}} {succeeded}\n");
         text.Append(CultureInfo.InvariantCulture, $"dashboard_webhook_deliveries_total{{result=\"failed\"}} {failed}\n");
+        var proxy = cache.Statistics;
+        Family(text, "dashboard_proxy_cache_requests_total", "counter", "Pull-through blob requests on this instance since start, by cache result.");
+        text.Append(CultureInfo.InvariantCulture, $"dashboard_proxy_cache_requests_total{{result=\"hit\"}} {proxy.Hits}\n");
+        text.Append(CultureInfo.InvariantCulture, $"dashboard_proxy_cache_requests_total{{result=\"miss\"}} {proxy.Misses}\n");
+        Family(text, "dashboard_proxy_served_bytes_total", "counter", "Blob bytes served by the pull-through endpoint on this instance since start.");
+        text.Append(CultureInfo.InvariantCulture, $"dashboard_proxy_served_bytes_total {proxy.BytesServed}\n");
+        Family(text, "dashboard_proxy_upstream_errors_total", "counter", "Upstream failures the pull-through endpoint met on this instance since start.");
+        text.Append(CultureInfo.InvariantCulture, $"dashboard_proxy_upstream_errors_total {proxy.UpstreamErrors}\n");
+        Gauge(text, "dashboard_proxy_cache_bytes", "Bytes in the pull-through blob cache.", proxy.SizeBytes);
         return Results.Text(text.ToString(), "text/plain; version=0.0.4; charset=utf-8");
     }
 

@@ -168,6 +168,8 @@ public sealed class PullThroughTests : IAsyncLifetime
         var answers = await Task.WhenAll(Enumerable.Range(0, 8).Select(_ => client.GetByteArrayAsync($"/v2/shop/web/blobs/{layer}")));
 
         Assert.Equal(1, registry.RequestCount - before);
+        var metrics = await _admin.GetStringAsync("/metrics");
+        Assert.Matches(@"dashboard_proxy_cache_requests_total\{result=""miss""\} [1-9]", metrics);
         Assert.All(answers, bytes => Assert.Equal(layer, "sha256:" + Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(bytes))));
     }
 
