@@ -20,32 +20,10 @@ internal static class AdmissionBenchmark
 
     public static async Task RunAsync()
     {
-        var dll = Path.Combine(Repository.Root, "src", "Dashboard", "bin", "Release", "net10.0", "Dashboard.dll");
-        if (!File.Exists(dll))
+        await using var app = await AppProcess.StartAsync();
         {
-            throw new InvalidOperationException($"Build the app first: dotnet build -c Release src/Dashboard ({dll} is missing).");
-        }
-
-        var data = Directory.CreateTempSubdirectory("dashboard-bench-admission-").FullName;
-        var port = FreePort();
-        const string password = "Bench-Passw0rd!-admission";
-        var start = new ProcessStartInfo("dotnet", [dll]) { WorkingDirectory = Path.GetDirectoryName(dll)!, RedirectStandardOutput = true, RedirectStandardError = true };
-        start.Environment["Urls"] = $"http://127.0.0.1:{port}";
-        start.Environment["Dashboard__DataDirectory"] = data;
-        start.Environment["Dashboard__Bootstrap__AdminPassword"] = password;
-        start.Environment["Logging__LogLevel__Default"] = "Warning";
-        using var app = Process.Start(start)!;
-        app.OutputDataReceived += (_, _) => { };
-        app.ErrorDataReceived += (_, _) => { };
-        app.BeginOutputReadLine();
-        app.BeginErrorReadLine();
-        try
-        {
-            using var client = new HttpClient(new SocketsHttpHandler { MaxConnectionsPerServer = 64 }) { BaseAddress = new Uri($"http://127.0.0.1:{port}") };
-            await WaitUntilUpAsync(client);
-            using var admin = new HttpClient { BaseAddress = client.BaseAddress };
-            admin.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Basic", Convert.ToBase64String(Encoding.UTF8.GetBytes($"admin:{password}")));
-            (await admin.PutAsJsonAsync("/api/v1/policy/rules", Rules())).EnsureSuccessStatusCode();
+            using var client = new HttpClient(new SocketsHttpHandler { MaxConnectionsPerServer = 64 }) { BaseAddress = app.Address };
+            (await app.Admin.PutAsJsonAsync("/api/v1/policy/rules", Rules())).EnsureSuccessStatusCode();
 
             var review = Encoding.UTF8.GetBytes(Review());
             Func<HttpRequestMessage> admission = () => new HttpRequestMessage(HttpMethod.Post, "/admission/validate")
@@ -78,12 +56,6 @@ internal static class AdmissionBenchmark
             Console.WriteLine();
             Console.WriteLine($"Ratios admission / trivial: closed-loop p50 {closedAdmission.P50 / closedTrivial.P50:0.00}, p99 {closedAdmission.P99 / closedTrivial.P99:0.00}, "
                 + $"throughput {closedAdmission.Rate / closedTrivial.Rate:0.00}; at 1,000/s p50 {fixedAdmission.P50 / fixedTrivial.P50:0.00}, p99 {fixedAdmission.P99 / fixedTrivial.P99:0.00}.");
-        }
-        finally
-        {
-            app.Kill();
-            await app.WaitForExitAsync();
-            Directory.Delete(data, recursive: true);
         }
     }
 
@@ -201,35 +173,5 @@ internal static class AdmissionBenchmark
             {"apiVersion":"admission.k8s.io/v1","kind":"AdmissionReview","request":{"uid":"bench","kind":{"group":"apps","version":"v1","kind":"Deployment"},
              "namespace":"shop","operation":"CREATE","object":{"metadata":{"name":"web"},"spec":{"template":{"spec":{"containers":[CONTAINERS]}}}}}}
             """.Replace("CONTAINERS", containers);
-    }
-
-    private static async Task WaitUntilUpAsync(HttpClient client)
-    {
-        for (var i = 0; i < 300; i++)
-        {
-            try
-            {
-                using var response = await client.GetAsync("/healthz");
-                if (response.IsSuccessStatusCode)
-                {
-                    return;
-                }
-            }
-            catch (HttpRequestException)
-            {
-                // Not listening yet.
-            }
-
-            await Task.Delay(100);
-        }
-
-        throw new InvalidOperationException("The app did not answer /healthz within 30 s.");
-    }
-
-    private static int FreePort()
-    {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port;
     }
 }

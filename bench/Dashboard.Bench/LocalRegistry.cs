@@ -50,7 +50,8 @@ internal sealed partial class LocalRegistry : IAsyncDisposable
     /// <summary>host:port, as an image reference names the registry.</summary>
     public string Host { get; }
 
-    public static async Task<LocalRegistry> StartAsync()
+    /// <param name="proxyOf">When set, the registry runs in its own pull-through proxy mode for that upstream URL.</param>
+    public static async Task<LocalRegistry> StartAsync(string? proxyOf = null)
     {
         var directory = Directory.CreateTempSubdirectory("dashboard-bench-registry-").FullName;
         var port = FreePort();
@@ -60,6 +61,7 @@ internal sealed partial class LocalRegistry : IAsyncDisposable
             storage: {filesystem: {rootdirectory: {{{directory}}}/store}, cache: {blobdescriptor: inmemory}}
             http: {addr: 127.0.0.1:{{{port}}}}
             health: {storagedriver: {enabled: false}}
+            {{{(proxyOf is null ? "" : $"proxy: {{remoteurl: {proxyOf}}}")}}}
             """);
         var process = Process.Start(new ProcessStartInfo("docker-registry", ["serve", Path.Combine(directory, "config.yml")])
         {

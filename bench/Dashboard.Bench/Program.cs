@@ -3,6 +3,7 @@
 //   dotnet run -c Release --project bench/Dashboard.Bench -- import   a 200-tag repository import from a local registry
 //   dotnet run -c Release --project bench/Dashboard.Bench -- schedule 10,000 scheduled tags over 100 repositories, a full cycle
 //   dotnet run -c Release --project bench/Dashboard.Bench -- admission /admission/validate under load (build src/Dashboard in Release first)
+//   dotnet run -c Release --project bench/Dashboard.Bench -- proxy     a 256 MiB layer direct, through the dashboard, through docker-registry's proxy
 // No argument runs them all.
 using Dashboard.Bench;
 
@@ -12,6 +13,7 @@ var benchmarks = new Dictionary<string, Func<Task>>
     ["import"] = RepositoryImportBenchmark.RunAsync,
     ["schedule"] = ScheduleBenchmark.RunAsync,
     ["admission"] = AdmissionBenchmark.RunAsync,
+    ["proxy"] = ProxyBenchmark.RunAsync,
 };
 
 var chosen = args.Length == 0 ? [.. benchmarks.Keys] : args;
