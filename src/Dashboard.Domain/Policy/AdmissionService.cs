@@ -98,7 +98,8 @@ public sealed class AdmissionService(
     /// to the digest that tag points at now, with a JSONPatch; <paramref name="mode"/> says whether to rewrite and whether an
     /// unresolved reference is refused.
     /// </summary>
-    public async Task<JsonObject> MutateAsync(JsonNode? review, ResolveImages mode, CancellationToken ct = default)
+    /// <param name="localHost">The dashboard's public registry host: a tag with the <c>Local</c> reference policy is rewritten to pull through it.</param>
+    public async Task<JsonObject> MutateAsync(JsonNode? review, ResolveImages mode, CancellationToken ct = default, string? localHost = null)
     {
         var question = AdmissionReviewReader.Read(review);
         if (question.Operation is not ("CREATE" or "UPDATE") || mode == ResolveImages.DoNotAttempt)
@@ -120,7 +121,10 @@ public sealed class AdmissionService(
             {
                 if (mode is ResolveImages.AttemptRewrite or ResolveImages.RequiredRewrite)
                 {
-                    patch.Add(new JsonObject { ["op"] = "replace", ["path"] = image.Path, ["value"] = $"{reference.Registry}/{reference.Repository}@{digest}" });
+                    var pinned = fact.LocalRepository is { } local && !string.IsNullOrWhiteSpace(localHost)
+                        ? $"{localHost.Trim()}/{local}@{digest}"
+                        : $"{reference.Registry}/{reference.Repository}@{digest}";
+                    patch.Add(new JsonObject { ["op"] = "replace", ["path"] = image.Path, ["value"] = pinned });
                 }
             }
             else

@@ -28,7 +28,12 @@ public sealed record PolicyDecision(
 }
 
 /// <summary>What the dashboard knows about an image: whether it is known, and its labels and annotations.</summary>
-public sealed record ImageFact(bool Known, string? Digest, IReadOnlyDictionary<string, string> Labels, IReadOnlyDictionary<string, string> Annotations)
+/// <param name="LocalRepository">
+/// <c>namespace/stream</c> of a stream tag with the <c>Local</c> reference policy that follows this reference: consumers
+/// should pull it through the dashboard.
+/// </param>
+public sealed record ImageFact(bool Known, string? Digest, IReadOnlyDictionary<string, string> Labels, IReadOnlyDictionary<string, string> Annotations,
+    string? LocalRepository = null)
 {
     public static readonly ImageFact Unknown = new(false, null, new Dictionary<string, string>(), new Dictionary<string, string>());
 }

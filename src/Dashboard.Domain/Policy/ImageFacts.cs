@@ -22,7 +22,7 @@ public sealed class ImageFacts(IDbContextFactory<DashboardDbContext> contexts, T
     private volatile Sources? _sources;
 
     /// <summary>Every stream tag's upstream reference (canonical) with the digest it points at now.</summary>
-    private sealed record Sources(Dictionary<string, string?> CurrentDigest, long At);
+    private sealed record Sources(Dictionary<string, (string? Digest, string? Local)> CurrentDigest, long At);
 
     public async ValueTask<ImageFact> LookupAsync(ImageReference reference, CancellationToken ct)
     {
@@ -38,8 +38,8 @@ public sealed class ImageFacts(IDbContextFactory<DashboardDbContext> contexts, T
         }
 
         // Followed by a stream tag: known, with the labels of the image the tag points at now (if it was imported).
-        var image = current is null ? ImageFact.Unknown : await ByDigestAsync(current, ct);
-        return image with { Known = true, Digest = current };
+        var image = current.Digest is null ? ImageFact.Unknown : await ByDigestAsync(current.Digest, ct);
+        return image with { Known = true, Digest = current.Digest, LocalRepository = current.Local };
     }
 
     public void Forget()
@@ -92,17 +92,23 @@ public sealed class ImageFacts(IDbContextFactory<DashboardDbContext> contexts, T
                 .Select(t => new
                 {
                     t.FromName,
+                    t.ReferencePolicy,
+                    Repository = db.ImageStreams.Where(s => s.Id == t.ImageStreamId).Select(s => s.Namespace.Name + "/" + s.Name).FirstOrDefault(),
                     Current = db.TagEvents.Where(e => e.ImageStreamId == t.ImageStreamId && e.Tag == t.Name)
                         .OrderByDescending(e => e.Generation).ThenByDescending(e => e.Id).Select(e => e.Image).FirstOrDefault(),
                 })
                 .ToListAsync(ct);
-            var map = new Dictionary<string, string?>(StringComparer.Ordinal);
+            var map = new Dictionary<string, (string? Digest, string? Local)>(StringComparer.Ordinal);
             foreach (var tag in tags)
             {
-                if (ImageReference.TryParse(tag.FromName, out var source, out _) && (!map.TryGetValue(source.ToString(), out var known) || known is null))
+                if (!ImageReference.TryParse(tag.FromName, out var source, out _))
                 {
-                    map[source.ToString()] = tag.Current;
+                    continue;
                 }
+
+                map.TryGetValue(source.ToString(), out var known);
+                map[source.ToString()] = (known.Digest ?? tag.Current,
+                    known.Local ?? (tag.ReferencePolicy == ReferencePolicy.Local && tag.Current is not null ? tag.Repository : null));
             }
 
             _sources = sources = new Sources(map, clock.GetTimestamp());

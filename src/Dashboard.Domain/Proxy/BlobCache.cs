@@ -23,6 +23,13 @@ public sealed class ProxyOptions
     /// follows it and streams (and caches) the blob.
     /// </summary>
     public OffloadMode Offload { get; set; } = OffloadMode.Redirect;
+
+    /// <summary>
+    /// The host[:port] clusters pull from the dashboard by (<c>dashboard.example.com</c>): tags with the <c>Local</c>
+    /// reference policy show <c>&lt;this&gt;/&lt;namespace&gt;/&lt;stream&gt;@&lt;digest&gt;</c> and <c>/admission/mutate</c>
+    /// rewrites to it. Empty: the console shows the address it is browsed at and mutate pins to the upstream.
+    /// </summary>
+    public string? PublicHost { get; set; }
 }
 
 public enum OffloadMode

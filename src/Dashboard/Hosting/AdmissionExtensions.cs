@@ -93,8 +93,9 @@ internal static class AdmissionExtensions
         AnswerAsync(context, options.CurrentValue, logger, review => admission.ValidateAsync(review, ct), ct);
 
     private static Task<IResult> MutateAsync(HttpContext context, AdmissionService admission, IOptionsMonitor<AdmissionOptions> options,
-        ILogger<AdmissionService> logger, CancellationToken ct) =>
-        AnswerAsync(context, options.CurrentValue, logger, review => admission.MutateAsync(review, options.CurrentValue.ResolveImages, ct), ct);
+        IOptions<Dashboard.Domain.Proxy.ProxyOptions> proxy, ILogger<AdmissionService> logger, CancellationToken ct) =>
+        AnswerAsync(context, options.CurrentValue, logger,
+            review => admission.MutateAsync(review, options.CurrentValue.ResolveImages, ct, proxy.Value.PublicHost), ct);
 
     private static async Task<IResult> AnswerAsync(HttpContext context, AdmissionOptions settings, ILogger logger, Func<JsonNode?, Task<JsonObject>> answer,
         CancellationToken ct)

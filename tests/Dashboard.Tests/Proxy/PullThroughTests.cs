@@ -21,6 +21,7 @@ public sealed class PullThroughTests : IAsyncLifetime
 {
     private const string AdminPassword = "Admin-Passw0rd!-proxy";
     private const string UserPassword = "User-Passw0rd!-proxy";
+    private const string PublicHost = "registry.dashboard.test";
     private readonly string _directory = Directory.CreateTempSubdirectory("dashboard-proxy-").FullName;
     private Factory _app = null!;
     private RegistryServer _upstream = null!;
@@ -211,6 +212,24 @@ public sealed class PullThroughTests : IAsyncLifetime
         Assert.Contains(askedBy, agent => agent.Contains("containers", StringComparison.OrdinalIgnoreCase) || agent.Contains("skopeo", StringComparison.OrdinalIgnoreCase));
     }
 
+    [Fact]
+    public async Task A_local_reference_policy_tag_is_rewritten_by_mutate_to_pull_through_the_dashboard()
+    {
+        var pushed = await ImagePusher.PushImageAsync(_upstream, "team/local", "1", seed: "local");
+        (await _admin.PutAsJsonAsync("/api/v1/namespaces/shop/imagestreams/web/tags/local",
+            new { from = $"{_upstream.Host}/team/local:1", insecure = true, referencePolicy = "Local" })).EnsureSuccessStatusCode();
+        var review = """
+            {"apiVersion":"admission.k8s.io/v1","kind":"AdmissionReview","request":{"uid":"u","kind":{"kind":"Pod"},"namespace":"shop","operation":"CREATE",
+             "object":{"metadata":{"name":"p"},"spec":{"containers":[{"name":"app","image":"UPSTREAM/team/local:1"}]}}}}
+            """.Replace("UPSTREAM", _upstream.Host);
+
+        var answer = await (await _admin.PostAsync("/admission/mutate", new StringContent(review, Encoding.UTF8, "application/json")))
+            .Content.ReadFromJsonAsync<JsonElement>();
+
+        var patch = JsonDocument.Parse(Convert.FromBase64String(answer.GetProperty("response").GetProperty("patch").GetString()!)).RootElement;
+        Assert.Equal($"{PublicHost}/shop/web@{pushed.Digest}", patch[0].GetProperty("value").GetString());
+    }
+
     private static int FreePort()
     {
         using var listener = new TcpListener(IPAddress.Loopback, 0);
@@ -226,6 +245,7 @@ public sealed class PullThroughTests : IAsyncLifetime
             builder.UseSetting("Dashboard:Bootstrap:AdminPassword", AdminPassword);
             builder.UseSetting("Dashboard:Registries:AllowLoopback", "true");
             builder.UseSetting("Dashboard:Registries:MaxRetries", "1");
+            builder.UseSetting("Dashboard:Proxy:PublicHost", PublicHost);
         }
     }
 }
