@@ -230,6 +230,38 @@ public sealed class PullThroughTests : IAsyncLifetime
         Assert.Equal($"{PublicHost}/shop/web@{pushed.Digest}", patch[0].GetProperty("value").GetString());
     }
 
+    [Fact]
+    public async Task A_second_dashboard_imports_from_the_first_ones_registry_endpoint_with_a_pull_secret_holding_a_token_of_the_first()
+    {
+        // Production tracks development: the first dashboard's stream is the second one's upstream.
+        var pushed = await ImagePusher.PushImageAsync(_upstream, "team/web", "5.0", seed: "promoted");
+        await TagAsync("5.0", $"{_upstream.Host}/team/web:5.0");
+        using var puller = new HttpClient { BaseAddress = _admin.BaseAddress };
+        puller.DefaultRequestHeaders.Authorization = new("Basic", Convert.ToBase64String(Encoding.UTF8.GetBytes($"puller:{UserPassword}")));
+        var token = (await (await puller.PostAsJsonAsync("/api/v1/tokens/", new { name = "production" })).Content.ReadFromJsonAsync<JsonElement>())
+            .GetProperty("token").GetString()!;
+
+        var second = Path.Combine(_directory, "second");
+        await using var production = new Factory(second);
+        production.UseKestrel(0);
+        production.StartServer();
+        using var admin = new HttpClient { BaseAddress = new Uri(production.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First()) };
+        admin.DefaultRequestHeaders.Authorization = new("Basic", Convert.ToBase64String(Encoding.UTF8.GetBytes($"admin:{AdminPassword}")));
+        (await admin.PostAsJsonAsync("/api/v1/namespaces", new { name = "prod" })).EnsureSuccessStatusCode();
+        (await admin.PostAsJsonAsync("/api/v1/namespaces/prod/imagestreams", new { name = "web" })).EnsureSuccessStatusCode();
+        (await admin.PutAsJsonAsync("/api/v1/namespaces/prod/pullsecrets/development",
+            new { registry = _host, username = "puller", password = token })).EnsureSuccessStatusCode();
+
+        var put = await admin.PutAsJsonAsync("/api/v1/namespaces/prod/imagestreams/web/tags/5.0",
+            new { from = $"{_host}/shop/web:5.0", insecure = true, scheduled = true });
+
+        Assert.True(put.IsSuccessStatusCode, await put.Content.ReadAsStringAsync());
+        var stream = await admin.GetFromJsonAsync<JsonElement>("/api/v1/namespaces/prod/imagestreams/web");
+        var tag = stream.GetProperty("status").GetProperty("tags")[0];
+        Assert.Equal(pushed.Digest, tag.GetProperty("items")[0].GetProperty("image").GetString());
+        Assert.True(stream.GetProperty("spec").GetProperty("tags")[0].GetProperty("scheduled").GetBoolean());
+    }
+
     private static int FreePort()
     {
         using var listener = new TcpListener(IPAddress.Loopback, 0);
