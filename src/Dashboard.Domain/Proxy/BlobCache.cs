@@ -30,6 +30,14 @@ public sealed class ProxyOptions
     /// rewrites to it. Empty: the console shows the address it is browsed at and mutate pins to the upstream.
     /// </summary>
     public string? PublicHost { get; set; }
+
+    /// <summary>A port of its own for the registry endpoint (HTTPS with <see cref="CertificateFile"/> and <see cref="KeyFile"/>, else HTTP); 0: the app's own addresses.</summary>
+    [System.ComponentModel.DataAnnotations.Range(0, 65535)]
+    public int Port { get; set; }
+
+    public string? CertificateFile { get; set; }
+
+    public string? KeyFile { get; set; }
 }
 
 public enum OffloadMode

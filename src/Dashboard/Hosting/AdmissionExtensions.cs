@@ -52,22 +52,9 @@ internal static class AdmissionExtensions
             .ValidateOnStart();
         builder.Services.AddHostedService<AdmissionDecisionWriter>();
         var settings = builder.Configuration.GetSection(AdmissionOptions.Section).Get<AdmissionOptions>() ?? new AdmissionOptions();
-        if (settings.Port > 0 && File.Exists(settings.CertificateFile) && File.Exists(settings.KeyFile))
+        if (settings.Port > 0 && ExtraPorts.Certificate(settings.CertificateFile, settings.KeyFile) is { } certificate)
         {
-            // Kestrel keeps the app's own addresses (Urls) and adds the admission port with the cluster-facing certificate.
-            var certificate = System.Security.Cryptography.X509Certificates.X509Certificate2.CreateFromPemFile(settings.CertificateFile, settings.KeyFile);
-            var urls = builder.Configuration["Urls"] ?? builder.Configuration["ASPNETCORE_URLS"];
-            builder.WebHost.ConfigureKestrel(kestrel =>
-            {
-                foreach (var url in (urls ?? "").Split(';', StringSplitOptions.RemoveEmptyEntries))
-                {
-                    var uri = new Uri(url.Replace("*", "0.0.0.0").Replace("+", "0.0.0.0"));
-                    var address = uri.Host is "localhost" ? System.Net.IPAddress.Loopback : System.Net.IPAddress.Parse(uri.Host.Trim('[', ']'));
-                    kestrel.Listen(address, uri.Port);
-                }
-
-                kestrel.ListenAnyIP(settings.Port, listen => listen.UseHttps(certificate));
-            });
+            builder.ListenAlsoOn(settings.Port, certificate);
         }
     }
 

@@ -23,6 +23,12 @@ internal static class RegistryEndpoint
     {
         builder.Services.AddSingleton<RegistryTokens>();
         builder.Services.AddOptions<ProxyOptions>().BindConfiguration(ProxyOptions.Section).ValidateDataAnnotations().ValidateOnStart();
+        var settings = builder.Configuration.GetSection(ProxyOptions.Section).Get<ProxyOptions>() ?? new ProxyOptions();
+        if (settings.Port > 0)
+        {
+            builder.ListenAlsoOn(settings.Port, ExtraPorts.Certificate(settings.CertificateFile, settings.KeyFile));
+        }
+
         var cacheDirectory = Path.Combine(builder.DashboardSettings().ResolveDataDirectory(builder.Environment), "cache");
         builder.Services.AddSingleton(provider => new BlobCache(cacheDirectory,
             provider.GetRequiredService<Microsoft.Extensions.Options.IOptions<ProxyOptions>>().Value, provider.GetRequiredService<ILogger<BlobCache>>()));
@@ -31,6 +37,12 @@ internal static class RegistryEndpoint
     public static void MapRegistryEndpoint(this WebApplication app)
     {
         var v2 = app.MapGroup("/v2").AllowAnonymous().ExcludeFromDescription();
+        if (app.Services.GetRequiredService<Microsoft.Extensions.Options.IOptions<ProxyOptions>>().Value.Port is > 0 and var port)
+        {
+            // With a port of its own, the registry answers only there.
+            v2.RequireHost($"*:{port}");
+        }
+
         v2.MapGet("/", Ping);
         v2.MapGet("/token", Token);
         v2.MapGet("/_catalog", Catalog);

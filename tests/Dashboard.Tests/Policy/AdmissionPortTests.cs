@@ -14,13 +14,14 @@ namespace Dashboard.Tests.Policy;
 
 /// <summary>
 /// The admission endpoints on a port of their own over HTTPS with a certificate from PEM files, as a cluster's API server
-/// requires; the real Kestrel, a real TLS handshake, a bearer token.
+/// requires, and the registry endpoint on another; the real Kestrel, a real TLS handshake, a bearer token.
 /// </summary>
 public sealed class AdmissionPortTests : IAsyncLifetime
 {
     private const string Token = "the-api-servers-admission-token";
     private readonly string _directory = Directory.CreateTempSubdirectory("dashboard-admission-").FullName;
     private readonly int _port = FreePort();
+    private readonly int _registryPort = FreePort();
     private X509Certificate2 _certificate = null!;
     private Factory _app = null!;
 
@@ -34,7 +35,7 @@ public sealed class AdmissionPortTests : IAsyncLifetime
         _certificate = request.CreateSelfSigned(DateTimeOffset.UtcNow.AddDays(-1), DateTimeOffset.UtcNow.AddDays(1));
         File.WriteAllText(Path.Combine(_directory, "tls.crt"), _certificate.ExportCertificatePem());
         File.WriteAllText(Path.Combine(_directory, "tls.key"), key.ExportPkcs8PrivateKeyPem());
-        _app = new Factory(_directory, _port);
+        _app = new Factory(_directory, _port, _registryPort);
         _app.UseKestrel();
         _app.StartServer();
         return Task.CompletedTask;
@@ -82,6 +83,23 @@ public sealed class AdmissionPortTests : IAsyncLifetime
         Assert.Equal(HttpStatusCode.OK, (await console.GetAsync("/healthz")).StatusCode);
     }
 
+    [Fact]
+    public async Task The_registry_endpoint_answers_on_its_own_port_and_only_there()
+    {
+        using var registry = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{_registryPort}") };
+        var challenge = await registry.GetAsync("/v2/");
+        Assert.Equal(HttpStatusCode.Unauthorized, challenge.StatusCode);
+        Assert.Contains($"realm=\"http://127.0.0.1:{_registryPort}/v2/token\"", challenge.Headers.WwwAuthenticate.ToString());
+
+        var appAddress = _app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First(a => a.StartsWith("http://")
+            && !a.EndsWith($":{_registryPort}"));
+        using var console = new HttpClient(new HttpClientHandler { AllowAutoRedirect = false }) { BaseAddress = new Uri(appAddress) };
+        // On the app's own port /v2/ is just another console address: a redirect to the sign-in page, no registry challenge.
+        var elsewhere = await console.GetAsync("/v2/");
+        Assert.Equal(HttpStatusCode.Redirect, elsewhere.StatusCode);
+        Assert.DoesNotContain("Bearer", elsewhere.Headers.WwwAuthenticate.ToString());
+    }
+
     private static int FreePort()
     {
         using var listener = new TcpListener(IPAddress.Loopback, 0);
@@ -89,7 +107,7 @@ public sealed class AdmissionPortTests : IAsyncLifetime
         return ((IPEndPoint)listener.LocalEndpoint).Port;
     }
 
-    private sealed class Factory(string directory, int port) : WebApplicationFactory<Program>
+    private sealed class Factory(string directory, int port, int registryPort) : WebApplicationFactory<Program>
     {
         protected override void ConfigureWebHost(IWebHostBuilder builder)
         {
@@ -100,6 +118,8 @@ public sealed class AdmissionPortTests : IAsyncLifetime
             builder.UseSetting("Dashboard:Admission:CertificateFile", Path.Combine(directory, "tls.crt"));
             builder.UseSetting("Dashboard:Admission:KeyFile", Path.Combine(directory, "tls.key"));
             builder.UseSetting("Dashboard:Admission:BearerToken", Token);
+            // Both cluster-facing endpoints on ports of their own at once: the registry's over plain HTTP.
+            builder.UseSetting("Dashboard:Proxy:Port", registryPort.ToString());
         }
     }
 }

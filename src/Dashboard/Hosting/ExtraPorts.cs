@@ -1,0 +1,41 @@
+using System.Net;
+using System.Security.Cryptography.X509Certificates;
+
+namespace Dashboard.Hosting;
+
+/// <summary>Ports of their own for the cluster-facing endpoints (admission, registry), beside the app's own addresses.</summary>
+internal static class ExtraPorts
+{
+    private const string UrlsReAdded = "Dashboard.ExtraPorts.UrlsReAdded";
+
+    /// <summary>
+    /// Listens on <paramref name="port"/> too, over HTTPS when a certificate is given. Kestrel ignores <c>Urls</c> once a
+    /// listener is configured in code, so the first extra port adds the app's own addresses back.
+    /// </summary>
+    public static void ListenAlsoOn(this WebApplicationBuilder builder, int port, X509Certificate2? certificate)
+    {
+        var first = !builder.Host.Properties.ContainsKey(UrlsReAdded);
+        builder.Host.Properties[UrlsReAdded] = true;
+        var urls = first ? builder.Configuration["Urls"] ?? builder.Configuration["ASPNETCORE_URLS"] ?? "" : "";
+        builder.WebHost.ConfigureKestrel(kestrel =>
+        {
+            foreach (var url in urls.Split(';', StringSplitOptions.RemoveEmptyEntries))
+            {
+                var uri = new Uri(url.Replace("*", "0.0.0.0").Replace("+", "0.0.0.0"));
+                var address = uri.Host is "localhost" ? IPAddress.Loopback : IPAddress.Parse(uri.Host.Trim('[', ']'));
+                kestrel.Listen(address, uri.Port);
+            }
+
+            kestrel.ListenAnyIP(port, listen =>
+            {
+                if (certificate is not null)
+                {
+                    listen.UseHttps(certificate);
+                }
+            });
+        });
+    }
+
+    public static X509Certificate2? Certificate(string? certificateFile, string? keyFile) =>
+        File.Exists(certificateFile) && File.Exists(keyFile) ? X509Certificate2.CreateFromPemFile(certificateFile, keyFile) : null;
+}
