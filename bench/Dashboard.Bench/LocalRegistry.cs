@@ -54,7 +54,7 @@ internal sealed partial class LocalRegistry : IAsyncDisposable
     public static async Task<LocalRegistry> StartAsync(string? proxyOf = null)
     {
         var directory = Directory.CreateTempSubdirectory("dashboard-bench-registry-").FullName;
-        var port = FreePort();
+        var port = AppProcess.FreePort();
         await File.WriteAllTextAsync(Path.Combine(directory, "config.yml"), $$$"""
             version: 0.1
             log: {level: error, accesslog: {disabled: false}}
@@ -157,12 +157,6 @@ internal sealed partial class LocalRegistry : IAsyncDisposable
         }
     }
 
-    private static int FreePort()
-    {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port;
-    }
 
     // 127.0.0.1 - - [27/Nov/2026:19:55:27 +0000] "HEAD /v2/x/manifests/a HTTP/1.1" 404 91 "" "curl/7.88.1"
     [GeneratedRegex("""\] "(?<method>[A-Z]+) (?<path>\S+) HTTP/[0-9.]+" (?<status>[0-9]{3}) """)]

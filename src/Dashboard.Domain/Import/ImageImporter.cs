@@ -58,7 +58,7 @@ public sealed class ImageImporter(
     private async Task RequireAllowedAsync(string @namespace, string from, CancellationToken ct)
     {
         var decision = await (await policy.CurrentAsync(ct)).EvaluateAsync(
-            new PolicyRequest(@namespace, PolicyResources.Imports, [new CheckedImage(from)]), facts, ct);
+            new PolicyRequest(@namespace, PolicyResources.Imports, [new CheckedImage(from)]), facts, ct, explain: false);
         if (!decision.Allowed)
         {
             throw new RegistryException(RegistryFailure.Forbidden, $"The image policy refuses this import: {decision.Message}");

@@ -58,11 +58,13 @@ public sealed class BlobCache
     private readonly string _root;
     private readonly long _maxBytes;
     private readonly ILogger<BlobCache> _logger;
+    private readonly TimeProvider _clock;
     private readonly ConcurrentDictionary<string, Task<bool>> _downloads = new(StringComparer.Ordinal);
     private long _hits, _misses, _bytesServed, _upstreamErrors;
 
-    public BlobCache(string root, ProxyOptions options, ILogger<BlobCache> logger)
+    public BlobCache(string root, ProxyOptions options, ILogger<BlobCache> logger, TimeProvider? clock = null)
     {
+        _clock = clock ?? TimeProvider.System;
         _root = root;
         Offload = options.Offload;
         Enabled = options.CacheEnabled;
@@ -103,7 +105,7 @@ public sealed class BlobCache
         Interlocked.Increment(ref _hits);
         try
         {
-            File.SetLastWriteTimeUtc(path, DateTime.UtcNow);
+            File.SetLastWriteTimeUtc(path, _clock.GetUtcNow().UtcDateTime);
         }
         catch (IOException)
         {

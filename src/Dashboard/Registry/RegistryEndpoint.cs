@@ -31,7 +31,8 @@ internal static class RegistryEndpoint
 
         var cacheDirectory = Path.Combine(builder.DashboardSettings().ResolveDataDirectory(builder.Environment), "cache");
         builder.Services.AddSingleton(provider => new BlobCache(cacheDirectory,
-            provider.GetRequiredService<Microsoft.Extensions.Options.IOptions<ProxyOptions>>().Value, provider.GetRequiredService<ILogger<BlobCache>>()));
+            provider.GetRequiredService<Microsoft.Extensions.Options.IOptions<ProxyOptions>>().Value, provider.GetRequiredService<ILogger<BlobCache>>(),
+            provider.GetRequiredService<TimeProvider>()));
     }
 
     public static void MapRegistryEndpoint(this WebApplication app)
@@ -98,7 +99,7 @@ internal static class RegistryEndpoint
 
     private static Task<IResult> Tags(HttpContext context, PullThrough pull, string ns, string stream, int? n, string? last, CancellationToken ct) =>
         GuardAsync(context, ns, stream, async caller =>
-            Paged(context, await pull.TagsAsync(caller, ns, stream, ct), n, last, "tags", $"/v2/{ns}/{stream}/tags/list", new { name = $"{ns}/{stream}" }));
+            Paged(context, await pull.TagsAsync(caller, ns, stream, ct), n, last, "tags", $"/v2/{ns}/{stream}/tags/list", ("name", $"{ns}/{stream}")));
 
     private static Task<IResult> Manifest(HttpContext context, PullThrough pull, string ns, string stream, string reference, CancellationToken ct) =>
         GuardAsync(context, ns, stream, async caller =>
@@ -228,7 +229,8 @@ internal static class RegistryEndpoint
         return Error(StatusCodes.Status401Unauthorized, "UNAUTHORIZED", "Authentication required: log in to the dashboard's registry.");
     }
 
-    private static IResult Paged(HttpContext context, IReadOnlyList<string> all, int? n, string? last, string field, string path, object? extra = null)
+    private static IResult Paged(HttpContext context, IReadOnlyList<string> all, int? n, string? last, string field, string path,
+        (string Name, string Value)? extra = null)
     {
         var after = last is null ? all : all.Where(x => string.CompareOrdinal(x, last) > 0).ToList();
         var size = n is > 0 ? Math.Min(n.Value, 1000) : 1000;
@@ -239,12 +241,9 @@ internal static class RegistryEndpoint
         }
 
         var body = new Dictionary<string, object?>();
-        if (extra is not null)
+        if (extra is { } named)
         {
-            foreach (var property in extra.GetType().GetProperties())
-            {
-                body[property.Name] = property.GetValue(extra);
-            }
+            body[named.Name] = named.Value;
         }
 
         body[field] = page;

@@ -10,6 +10,8 @@ using Microsoft.AspNetCore.Hosting.Server.Features;
 using Microsoft.AspNetCore.Mvc.Testing;
 using Microsoft.Extensions.DependencyInjection;
 
+using Dashboard.Tests.Infrastructure;
+
 namespace Dashboard.Tests.Policy;
 
 /// <summary>
@@ -20,8 +22,8 @@ public sealed class AdmissionPortTests : IAsyncLifetime
 {
     private const string Token = "the-api-servers-admission-token";
     private readonly string _directory = Directory.CreateTempSubdirectory("dashboard-admission-").FullName;
-    private readonly int _port = FreePort();
-    private readonly int _registryPort = FreePort();
+    private readonly int _port = RegistryServer.FreePort();
+    private readonly int _registryPort = RegistryServer.FreePort();
     private X509Certificate2 _certificate = null!;
     private Factory _app = null!;
 
@@ -100,12 +102,6 @@ public sealed class AdmissionPortTests : IAsyncLifetime
         Assert.DoesNotContain("Bearer", elsewhere.Headers.WwwAuthenticate.ToString());
     }
 
-    private static int FreePort()
-    {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port;
-    }
 
     private sealed class Factory(string directory, int port, int registryPort) : WebApplicationFactory<Program>
     {

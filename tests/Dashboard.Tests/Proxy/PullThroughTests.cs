@@ -178,7 +178,7 @@ public sealed class PullThroughTests : IAsyncLifetime
     public async Task A_blob_the_upstream_offloads_to_storage_is_answered_with_the_same_redirect_and_the_copy_succeeds()
     {
         // The upstream's blob storage: a file server over its storage directory, recording who asks.
-        var storagePort = FreePort();
+        var storagePort = RegistryServer.FreePort();
         var askedBy = new System.Collections.Concurrent.ConcurrentQueue<string>();
         await using var offloading = await RegistryServer.StartAsync(RegistryAuth.Basic, $"http://127.0.0.1:{storagePort}/");
         Directory.CreateDirectory(offloading.StoreDirectory);
@@ -262,12 +262,6 @@ public sealed class PullThroughTests : IAsyncLifetime
         Assert.True(stream.GetProperty("spec").GetProperty("tags")[0].GetProperty("scheduled").GetBoolean());
     }
 
-    private static int FreePort()
-    {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port;
-    }
 
     private sealed class Factory(string directory) : WebApplicationFactory<Program>
     {
