@@ -7,11 +7,14 @@ namespace Dashboard.Domain.Access;
 /// <summary>The one place that decides which namespaces a caller may read and change.</summary>
 internal static class NamespaceAccess
 {
-    /// <summary>Namespaces the caller may read: all for admins, the ones they are a member of otherwise.</summary>
+    /// <summary>
+    /// Namespaces the caller may read: all for admins, the ones they are a member of otherwise, and for an anonymous
+    /// registry client the ones that allow anonymous pulls.
+    /// </summary>
     public static IQueryable<Namespace> Readable(this DashboardDbContext db, Caller caller) =>
-        caller.IsAdmin
-            ? db.Namespaces
-            : db.Namespaces.Where(n => db.Memberships.Any(m => m.NamespaceId == n.Id && m.UserId == caller.UserId));
+        caller.IsAdmin ? db.Namespaces
+        : caller.IsAnonymous ? db.Namespaces.Where(n => n.AnonymousPull)
+        : db.Namespaces.Where(n => db.Memberships.Any(m => m.NamespaceId == n.Id && m.UserId == caller.UserId));
 
     /// <summary>The caller's role in a namespace: admins are editors everywhere; <c>null</c> for non-members.</summary>
     public static async Task<NamespaceRole?> RoleAsync(this DashboardDbContext db, Caller caller, int namespaceId, CancellationToken ct)
@@ -19,6 +22,11 @@ internal static class NamespaceAccess
         if (caller.IsAdmin)
         {
             return NamespaceRole.Editor;
+        }
+
+        if (caller.IsAnonymous)
+        {
+            return await db.Namespaces.AnyAsync(n => n.Id == namespaceId && n.AnonymousPull, ct) ? NamespaceRole.Viewer : null;
         }
 
         var membership = await db.Memberships.AsNoTracking()

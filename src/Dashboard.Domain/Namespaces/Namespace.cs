@@ -19,6 +19,12 @@ public sealed class Namespace
     public string Name { get; private set; }
 
     public DateTime CreatedAt { get; private set; }
+
+    /// <summary>
+    /// Whether anyone may pull this namespace's images through the dashboard's registry without logging in (off unless
+    /// an admin turns it on). It opens pulls only: the console and the API still need a member or an admin.
+    /// </summary>
+    public bool AnonymousPull { get; set; }
 }
 
 /// <summary>What a member may do in a namespace. Admins may do everything everywhere without a membership.</summary>

@@ -7,7 +7,7 @@ using Microsoft.EntityFrameworkCore;
 
 namespace Dashboard.Domain.Namespaces;
 
-public sealed record NamespaceSummary(string Name, DateTime CreatedAt, int ImageStreams, NamespaceRole? Role);
+public sealed record NamespaceSummary(string Name, DateTime CreatedAt, int ImageStreams, NamespaceRole? Role, bool AnonymousPull = false);
 
 public sealed record NamespaceMember(string UserName, NamespaceRole Role);
 
@@ -22,11 +22,12 @@ public sealed class NamespaceService(IDbContextFactory<DashboardDbContext> conte
             {
                 n.Name,
                 n.CreatedAt,
+                n.AnonymousPull,
                 Streams = db.ImageStreams.Count(s => s.NamespaceId == n.Id),
                 Role = db.Memberships.Where(m => m.NamespaceId == n.Id && m.UserId == caller.UserId).Select(m => (NamespaceRole?)m.Role).FirstOrDefault(),
             })
             .ToListAsync(ct);
-        return [.. rows.Select(r => new NamespaceSummary(r.Name, r.CreatedAt, r.Streams, caller.IsAdmin ? NamespaceRole.Editor : r.Role))];
+        return [.. rows.Select(r => new NamespaceSummary(r.Name, r.CreatedAt, r.Streams, caller.IsAdmin ? NamespaceRole.Editor : r.Role, r.AnonymousPull))];
     }
 
     public async Task<NamespaceSummary> GetAsync(Caller caller, string name, CancellationToken ct = default)
@@ -34,7 +35,7 @@ public sealed class NamespaceService(IDbContextFactory<DashboardDbContext> conte
         await using var db = await contexts.CreateDbContextAsync(ct);
         var ns = await db.RequireNamespaceAsync(caller, name, write: false, ct);
         var streams = await db.ImageStreams.CountAsync(s => s.NamespaceId == ns.Id, ct);
-        return new NamespaceSummary(ns.Name, ns.CreatedAt, streams, await db.RoleAsync(caller, ns.Id, ct));
+        return new NamespaceSummary(ns.Name, ns.CreatedAt, streams, await db.RoleAsync(caller, ns.Id, ct), ns.AnonymousPull);
     }
 
     /// <summary>The caller's role in the namespace (admins are editors), or <c>null</c> when they may not read it.</summary>
@@ -67,6 +68,24 @@ public sealed class NamespaceService(IDbContextFactory<DashboardDbContext> conte
         return new NamespaceSummary(ns.Name, ns.CreatedAt, 0, NamespaceRole.Editor);
     }
 
+    /// <summary>Lets anyone pull the namespace's images through the dashboard's registry without logging in, or stops it (admins).</summary>
+    public async Task<NamespaceSummary> SetAnonymousPullAsync(Caller caller, string name, bool allowed, CancellationToken ct = default)
+    {
+        caller.RequireAdmin("allow anonymous pulls");
+        await using var db = await contexts.CreateDbContextAsync(ct);
+        var ns = await db.RequireNamespaceAsync(caller, name, write: true, ct);
+        if (ns.AnonymousPull != allowed)
+        {
+            ns.AnonymousPull = allowed;
+            AuditTrail.Record(db, clock, caller, "changed", "Namespace", ns.Name, ns.Name,
+                allowed ? "anonymous pulls allowed" : "anonymous pulls stopped");
+            await db.SaveChangesAsync(ct);
+        }
+
+        var streams = await db.ImageStreams.CountAsync(s => s.NamespaceId == ns.Id, ct);
+        return new NamespaceSummary(ns.Name, ns.CreatedAt, streams, NamespaceRole.Editor, ns.AnonymousPull);
+    }
+
     /// <summary>Deletes the namespace with all its image streams and memberships.</summary>
     public async Task DeleteAsync(Caller caller, string name, CancellationToken ct = default)
     {
@@ -85,8 +104,9 @@ public sealed class NamespaceService(IDbContextFactory<DashboardDbContext> conte
         await using var db = await contexts.CreateDbContextAsync(ct);
         var ns = await db.RequireNamespaceAsync(caller, name, write: false, ct);
         return await db.Memberships.Where(m => m.NamespaceId == ns.Id)
-            .Join(db.Users, m => m.UserId, u => u.Id, (m, u) => new NamespaceMember(u.UserName!, m.Role))
+            .Join(db.Users, m => m.UserId, u => u.Id, (m, u) => new { u.UserName, m.Role })
             .OrderBy(m => m.UserName)
+            .Select(m => new NamespaceMember(m.UserName!, m.Role))
             .ToListAsync(ct);
     }
 

@@ -147,6 +147,20 @@ public sealed class PullThrough(
         return [.. stream.History.Select(e => e.Tag).Distinct().Order(StringComparer.Ordinal)];
     }
 
+    /// <summary>Whether the namespace lets registry clients pull without logging in.</summary>
+    public async Task<bool> AllowsAnonymousAsync(string @namespace, CancellationToken ct = default)
+    {
+        await using var db = await contexts.CreateDbContextAsync(ct);
+        return await db.Namespaces.AnyAsync(n => n.Name == @namespace && n.AnonymousPull, ct);
+    }
+
+    /// <summary>The names of the namespaces the caller may pull from.</summary>
+    public async Task<IReadOnlyList<string>> ReadableNamespacesAsync(Caller caller, CancellationToken ct = default)
+    {
+        await using var db = await contexts.CreateDbContextAsync(ct);
+        return await db.Readable(caller).Select(n => n.Name).ToListAsync(ct);
+    }
+
     /// <summary>Every <c>namespace/stream</c> the caller may read, in name order.</summary>
     public async Task<IReadOnlyList<string>> CatalogAsync(Caller caller, CancellationToken ct = default)
     {

@@ -10,7 +10,10 @@ namespace Dashboard.Api;
 
 public sealed record NamespaceRequest(string? Name);
 
-public sealed record NamespaceDto(string Name, DateTime CreatedAt, int ImageStreams, NamespaceRole? Role);
+/// <param name="AnonymousPull">Whether registry clients may pull this namespace's images through the dashboard without logging in.</param>
+public sealed record NamespaceDto(string Name, DateTime CreatedAt, int ImageStreams, NamespaceRole? Role, bool AnonymousPull);
+
+public sealed record AnonymousPullRequest(bool? Allowed);
 
 public sealed record MemberRequest(NamespaceRole? Role);
 

@@ -14,6 +14,7 @@ internal static class NamespacesApi
         namespaces.MapPost("/", Create).RequireAuthorization(SignInAndRolesExtensions.AdminPolicy).ProducesValidationProblem().ProducesProblem(409);
         namespaces.MapGet("/{ns}", Get);
         namespaces.MapDelete("/{ns}", Delete).RequireAuthorization(SignInAndRolesExtensions.AdminPolicy);
+        namespaces.MapPut("/{ns}/anonymous-pull", SetAnonymousPull).RequireAuthorization(SignInAndRolesExtensions.AdminPolicy).ProducesValidationProblem();
         namespaces.MapGet("/{ns}/members", Members);
         namespaces.MapPut("/{ns}/members/{userName}", SetMember).RequireAuthorization(SignInAndRolesExtensions.AdminPolicy).ProducesValidationProblem();
         namespaces.MapDelete("/{ns}/members/{userName}", RemoveMember).RequireAuthorization(SignInAndRolesExtensions.AdminPolicy);
@@ -30,6 +31,17 @@ internal static class NamespacesApi
 
     private static async Task<Ok<NamespaceDto>> Get(string ns, NamespaceService service, ClaimsPrincipal user, CancellationToken ct) =>
         TypedResults.Ok(ToDto(await service.GetAsync(user.ToCaller(), ns, ct)));
+
+    private static async Task<Results<Ok<NamespaceDto>, ValidationProblem>> SetAnonymousPull(
+        string ns, AnonymousPullRequest request, NamespaceService service, ClaimsPrincipal user, CancellationToken ct)
+    {
+        if (request.Allowed is not { } allowed)
+        {
+            return TypedResults.ValidationProblem(new Dictionary<string, string[]> { ["allowed"] = ["Say true or false: whether pulls without a login are allowed."] });
+        }
+
+        return TypedResults.Ok(ToDto(await service.SetAnonymousPullAsync(user.ToCaller(), ns, allowed, ct)));
+    }
 
     private static async Task<NoContent> Delete(string ns, NamespaceService service, ClaimsPrincipal user, CancellationToken ct)
     {
@@ -58,5 +70,5 @@ internal static class NamespacesApi
         return TypedResults.NoContent();
     }
 
-    private static NamespaceDto ToDto(NamespaceSummary n) => new(n.Name, n.CreatedAt, n.ImageStreams, n.Role);
+    private static NamespaceDto ToDto(NamespaceSummary n) => new(n.Name, n.CreatedAt, n.ImageStreams, n.Role, n.AnonymousPull);
 }

@@ -60,26 +60,33 @@ internal static class RegistryEndpoint
         context.User.Identity?.IsAuthenticated == true ? Json(new { }) : Challenge(context, null);
 
     /// <summary>The Docker token endpoint: Basic (or a personal access token) in, a short-lived pull token for the readable repositories asked for out.</summary>
-    private static async Task<IResult> Token(HttpContext context, RegistryTokens tokens, Dashboard.Domain.Namespaces.NamespaceService namespaces, CancellationToken ct)
+    private static async Task<IResult> Token(HttpContext context, RegistryTokens tokens, PullThrough pull, CancellationToken ct)
     {
-        if (context.User.Identity?.IsAuthenticated != true || context.User.FindFirst(RegistryTokens.ScopeClaim) is not null)
+        // A client without credentials (docker pull before any login) asks anonymously: it gets a token for the
+        // namespaces that allow anonymous pulls, and the Basic challenge for anything else. Wrong credentials are refused.
+        var anonymous = context.User.Identity?.IsAuthenticated != true && tokens.IsAnonymous(context.Request);
+        if (!anonymous && (context.User.Identity?.IsAuthenticated != true || context.User.FindFirst(RegistryTokens.ScopeClaim) is not null))
         {
-            context.Response.Headers.WWWAuthenticate = "Basic realm=\"dashboard\"";
-            return Error(StatusCodes.Status401Unauthorized, "UNAUTHORIZED", "Log in with your dashboard user name and a password or personal access token.");
+            return BasicChallenge(context);
         }
 
-        var caller = context.User.ToCaller();
-        var readable = (await namespaces.ListAsync(caller, ct)).Select(n => n.Name).ToHashSet(StringComparer.Ordinal);
+        var caller = anonymous ? Dashboard.Domain.Access.Caller.Anonymous : context.User.ToCaller();
+        var readable = (await pull.ReadableNamespacesAsync(caller, ct)).ToHashSet(StringComparer.Ordinal);
         var granted = new List<string>();
         foreach (var scope in context.Request.Query["scope"].SelectMany(s => (s ?? "").Split(' ', StringSplitOptions.RemoveEmptyEntries)))
         {
-            // repository:<namespace>/<stream>:pull[,push]: pull is granted where the user reads the namespace; push never.
+            // repository:<namespace>/<stream>:pull[,push]: pull is granted where the caller reads the namespace; push never.
             var parts = scope.Split(':');
             if (parts is ["repository", var name, var actions] && actions.Split(',').Contains("pull")
                 && name.Split('/') is [var ns, _] && readable.Contains(ns))
             {
                 granted.Add(name);
             }
+        }
+
+        if (anonymous && granted.Count == 0)
+        {
+            return BasicChallenge(context);
         }
 
         var token = tokens.Issue(caller.UserId, granted);
@@ -198,14 +205,24 @@ internal static class RegistryEndpoint
         string unknown = "NAME_UNKNOWN")
     {
         var repository = $"{ns}/{stream}";
-        if (context.User.Identity?.IsAuthenticated != true || !RegistryTokens.Allows(context.User, repository))
+        Dashboard.Domain.Access.Caller caller;
+        if (context.User.Identity?.IsAuthenticated == true && RegistryTokens.Allows(context.User, repository))
+        {
+            caller = context.User.ToCaller();
+        }
+        else if (context.User.Identity?.IsAuthenticated != true && context.RequestServices.GetRequiredService<RegistryTokens>().IsAnonymous(context.Request)
+            && await context.RequestServices.GetRequiredService<PullThrough>().AllowsAnonymousAsync(ns, context.RequestAborted))
+        {
+            caller = Dashboard.Domain.Access.Caller.Anonymous;
+        }
+        else
         {
             return Challenge(context, $"repository:{repository}:pull");
         }
 
         try
         {
-            return await serve(context.User.ToCaller());
+            return await serve(caller);
         }
         catch (NotFoundException e)
         {
@@ -220,6 +237,12 @@ internal static class RegistryEndpoint
             // The upstream's failure, said as it is: the client sees why its pull failed, never a stack trace.
             return Error(StatusCodes.Status502BadGateway, "UNKNOWN", $"The upstream registry did not serve it ({e.Reason}): {e.Message}");
         }
+    }
+
+    private static IResult BasicChallenge(HttpContext context)
+    {
+        context.Response.Headers.WWWAuthenticate = "Basic realm=\"dashboard\"";
+        return Error(StatusCodes.Status401Unauthorized, "UNAUTHORIZED", "Log in with your dashboard user name and a password or personal access token.");
     }
 
     private static IResult Challenge(HttpContext context, string? scope)

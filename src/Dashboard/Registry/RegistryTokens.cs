@@ -31,6 +31,17 @@ public sealed class RegistryTokens(IDataProtectionProvider provider, TimeProvide
         }
     }
 
+    /// <summary>
+    /// Whether a request comes from a client that did not log in: no credentials at all, or a token the token endpoint
+    /// gave an anonymous client (no user). Wrong credentials are not anonymous: they are refused, never downgraded.
+    /// </summary>
+    public bool IsAnonymous(HttpRequest request)
+    {
+        var header = request.Headers.Authorization.ToString();
+        return header.Length == 0
+            || (header.StartsWith("Bearer ", StringComparison.OrdinalIgnoreCase) && Read(header["Bearer ".Length..].Trim()) is { UserId: "" });
+    }
+
     /// <summary>Whether the principal may pull <paramref name="repository"/>: a registry token must name it; API credentials may pull what their user reads.</summary>
     public static bool Allows(ClaimsPrincipal user, string repository)
     {

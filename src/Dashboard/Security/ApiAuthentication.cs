@@ -29,10 +29,20 @@ internal sealed class ApiAuthentication(
             return AuthenticateResult.Fail("The Authorization header is not valid.");
         }
 
+        var registryToken = header.Scheme.Equals("bearer", StringComparison.OrdinalIgnoreCase)
+            && !header.Parameter.StartsWith(AccessTokenService.Prefix, StringComparison.Ordinal)
+                ? registryTokens.Read(header.Parameter)
+                : null;
+        if (registryToken is { UserId: "" })
+        {
+            // A token the registry gave a client that did not log in: no user; the registry endpoint decides what it may pull.
+            return AuthenticateResult.NoResult();
+        }
+
         IReadOnlyList<string>? scopes = null;
         var (user, problem) = header.Scheme.ToLowerInvariant() switch
         {
-            "bearer" when !header.Parameter.StartsWith(AccessTokenService.Prefix, StringComparison.Ordinal) => await FromRegistryTokenAsync(header.Parameter, s => scopes = s),
+            "bearer" when !header.Parameter.StartsWith(AccessTokenService.Prefix, StringComparison.Ordinal) => await FromRegistryTokenAsync(registryToken, s => scopes = s),
             "bearer" => await FromTokenAsync(null, header.Parameter),
             "basic" => await FromBasicAsync(header.Parameter),
             _ => (null, $"Authorization scheme '{header.Scheme}' is not supported: use Bearer or Basic."),
@@ -96,9 +106,10 @@ internal sealed class ApiAuthentication(
         return result.Succeeded ? (user, null) : (null, $"user '{userName}': {DashboardSignInManager.Describe(result)}");
     }
 
-    private async Task<(DashboardUser?, string?)> FromRegistryTokenAsync(string token, Action<IReadOnlyList<string>> scopes)
+    private async Task<(DashboardUser?, string?)> FromRegistryTokenAsync((string UserId, IReadOnlyList<string> Repositories)? token,
+        Action<IReadOnlyList<string>> scopes)
     {
-        if (registryTokens.Read(token) is not { } read)
+        if (token is not { } read)
         {
             return (null, "unknown or expired registry token");
         }

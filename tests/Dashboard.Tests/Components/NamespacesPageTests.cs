@@ -54,4 +54,42 @@ public sealed class NamespacesPageTests : ConsoleContext
         Assert.DoesNotContain("New namespace", page.Markup);
         Assert.Empty(page.FindAll("button[aria-label^='Delete namespace']"));
     }
+
+    [Fact]
+    public async Task An_admin_allows_anonymous_pulls_with_the_switch_and_the_page_says_what_it_means()
+    {
+        await SignInAsync("admin", admin: true);
+        var service = Services.GetRequiredService<NamespaceService>();
+        await service.CreateAsync(Caller.System, "public-images");
+        var page = Render<Dashboard.Components.Pages.NamespaceDetail>(p => p.Add(x => x.Name, "public-images"));
+
+        page.WaitForAssertion(() => Assert.Contains("need a login", page.Find("[data-testid=anonymous-pull]").TextContent));
+        page.Find("input[aria-label='Allow anonymous pulls']").Change(true);
+
+        page.WaitForAssertion(() => Assert.Contains("without logging in", page.Find("[data-testid=anonymous-pull]").TextContent));
+        Assert.True((await service.GetAsync(Caller.System, "public-images")).AnonymousPull);
+    }
+
+    [Fact]
+    public async Task A_viewer_sees_whether_anonymous_pulls_are_allowed_but_no_switch()
+    {
+        var viewer = await SignInAsync("viewer");
+        var service = Services.GetRequiredService<NamespaceService>();
+        await service.CreateAsync(Caller.System, "open");
+        await service.SetAnonymousPullAsync(Caller.System, "open", true);
+        await using (var db = await Services.GetRequiredService<Microsoft.EntityFrameworkCore.IDbContextFactory<Dashboard.Domain.Persistence.DashboardDbContext>>().CreateDbContextAsync())
+        {
+            db.Memberships.Add(new NamespaceMembership(db.Namespaces.Single(n => n.Name == "open").Id, viewer.UserId, NamespaceRole.Viewer));
+            await db.SaveChangesAsync();
+        }
+
+        var page = Render<Dashboard.Components.Pages.NamespaceDetail>(p => p.Add(x => x.Name, "open"));
+
+        page.WaitForAssertion(() => Assert.Contains("without logging in", page.Find("[data-testid=anonymous-pull]").TextContent));
+        Assert.Empty(page.FindAll("input[aria-label='Allow anonymous pulls']"));
+        // The members table lists the viewer (its query once failed to translate, and the page showed an error).
+        Assert.Contains("viewer", page.Find("table").TextContent);
+        await Assert.ThrowsAsync<Dashboard.Domain.ForbiddenException>(() => service.SetAnonymousPullAsync(
+            new Caller(viewer.UserId, "viewer", false), "open", false));
+    }
 }

@@ -137,6 +137,59 @@ public sealed class PullThroughTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Anonymous_pulls_work_only_while_an_admin_allows_them_for_the_namespace_and_wrong_credentials_stay_refused()
+    {
+        var pushed = await ImagePusher.PushImageAsync(_upstream, "team/web", "4.0", seed: "anonymous");
+        await TagAsync("4.0", $"{_upstream.Host}/team/web:4.0");
+        (await _admin.PostAsJsonAsync("/api/v1/namespaces", new { name = "vault" })).EnsureSuccessStatusCode();
+
+        var (exit, output) = await SkopeoAsync("inspect", "--tls-verify=false", "--no-creds", $"docker://{_host}/shop/web:4.0");
+        Assert.True(exit != 0, output);
+        Assert.Contains("unauthorized", output, StringComparison.OrdinalIgnoreCase);
+
+        // Only an admin may open a namespace; a member's attempt changes nothing.
+        using var puller = new HttpClient { BaseAddress = _admin.BaseAddress };
+        puller.DefaultRequestHeaders.Authorization = new("Basic", Convert.ToBase64String(Encoding.UTF8.GetBytes($"puller:{UserPassword}")));
+        Assert.Equal(HttpStatusCode.Forbidden, (await puller.PutAsJsonAsync("/api/v1/namespaces/shop/anonymous-pull", new { allowed = true })).StatusCode);
+        Assert.Equal(HttpStatusCode.BadRequest, (await _admin.PutAsJsonAsync("/api/v1/namespaces/shop/anonymous-pull", new { })).StatusCode);
+        Assert.False((await _admin.GetFromJsonAsync<JsonElement>("/api/v1/namespaces/shop")).GetProperty("anonymousPull").GetBoolean());
+
+        var opened = await _admin.PutAsJsonAsync("/api/v1/namespaces/shop/anonymous-pull", new { allowed = true });
+        opened.EnsureSuccessStatusCode();
+        Assert.True((await opened.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("anonymousPull").GetBoolean());
+
+        var layout = Path.Combine(_directory, "oci-anonymous");
+        (exit, output) = await SkopeoAsync("copy", "--src-tls-verify=false", "--src-no-creds", $"docker://{_host}/shop/web:4.0", $"oci:{layout}:anon");
+        Assert.True(exit == 0, output);
+        var copied = JsonDocument.Parse(await File.ReadAllTextAsync(Path.Combine(layout, "index.json"))).RootElement.GetProperty("manifests")[0];
+        Assert.Equal(pushed.Digest, copied.GetProperty("digest").GetString());
+
+        // The Docker flow without a login: an anonymous token for the open namespace, the Basic challenge for the closed one.
+        using var client = new HttpClient { BaseAddress = _admin.BaseAddress };
+        var token = await client.GetAsync("/v2/token?service=dashboard&scope=repository:shop/web:pull");
+        Assert.Equal(HttpStatusCode.OK, token.StatusCode);
+        Assert.Equal(HttpStatusCode.Unauthorized, (await client.GetAsync("/v2/token?service=dashboard&scope=repository:vault/web:pull")).StatusCode);
+        Assert.Equal(HttpStatusCode.Unauthorized, (await client.GetAsync("/v2/_catalog")).StatusCode);
+        client.DefaultRequestHeaders.Authorization = new("Bearer", (await token.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("token").GetString());
+        Assert.Equal(HttpStatusCode.OK, (await client.GetAsync("/v2/shop/web/tags/list")).StatusCode);
+        Assert.Equal(HttpStatusCode.Unauthorized, (await client.GetAsync("/v2/vault/web/tags/list")).StatusCode);
+        // Nor does an anonymous token open the API.
+        Assert.Equal(HttpStatusCode.Unauthorized, (await client.GetAsync("/api/v1/namespaces")).StatusCode);
+
+        // Wrong credentials are refused, not quietly treated as anonymous.
+        (exit, output) = await SkopeoAsync("inspect", "--tls-verify=false", "--creds", "puller:wrong-password", $"docker://{_host}/shop/web:4.0");
+        Assert.True(exit != 0, output);
+        Assert.Contains("unauthorized", output, StringComparison.OrdinalIgnoreCase);
+
+        (await _admin.PutAsJsonAsync("/api/v1/namespaces/shop/anonymous-pull", new { allowed = false })).EnsureSuccessStatusCode();
+        (exit, output) = await SkopeoAsync("inspect", "--tls-verify=false", "--no-creds", $"docker://{_host}/shop/web:4.0");
+        Assert.True(exit != 0, output);
+        var audit = await _admin.GetFromJsonAsync<JsonElement>("/api/v1/events?kind=Namespace");
+        Assert.Contains("anonymous pulls allowed", audit.ToString());
+        Assert.Contains("anonymous pulls stopped", audit.ToString());
+    }
+
+    [Fact]
     public async Task A_second_pull_is_served_from_the_cache_while_the_upstream_is_down()
     {
         var pushed = await ImagePusher.PushImageAsync(_upstream, "team/web", "3.0", seed: "cached");
