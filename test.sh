@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # Runs every test of the dashboard: installs what the tests need when it is missing (Debian's Chromium for the
-# browser tests, docker-registry and htpasswd for the registry tests, skopeo as the pull client), restores and builds the solution (warnings are errors), runs each test project and prints
-# "N passed, N failed". Exits non-zero when anything fails.
+# browser tests, docker-registry and htpasswd for the registry tests, skopeo as the pull client, PostgreSQL for the
+# second provider), restores and builds the solution (warnings are errors), runs each test project and prints
+# "N passed, N failed". Dashboard.Tests runs twice: on SQLite files, then on a throwaway PostgreSQL server (a cluster
+# under a temporary directory on a loopback port, started and removed here). Exits non-zero when anything fails.
 set -euo pipefail
 cd "$(dirname "$0")"
 
@@ -10,6 +12,7 @@ command -v chromium >/dev/null 2>&1 || need+=(chromium)
 command -v docker-registry >/dev/null 2>&1 || need+=(docker-registry)
 command -v htpasswd >/dev/null 2>&1 || need+=(apache2-utils)
 command -v skopeo >/dev/null 2>&1 || need+=(skopeo)
+ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || need+=(postgresql)
 if [ ${#need[@]} -gt 0 ]; then
   echo "Installing Debian packages: ${need[*]}"
   sudo_cmd=""
@@ -32,6 +35,14 @@ for project in tests/Dashboard.Tests tests/E2E; do
   dotnet test "$project" --no-build -c Debug --logger "trx;LogFileName=$name.trx" --results-directory "$results" || status=1
 done
 
+# The same integration tests on PostgreSQL, plus the ones that need it (several app instances on one database).
+postgres_dir=$(mktemp -d /tmp/dashboard-postgres.XXXXXX)
+trap 'scripts/postgres.sh stop "$postgres_dir/cluster" >/dev/null 2>&1 || true; rm -rf "$postgres_dir"' EXIT
+DASHBOARD_TEST_POSTGRES=$(scripts/postgres.sh start "$postgres_dir/cluster")
+export DASHBOARD_TEST_POSTGRES
+dotnet test tests/Dashboard.Tests --no-build -c Debug --logger "trx;LogFileName=Dashboard.Tests.PostgreSql.trx" --results-directory "$results" || status=1
+unset DASHBOARD_TEST_POSTGRES
+
 passed=0 failed=0 skipped=0 files=0
 for trx in "$results"/*.trx; do
   [ -f "$trx" ] || continue
@@ -43,8 +54,8 @@ for trx in "$results"/*.trx; do
   skipped=$((skipped + $(value notExecuted)))
 done
 
-if [ "$files" -ne 2 ]; then
-  echo "Expected results from 2 test projects, found $files." >&2
+if [ "$files" -ne 3 ]; then
+  echo "Expected 3 test results (Dashboard.Tests on SQLite and on PostgreSQL, E2E), found $files." >&2
   status=1
 fi
 [ "$failed" -eq 0 ] || status=1

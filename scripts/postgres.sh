@@ -125,6 +125,19 @@ EOF
   return 1
 }
 
+# Starts the server. The postmaster outlives this script, so it must not inherit any descriptor other than
+# stdin/stdout/stderr (pg_ctl points those at /dev/null and the log file): an inherited pipe, such as the caller's
+# $(...) capturing our stdout, would otherwise stay open and make the caller wait forever.
+launch_server() {
+  (
+    for fd in /proc/$BASHPID/fd/*; do
+      fd=${fd##*/}
+      if [[ "$fd" =~ ^[0-9]+$ ]] && [ "$fd" -gt 2 ]; then eval "exec $fd>&-" 2>/dev/null || true; fi
+    done
+    as_owner "$bindir/pg_ctl" -D "$dir" -l "$dir/postgres.log" -w -t 30 start </dev/null >&2
+  )
+}
+
 start_cluster() {
   find_bindir
   if [ -z "$bindir" ]; then
@@ -134,32 +147,33 @@ start_cluster() {
   fi
   log "using $bindir"
 
+  local socket_path="$dir/.s.PGSQL.65535"
+  [ ${#socket_path} -lt 108 ] || die "'$dir' is too long for the server's unix socket path (max 91 characters)"
+
   if [ -e "$dir" ]; then
     log "$dir exists, stopping and wiping it first"
     stop_cluster
   fi
 
   mkdir -p -- "$dir" || die "could not create $dir"
-  chmod 700 "$dir"
+  chmod 700 "$dir" || die "could not chmod $dir"
   if [ "$is_root" -eq 1 ]; then
     ensure_postgres_user || die "could not create the postgres system user"
     chown postgres:postgres "$dir" || die "could not chown $dir to postgres"
-    # The postgres user must be able to reach $dir: make every parent traversable (adds only the x bit).
-    local p
-    p=$(dirname "$dir")
-    while :; do
+    # The postgres user must be able to reach $dir: make every parent traversable, top down (adds only the x bit).
+    local p="" part
+    local -a parts
+    IFS=/ read -r -a parts <<< "${dir#/}"
+    unset 'parts[${#parts[@]}-1]'
+    for part in "${parts[@]}"; do
+      p="$p/$part"
       if ! runuser -u postgres -- test -x "$p"; then
         log "making $p traversable (chmod a+x) for the postgres user"
         chmod a+x "$p" || die "could not make $p traversable for the postgres user"
       fi
-      [ "$p" = / ] && break
-      p=$(dirname "$p")
     done
     runuser -u postgres -- test -w "$dir" || die "the postgres user cannot write to $dir"
   fi
-
-  local socket_path="$dir/.s.PGSQL.65535"
-  [ ${#socket_path} -lt 108 ] || die "'$dir' is too long for a unix socket path (max ~90 characters)"
 
   log "initdb in $dir"
   as_owner "$bindir/initdb" -D "$dir" -U postgres -E UTF8 --locale=C --auth=trust --no-sync --no-instructions >&2 \
@@ -189,8 +203,9 @@ full_page_writes = off
 logging_collector = off
 EOF
     [ "$is_root" -eq 0 ] || chown postgres:postgres "$dir/postgresql.auto.conf"
+    rm -f "$dir/postgres.log"
     log "starting on 127.0.0.1:$port (attempt $attempt)"
-    if as_owner "$bindir/pg_ctl" -D "$dir" -l "$dir/postgres.log" -w -t 30 start >&2; then
+    if launch_server; then
       started=1
       break
     fi

@@ -4,6 +4,7 @@ using Dashboard.Domain.ImageStreams;
 using Dashboard.Domain.Namespaces;
 using Dashboard.Domain.PullSecrets;
 using Dashboard.Domain.Users;
+using Microsoft.AspNetCore.DataProtection.EntityFrameworkCore;
 using Microsoft.AspNetCore.Identity;
 using Microsoft.AspNetCore.Identity.EntityFrameworkCore;
 using Microsoft.EntityFrameworkCore;
@@ -13,11 +14,15 @@ namespace Dashboard.Domain.Persistence;
 /// <summary>
 /// The dashboard's database: Identity, namespaces, image streams, images and the audit trail.
 /// Add a migration from the repository root with
-/// <c>dotnet ef migrations add NAME --project src/Dashboard.Domain --startup-project src/Dashboard --output-dir Persistence/Migrations</c>.
+/// <c>dotnet ef migrations add NAME --project src/Dashboard.Domain --startup-project src/Dashboard --output-dir Persistence/Migrations</c>
+/// and the same for PostgreSQL (README, "Add a migration").
 /// </summary>
 public sealed class DashboardDbContext(DbContextOptions<DashboardDbContext> options)
-    : IdentityDbContext<DashboardUser, IdentityRole, string>(options)
+    : IdentityDbContext<DashboardUser, IdentityRole, string>(options), IDataProtectionKeyContext
 {
+    /// <summary>The Data Protection key ring when instances share it (PostgreSQL); one SQLite instance keeps its keys in files.</summary>
+    public DbSet<DataProtectionKey> DataProtectionKeys => Set<DataProtectionKey>();
+
     public DbSet<Namespace> Namespaces => Set<Namespace>();
 
     public DbSet<NamespaceMembership> Memberships => Set<NamespaceMembership>();

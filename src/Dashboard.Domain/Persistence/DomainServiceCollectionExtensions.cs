@@ -65,6 +65,13 @@ public static class DomainServiceCollectionExtensions
         return services;
     }
 
+    /// <summary>The assembly that holds the PostgreSQL migrations (column types differ, so each provider has its own set).</summary>
+    public const string PostgreSqlMigrationsAssembly = "Dashboard.Migrations.PostgreSql";
+
+    /// <summary>Several instances on one PostgreSQL database.</summary>
+    public static DbContextOptionsBuilder UseDashboardPostgreSql(this DbContextOptionsBuilder options, string connectionString) =>
+        options.UseNpgsql(connectionString, npgsql => npgsql.MigrationsAssembly(PostgreSqlMigrationsAssembly));
+
     /// <summary>The embedded default: one SQLite file.</summary>
     public static DbContextOptionsBuilder UseDashboardSqlite(this DbContextOptionsBuilder options, string databasePath) =>
         options.UseSqlite(SqliteConnectionString(databasePath));
@@ -83,5 +90,43 @@ public static class DomainServiceCollectionExtensions
         }
 
         await db.Database.MigrateAsync(ct);
+    }
+
+    /// <summary>
+    /// Start-up work one instance at a time (migrations, the first admin account): on PostgreSQL a session advisory lock
+    /// held on a connection of its own until the result is disposed, so instances starting together queue instead of
+    /// racing; on SQLite (one instance) nothing to hold.
+    /// </summary>
+    public static async Task<IAsyncDisposable> StartUpExclusivelyAsync(this IServiceProvider services, CancellationToken ct = default)
+    {
+        var db = await services.GetRequiredService<IDbContextFactory<DashboardDbContext>>().CreateDbContextAsync(ct);
+        if (!db.Database.IsNpgsql())
+        {
+            await db.DisposeAsync();
+            return db;
+        }
+
+        await db.Database.OpenConnectionAsync(ct);
+        await db.Database.ExecuteSqlRawAsync($"SELECT pg_advisory_lock({StartUpLockKey})", ct);
+        return new AdvisoryLock(db);
+    }
+
+    /// <summary>An arbitrary 64-bit key naming the dashboard's start-up lock among any other advisory locks of the database.</summary>
+    private const long StartUpLockKey = 0x64617368626f6172;
+
+    private sealed class AdvisoryLock(DashboardDbContext db) : IAsyncDisposable
+    {
+        public async ValueTask DisposeAsync()
+        {
+            try
+            {
+                await db.Database.ExecuteSqlRawAsync($"SELECT pg_advisory_unlock({StartUpLockKey})");
+            }
+            finally
+            {
+                // Closing the session releases the lock in any case.
+                await db.DisposeAsync();
+            }
+        }
     }
 }

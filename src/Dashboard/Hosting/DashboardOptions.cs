@@ -15,6 +15,8 @@ public sealed class DashboardOptions
 
     public AuditOptions Audit { get; set; } = new();
 
+    public DatabaseOptions Database { get; set; } = new();
+
     public string ResolveDataDirectory(IHostEnvironment environment) =>
         Path.GetFullPath(Path.Combine(environment.ContentRootPath, DataDirectory));
 }
@@ -26,6 +28,19 @@ public sealed class BootstrapOptions
 
     /// <summary>When empty, a random password is generated and written once to the console log.</summary>
     public string? AdminPassword { get; set; }
+}
+
+/// <summary>Which database the app keeps its state in (docs/decisions/0009-several-instances-on-postgresql.md).</summary>
+public sealed class DatabaseOptions
+{
+    /// <summary><c>Sqlite</c> (one instance, files under the data directory) or <c>PostgreSQL</c> (several instances, <c>ConnectionStrings:Dashboard</c>).</summary>
+    public DatabaseProvider Provider { get; set; } = DatabaseProvider.Sqlite;
+}
+
+public enum DatabaseProvider
+{
+    Sqlite,
+    PostgreSQL,
 }
 
 public sealed class AuditOptions
@@ -48,4 +63,23 @@ internal static class DashboardOptionsExtensions
 
     public static DashboardOptions DashboardSettings(this WebApplicationBuilder builder) =>
         builder.Configuration.GetSection(DashboardOptions.Section).Get<DashboardOptions>() ?? new DashboardOptions();
+
+    /// <summary>
+    /// The PostgreSQL connection string of <paramref name="name"/> (<c>Hangfire</c> falls back to <c>Dashboard</c>), or a
+    /// start-up failure that says which setting is missing.
+    /// </summary>
+    public static string PostgreSqlConnectionString(this WebApplicationBuilder builder, string name)
+    {
+        var value = builder.Configuration.GetConnectionString(name);
+        if (string.IsNullOrWhiteSpace(value) && name != "Dashboard")
+        {
+            value = builder.Configuration.GetConnectionString("Dashboard");
+        }
+
+        return string.IsNullOrWhiteSpace(value)
+            ? throw new InvalidOperationException(
+                "Dashboard:Database:Provider is PostgreSQL but ConnectionStrings:Dashboard is not set. Set it to a Npgsql connection " +
+                "string, e.g. Host=db;Database=dashboard;Username=dashboard;Password=… (environment: ConnectionStrings__Dashboard).")
+            : value;
+    }
 }

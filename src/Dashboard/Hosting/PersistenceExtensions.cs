@@ -12,23 +12,39 @@ internal static class PersistenceExtensions
 
     public const string KeysDirectory = "keys";
 
-    /// <summary>The EF Core database in <c>{DataDirectory}/dashboard.db</c>, created on first start.</summary>
+    /// <summary>
+    /// The EF Core database: <c>{DataDirectory}/dashboard.db</c> by default, or the PostgreSQL database of
+    /// <c>ConnectionStrings:Dashboard</c> shared by several instances; created or migrated on start.
+    /// </summary>
     public static void AddPersistence(this WebApplicationBuilder builder)
     {
-        var dataDirectory = builder.DashboardSettings().ResolveDataDirectory(builder.Environment);
+        var settings = builder.DashboardSettings();
+        var dataDirectory = settings.ResolveDataDirectory(builder.Environment);
         Directory.CreateDirectory(dataDirectory);
-        var databasePath = Path.Combine(dataDirectory, DatabaseFile);
-        builder.Services.AddDashboardDomain(options => options.UseDashboardSqlite(databasePath));
 
-        // Cookie and antiforgery keys survive restarts; later the pull secrets are encrypted with them too.
-        builder.Services.AddDataProtection()
-            .SetApplicationName("image-stream-dashboard")
-            .PersistKeysToFileSystem(new DirectoryInfo(Path.Combine(dataDirectory, KeysDirectory)));
+        // The Data Protection keys encrypt cookies, antiforgery tokens, pull secrets, webhook secrets and registry
+        // tokens, so they survive restarts; instances sharing a database share the key ring through it too, or a
+        // secret written by one could not be read by another and sign-ins would not cross instances.
+        var dataProtection = builder.Services.AddDataProtection().SetApplicationName("image-stream-dashboard");
+        if (settings.Database.Provider == DatabaseProvider.PostgreSQL)
+        {
+            var connectionString = builder.PostgreSqlConnectionString("Dashboard");
+            builder.Services.AddDashboardDomain(options => options.UseDashboardPostgreSql(connectionString));
+            dataProtection.PersistKeysToDbContext<DashboardDbContext>();
+        }
+        else
+        {
+            var databasePath = Path.Combine(dataDirectory, DatabaseFile);
+            builder.Services.AddDashboardDomain(options => options.UseDashboardSqlite(databasePath));
+            dataProtection.PersistKeysToFileSystem(new DirectoryInfo(Path.Combine(dataDirectory, KeysDirectory)));
+        }
     }
 
     /// <summary>Applies migrations and makes sure the first admin exists, before the app takes requests.</summary>
     public static async Task PrepareDatabaseAsync(this WebApplication app)
     {
+        // Instances starting together take turns: the first migrates and creates the admin, the others find it done.
+        await using var exclusive = await app.Services.StartUpExclusivelyAsync();
         await app.Services.MigrateDashboardDatabaseAsync();
         var bootstrap = app.Services.GetRequiredService<IOptions<DashboardOptions>>().Value.Bootstrap;
         string? generated;

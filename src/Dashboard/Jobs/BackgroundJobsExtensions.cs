@@ -2,6 +2,7 @@ using Dashboard.Hosting;
 using Dashboard.Security;
 using Hangfire;
 using Hangfire.Dashboard;
+using Hangfire.PostgreSql;
 using Hangfire.Storage.SQLite;
 using Dashboard.Domain.Scheduling;
 
@@ -16,13 +17,27 @@ internal static class BackgroundJobsExtensions
     /// </summary>
     public static void AddBackgroundJobs(this WebApplicationBuilder builder)
     {
-        var databasePath = Path.Combine(builder.DashboardSettings().ResolveDataDirectory(builder.Environment), DatabaseFile);
-        builder.Services.AddHangfire(configuration => configuration
-            .SetDataCompatibilityLevel(CompatibilityLevel.Version_180)
-            .UseSimpleAssemblyNameTypeSerializer()
-            .UseRecommendedSerializerSettings()
+        var settings = builder.DashboardSettings();
+        var postgreSql = settings.Database.Provider == DatabaseProvider.PostgreSQL ? builder.PostgreSqlConnectionString("Hangfire") : null;
+        var databasePath = Path.Combine(settings.ResolveDataDirectory(builder.Environment), DatabaseFile);
+        builder.Services.AddHangfire(configuration =>
+        {
+            configuration
+                .SetDataCompatibilityLevel(CompatibilityLevel.Version_180)
+                .UseSimpleAssemblyNameTypeSerializer()
+                .UseRecommendedSerializerSettings();
             // Enqueued work (imports, webhook deliveries) starts within a second instead of the default 15.
-            .UseSQLiteStorage(databasePath, new SQLiteStorageOptions { QueuePollInterval = TimeSpan.FromSeconds(1) }));
+            if (postgreSql is not null)
+            {
+                // Several instances: one job storage, whose distributed locks keep the tick to one instance at a time.
+                configuration.UsePostgreSqlStorage(options => options.UseNpgsqlConnection(postgreSql),
+                    new PostgreSqlStorageOptions { QueuePollInterval = TimeSpan.FromSeconds(1), PrepareSchemaIfNecessary = true });
+            }
+            else
+            {
+                configuration.UseSQLiteStorage(databasePath, new SQLiteStorageOptions { QueuePollInterval = TimeSpan.FromSeconds(1) });
+            }
+        });
         var tickSeconds = builder.Configuration.GetValue($"{ScheduleOptions.Section}:{nameof(ScheduleOptions.TickSeconds)}", 60);
         builder.Services.AddHangfireServer(options =>
         {

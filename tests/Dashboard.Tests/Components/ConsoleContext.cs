@@ -7,7 +7,7 @@ using Dashboard.Domain.PullSecrets;
 using Dashboard.Hosting;
 using Microsoft.AspNetCore.DataProtection;
 using Dashboard.Domain.Users;
-using Microsoft.Data.Sqlite;
+using Dashboard.Tests.Infrastructure;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.DependencyInjection;
 using MudBlazor.Services;
@@ -20,7 +20,7 @@ namespace Dashboard.Tests.Components;
 /// </summary>
 public abstract class ConsoleContext : BunitContext, IAsyncLifetime
 {
-    private readonly string _path = Path.Combine(Path.GetTempPath(), $"dashboard-bunit-{Guid.NewGuid():N}.db");
+    private readonly TestDatabase _database = TestDatabase.Create();
     private readonly BunitAuthorizationContext _auth;
 
     protected ConsoleContext()
@@ -28,7 +28,7 @@ public abstract class ConsoleContext : BunitContext, IAsyncLifetime
         JSInterop.Mode = JSRuntimeMode.Loose;
         Services.AddMudServices();
         Services.AddSingleton(TimeProvider.System);
-        Services.AddDashboardDomain(options => options.UseDashboardSqlite(_path));
+        Services.AddDashboardDomain(options => _database.Configure(options));
         Services.AddOptions();
         Services.AddSingleton<IDataProtectionProvider>(new EphemeralDataProtectionProvider());
         Services.AddSingleton<ISecretProtector, DataProtectionSecretProtector>();
@@ -40,11 +40,7 @@ public abstract class ConsoleContext : BunitContext, IAsyncLifetime
     async Task IAsyncLifetime.DisposeAsync()
     {
         await DisposeAsync();
-        SqliteConnection.ClearAllPools();
-        foreach (var file in Directory.GetFiles(Path.GetDirectoryName(_path)!, Path.GetFileName(_path) + "*"))
-        {
-            File.Delete(file);
-        }
+        await _database.DisposeAsync();
     }
 
     /// <summary>Adds a user row and signs the rendered components in as that user.</summary>

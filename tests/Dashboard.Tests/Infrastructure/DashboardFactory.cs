@@ -12,10 +12,13 @@ using Microsoft.Extensions.DependencyInjection;
 namespace Dashboard.Tests.Infrastructure;
 
 /// <summary>
-/// The real app in memory, on real SQLite files in a fresh data directory of its own, with a known admin password.
+/// The real app in memory, on real SQLite files in a fresh data directory of its own (or a fresh PostgreSQL database,
+/// see <see cref="TestDatabase"/>), with a known admin password.
 /// </summary>
 public sealed class DashboardFactory : WebApplicationFactory<Program>, IAsyncLifetime
 {
+    private readonly TestDatabase _database = TestDatabase.Create();
+
     public const string AdminUser = "admin";
     public const string AdminPassword = "Admin-Passw0rd!";
     public const string UserPassword = "Us3r-Passw0rd!";
@@ -25,6 +28,7 @@ public sealed class DashboardFactory : WebApplicationFactory<Program>, IAsyncLif
     protected override void ConfigureWebHost(IWebHostBuilder builder)
     {
         builder.UseSetting("Dashboard:DataDirectory", DataDirectory);
+        _database.Configure(builder);
         builder.UseSetting("Dashboard:Bootstrap:AdminUser", AdminUser);
         builder.UseSetting("Dashboard:Bootstrap:AdminPassword", AdminPassword);
         // The test registries run on this machine.
@@ -48,6 +52,7 @@ public sealed class DashboardFactory : WebApplicationFactory<Program>, IAsyncLif
     {
         await base.DisposeAsync();
         Microsoft.Data.Sqlite.SqliteConnection.ClearAllPools();
+        await _database.DisposeAsync();
         try
         {
             Directory.Delete(DataDirectory, recursive: true);
@@ -57,6 +62,9 @@ public sealed class DashboardFactory : WebApplicationFactory<Program>, IAsyncLif
             // Hangfire may still hold its file for a moment; the temp directory is cleaned by the OS later.
         }
     }
+
+    /// <summary>Everything the app has stored in its database(s), as text (see <see cref="TestDatabase.StoredTextAsync"/>).</summary>
+    public Task<string> StoredTextAsync() => _database.StoredTextAsync(DataDirectory);
 
     /// <summary>A client that does not follow redirects, so tests see the 302 to the sign-in page.</summary>
     public HttpClient Anonymous() => CreateClient(new WebApplicationFactoryClientOptions { AllowAutoRedirect = false });

@@ -5,17 +5,18 @@ using Dashboard.Domain.Maintenance;
 using Dashboard.Domain.Namespaces;
 using Dashboard.Domain.Persistence;
 using Dashboard.Domain.Users;
-using Microsoft.Data.Sqlite;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Time.Testing;
+
+using Dashboard.Tests.Infrastructure;
 
 namespace Dashboard.Tests.Persistence;
 
 /// <summary>The domain services on a real SQLite file, migrated the way the app migrates at start-up.</summary>
 public sealed class DatabaseTests : IAsyncLifetime
 {
-    private readonly string _path = Path.Combine(Path.GetTempPath(), $"dashboard-db-{Guid.NewGuid():N}.db");
+    private readonly TestDatabase _database = TestDatabase.Create();
     private readonly FakeTimeProvider _clock = new(new DateTimeOffset(2026, 11, 27, 12, 0, 0, TimeSpan.Zero));
     private ServiceProvider _services = null!;
 
@@ -24,7 +25,7 @@ public sealed class DatabaseTests : IAsyncLifetime
         var services = new ServiceCollection();
         services.AddSingleton<TimeProvider>(_clock);
         services.AddLogging();
-        services.AddDashboardDomain(options => options.UseDashboardSqlite(_path));
+        services.AddDashboardDomain(options => _database.Configure(options));
         _services = services.BuildServiceProvider();
         await _services.MigrateDashboardDatabaseAsync();
     }
@@ -32,21 +33,26 @@ public sealed class DatabaseTests : IAsyncLifetime
     public async Task DisposeAsync()
     {
         await _services.DisposeAsync();
-        SqliteConnection.ClearAllPools();
-        foreach (var file in Directory.GetFiles(Path.GetDirectoryName(_path)!, Path.GetFileName(_path) + "*"))
-        {
-            File.Delete(file);
-        }
+        await _database.DisposeAsync();
     }
 
     [Fact]
-    public async Task Start_up_applies_every_migration_and_switches_the_file_to_write_ahead_logging()
+    public async Task Start_up_applies_every_migration_of_the_provider_and_on_sqlite_switches_the_file_to_write_ahead_logging()
     {
         await using var db = await _services.GetRequiredService<IDbContextFactory<DashboardDbContext>>().CreateDbContextAsync();
         Assert.Empty(await db.Database.GetPendingMigrationsAsync());
         Assert.NotEmpty(await db.Database.GetAppliedMigrationsAsync());
-        var mode = await db.Database.SqlQueryRaw<string>("PRAGMA journal_mode").ToListAsync();
-        Assert.Equal("wal", Assert.Single(mode));
+        if (TestDatabase.IsPostgreSql)
+        {
+            // The PostgreSQL set of its own assembly, not the SQLite one.
+            Assert.True(db.Database.IsNpgsql());
+            Assert.All(db.Database.GetMigrations(), m => Assert.DoesNotContain("ScheduleActivity", m));
+        }
+        else
+        {
+            var mode = await db.Database.SqlQueryRaw<string>("PRAGMA journal_mode").ToListAsync();
+            Assert.Equal("wal", Assert.Single(mode));
+        }
     }
 
     [Fact]

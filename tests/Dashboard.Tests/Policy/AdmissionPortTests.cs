@@ -105,10 +105,19 @@ public sealed class AdmissionPortTests : IAsyncLifetime
 
     private sealed class Factory(string directory, int port, int registryPort) : WebApplicationFactory<Program>
     {
+        private readonly TestDatabase _database = TestDatabase.Create();
+
+        public override async ValueTask DisposeAsync()
+        {
+            await base.DisposeAsync();
+            await _database.DisposeAsync();
+        }
+
         protected override void ConfigureWebHost(IWebHostBuilder builder)
         {
             builder.UseSetting("Urls", "http://127.0.0.1:0");
             builder.UseSetting("Dashboard:DataDirectory", Path.Combine(directory, "data"));
+            _database.Configure(builder);
             builder.UseSetting("Dashboard:Bootstrap:AdminPassword", "Admin-Passw0rd!-admission");
             builder.UseSetting("Dashboard:Admission:Port", port.ToString());
             builder.UseSetting("Dashboard:Admission:CertificateFile", Path.Combine(directory, "tls.crt"));

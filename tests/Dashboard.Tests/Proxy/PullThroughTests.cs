@@ -318,9 +318,18 @@ public sealed class PullThroughTests : IAsyncLifetime
 
     private sealed class Factory(string directory) : WebApplicationFactory<Program>
     {
+        private readonly TestDatabase _database = TestDatabase.Create();
+
+        public override async ValueTask DisposeAsync()
+        {
+            await base.DisposeAsync();
+            await _database.DisposeAsync();
+        }
+
         protected override void ConfigureWebHost(IWebHostBuilder builder)
         {
             builder.UseSetting("Dashboard:DataDirectory", Path.Combine(directory, "data"));
+            _database.Configure(builder);
             builder.UseSetting("Dashboard:Bootstrap:AdminPassword", AdminPassword);
             builder.UseSetting("Dashboard:Registries:AllowLoopback", "true");
             builder.UseSetting("Dashboard:Registries:MaxRetries", "1");

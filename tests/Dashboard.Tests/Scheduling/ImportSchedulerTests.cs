@@ -10,7 +10,6 @@ using Dashboard.Domain.Triggers;
 using Dashboard.Hosting;
 using Dashboard.Tests.Infrastructure;
 using Microsoft.AspNetCore.DataProtection;
-using Microsoft.Data.Sqlite;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.AspNetCore.Builder;
@@ -24,7 +23,7 @@ namespace Dashboard.Tests.Scheduling;
 /// <summary>The scheduler's tick and checks on a real SQLite file against a real registry, with a fake clock.</summary>
 public sealed class ImportSchedulerTests : IAsyncLifetime
 {
-    private readonly string _path = Path.Combine(Path.GetTempPath(), $"dashboard-schedule-{Guid.NewGuid():N}.db");
+    private readonly TestDatabase _database = TestDatabase.Create();
     private readonly FakeTimeProvider _clock = new(new DateTimeOffset(2026, 11, 27, 12, 0, 0, TimeSpan.Zero));
     private ServiceProvider _services = null!;
     private RegistryServer _registry = null!;
@@ -35,7 +34,7 @@ public sealed class ImportSchedulerTests : IAsyncLifetime
         var services = new ServiceCollection();
         services.AddSingleton<TimeProvider>(_clock);
         services.AddLogging();
-        services.AddDashboardDomain(options => options.UseDashboardSqlite(_path));
+        services.AddDashboardDomain(options => _database.Configure(options));
         // No retries: their back-off waits on the fake clock, which only the test moves.
         services.Configure<RegistryOptions>(o => (o.AllowLoopback, o.MaxRetries) = (true, 0));
         services.Configure<ScheduleOptions>(o => o.MaxImportsPerMinute = -1);
@@ -49,11 +48,7 @@ public sealed class ImportSchedulerTests : IAsyncLifetime
     {
         await _services.DisposeAsync();
         await _registry.DisposeAsync();
-        SqliteConnection.ClearAllPools();
-        foreach (var file in Directory.GetFiles(Path.GetDirectoryName(_path)!, Path.GetFileName(_path) + "*"))
-        {
-            File.Delete(file);
-        }
+        await _database.DisposeAsync();
     }
 
     private async Task ScheduleAsync(string stream, string from)

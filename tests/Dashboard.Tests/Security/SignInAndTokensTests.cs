@@ -132,18 +132,11 @@ public sealed partial class SignInAndTokensTests(DashboardFactory app) : IClassF
         await app.CreateUserAsync("secretive");
         using var user = app.As("secretive", DashboardFactory.UserPassword);
         var token = await CreateTokenAsync(user, "scanner");
-        Microsoft.Data.Sqlite.SqliteConnection.ClearAllPools();
 
-        var files = Directory.GetFiles(app.DataDirectory, "dashboard.db*");
-        Assert.NotEmpty(files);
-        foreach (var file in files)
-        {
-            await using var stream = new FileStream(file, FileMode.Open, FileAccess.Read, FileShare.ReadWrite | FileShare.Delete);
-            using var reader = new StreamReader(stream);
-            var content = await reader.ReadToEndAsync();
-            Assert.DoesNotContain(token, content);
-            Assert.DoesNotContain(DashboardFactory.UserPassword, content);
-        }
+        var content = await app.StoredTextAsync();
+        Assert.Contains("scanner", content);
+        Assert.DoesNotContain(token, content);
+        Assert.DoesNotContain(DashboardFactory.UserPassword, content);
     }
 
     [Fact]
