@@ -30,6 +30,7 @@ public static class DomainServiceCollectionExtensions
             options.AddInterceptors(provider.GetRequiredService<AuditLogInterceptor>());
         });
         services.TryAddSingleton(TimeProvider.System);
+        services.TryAddSingleton<IInstanceSignals, SingleInstanceSignals>();
         services.AddSingleton<NamespaceService>();
         services.AddSingleton<ImageStreamService>();
         services.AddSingleton<ImageCatalog>();

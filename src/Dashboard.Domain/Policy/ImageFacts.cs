@@ -9,11 +9,27 @@ namespace Dashboard.Domain.Policy;
 /// <summary>
 /// What the dashboard knows about images, for the policy's known-image, label and annotation conditions: an image is
 /// known when it was imported (its digest is stored) or when a stream tag follows its reference. Read from the database
-/// through a bounded cache that forgets after <see cref="Freshness"/> (at once when this instance imports or annotates;
-/// another instance's change shows within the freshness); never a registry call.
+/// through a bounded cache that forgets after <see cref="Freshness"/>, and at once when any instance imports or
+/// annotates (<see cref="IInstanceSignals"/>); never a registry call.
 /// </summary>
-public sealed class ImageFacts(IDbContextFactory<DashboardDbContext> contexts, TimeProvider clock) : IImageFacts
+public sealed class ImageFacts : IImageFacts
 {
+    private readonly IDbContextFactory<DashboardDbContext> _contexts;
+    private readonly TimeProvider _clock;
+    private readonly IInstanceSignals _signals;
+
+    public ImageFacts(IDbContextFactory<DashboardDbContext> contexts, TimeProvider clock, IInstanceSignals signals)
+    {
+        _contexts = contexts;
+        _clock = clock;
+        _signals = signals;
+        signals.Subscribe(InstanceTopics.ImageFacts, () =>
+        {
+            ForgetHere();
+            return Task.CompletedTask;
+        });
+    }
+
     public static readonly TimeSpan Freshness = TimeSpan.FromSeconds(30);
     public const int MaxCachedImages = 10_000;
 
@@ -44,18 +60,24 @@ public sealed class ImageFacts(IDbContextFactory<DashboardDbContext> contexts, T
 
     public void Forget()
     {
+        ForgetHere();
+        _ = _signals.PublishAsync(InstanceTopics.ImageFacts);
+    }
+
+    private void ForgetHere()
+    {
         _byDigest.Clear();
         _sources = null;
     }
 
     private async ValueTask<ImageFact> ByDigestAsync(string digest, CancellationToken ct)
     {
-        if (_byDigest.TryGetValue(digest, out var cached) && clock.GetElapsedTime(cached.At) < Freshness)
+        if (_byDigest.TryGetValue(digest, out var cached) && _clock.GetElapsedTime(cached.At) < Freshness)
         {
             return cached.Fact;
         }
 
-        await using var db = await contexts.CreateDbContextAsync(ct);
+        await using var db = await _contexts.CreateDbContextAsync(ct);
         var image = await db.Images.AsNoTracking().Where(i => i.Digest == digest)
             .Select(i => new { i.Config, i.Annotations }).FirstOrDefaultAsync(ct);
         var fact = image is null
@@ -66,14 +88,14 @@ public sealed class ImageFacts(IDbContextFactory<DashboardDbContext> contexts, T
             _byDigest.Clear();
         }
 
-        _byDigest[digest] = (fact, clock.GetTimestamp());
+        _byDigest[digest] = (fact, _clock.GetTimestamp());
         return fact;
     }
 
     private async ValueTask<Sources> SourcesAsync(CancellationToken ct)
     {
         var sources = _sources;
-        if (sources is not null && clock.GetElapsedTime(sources.At) < Freshness)
+        if (sources is not null && _clock.GetElapsedTime(sources.At) < Freshness)
         {
             return sources;
         }
@@ -82,12 +104,12 @@ public sealed class ImageFacts(IDbContextFactory<DashboardDbContext> contexts, T
         try
         {
             sources = _sources;
-            if (sources is not null && clock.GetElapsedTime(sources.At) < Freshness)
+            if (sources is not null && _clock.GetElapsedTime(sources.At) < Freshness)
             {
                 return sources;
             }
 
-            await using var db = await contexts.CreateDbContextAsync(ct);
+            await using var db = await _contexts.CreateDbContextAsync(ct);
             var tags = await db.SpecTags.AsNoTracking().Where(t => t.FromKind == TagSourceKind.DockerImage)
                 .Select(t => new
                 {
@@ -111,7 +133,7 @@ public sealed class ImageFacts(IDbContextFactory<DashboardDbContext> contexts, T
                     known.Local ?? (tag.ReferencePolicy == ReferencePolicy.Local && tag.Current is not null ? tag.Repository : null));
             }
 
-            _sources = sources = new Sources(map, clock.GetTimestamp());
+            _sources = sources = new Sources(map, _clock.GetTimestamp());
             return sources;
         }
         finally

@@ -25,9 +25,6 @@ public sealed class ImportScheduler(
     IDbContextFactory<DashboardDbContext> contexts, ImageImporter importer, ScheduleSettings settingsInForce, RegistryClient registry,
     ScheduleActivity activity, TimeProvider clock, ILogger<ImportScheduler> logger)
 {
-    /// <summary>How long a queued check may take before a later tick queues it again (a crashed instance's work is not lost).</summary>
-    public static readonly TimeSpan LeaseTime = TimeSpan.FromMinutes(10);
-
     private readonly Lock _budgetLock = new();
     private double _tokens = double.NaN;
     private DateTime _refilledAt;
@@ -80,7 +77,8 @@ public sealed class ImportScheduler(
         }
 
         // One statement per thousand leases, not one per tag: a tick over 10,000 due tags stays short.
-        var leasedUntil = now + LeaseTime;
+        // Until the lease ends no other tick queues these tags again (ScheduleOptions.LeaseSeconds).
+        var leasedUntil = now + TimeSpan.FromSeconds(settings.LeaseSeconds);
         foreach (var chunk in due.Select(d => d.Id).Chunk(1000))
         {
             await db.TagSchedules.Where(s => chunk.Contains(s.Id)).ExecuteUpdateAsync(set => set.SetProperty(s => s.LeasedUntil, leasedUntil), ct);

@@ -33,8 +33,19 @@ public sealed record CheckResult(DateTime At, TimeSpan Duration, string Result, 
 /// What scheduled import did: per-minute totals in the database (shared by instances, kept two days), counters since
 /// start for <c>/metrics</c>, and a signal to open pages that rows changed (<see cref="Subscribe"/>).
 /// </summary>
-public sealed class ScheduleActivity(IDbContextFactory<DashboardDbContext> contexts)
+public sealed class ScheduleActivity
 {
+    private readonly IDbContextFactory<DashboardDbContext> _contexts;
+    private readonly IInstanceSignals _signals;
+
+    public ScheduleActivity(IDbContextFactory<DashboardDbContext> contexts, IInstanceSignals signals)
+    {
+        _contexts = contexts;
+        _signals = signals;
+        // Another instance's checks show on this instance's open pages too.
+        signals.Subscribe(InstanceTopics.ScheduleActivity, TellPagesAsync);
+    }
+
     /// <summary>Upper bounds (seconds) of the check duration histogram.</summary>
     public static readonly double[] DurationBuckets = [0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30];
 
@@ -88,7 +99,7 @@ public sealed class ScheduleActivity(IDbContextFactory<DashboardDbContext> conte
             }
         }
 
-        await using var db = await contexts.CreateDbContextAsync(ct);
+        await using var db = await _contexts.CreateDbContextAsync(ct);
         foreach (var minute in checks.GroupBy(c => CheckMinute.Of(c.At)))
         {
             var (count, failures, changes, ms) = (minute.Count(), minute.Count(c => !c.Succeeded), minute.Count(c => c.Changed),
@@ -125,7 +136,7 @@ public sealed class ScheduleActivity(IDbContextFactory<DashboardDbContext> conte
     /// <summary>The minute totals since <paramref name="since"/>, oldest first.</summary>
     public async Task<IReadOnlyList<CheckMinute>> MinutesAsync(DateTime since, CancellationToken ct = default)
     {
-        await using var db = await contexts.CreateDbContextAsync(ct);
+        await using var db = await _contexts.CreateDbContextAsync(ct);
         var from = CheckMinute.Of(since);
         return await db.CheckMinutes.AsNoTracking().Where(m => m.Minute >= from).OrderBy(m => m.Minute).ToListAsync(ct);
     }
@@ -141,8 +152,14 @@ public sealed class ScheduleActivity(IDbContextFactory<DashboardDbContext> conte
         return new Subscription(this, changed);
     }
 
-    /// <summary>Tells open pages that schedules changed (a check, a manual import, a settings change).</summary>
+    /// <summary>Tells open pages, on this instance and the others, that schedules changed (a check, a manual import, a settings change).</summary>
     public async Task PublishAsync()
+    {
+        await _signals.PublishAsync(InstanceTopics.ScheduleActivity);
+        await TellPagesAsync();
+    }
+
+    private async Task TellPagesAsync()
     {
         Func<Task>[] subscribers;
         lock (_lock)

@@ -30,6 +30,13 @@ public sealed class ScheduleOptions
     [Range(1, 3600)]
     public int TickSeconds { get; set; } = 60;
 
+    /// <summary>
+    /// How long a queued check may take before a later tick queues it again, so the work of an instance that died is not
+    /// lost (settings file only). Shorter recovers sooner; a check that outlives it may run twice, which adds nothing twice.
+    /// </summary>
+    [Range(10, 86_400)]
+    public int LeaseSeconds { get; set; } = 600;
+
     /// <summary>Requests in flight to one registry host at a time, from every kind of import on this instance.</summary>
     [Range(1, 256)]
     public int RegistryConcurrency { get; set; } = 4;

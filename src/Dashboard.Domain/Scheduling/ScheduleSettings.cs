@@ -37,8 +37,23 @@ public sealed class ScheduleSettingsRow
 /// an admin changed at run time (stored in the database, so it survives restarts and reaches every instance at its next
 /// tick). Changes apply without a restart.
 /// </summary>
-public sealed class ScheduleSettings(IDbContextFactory<DashboardDbContext> contexts, IOptionsMonitor<ScheduleOptions> file, TimeProvider clock)
+public sealed class ScheduleSettings
 {
+    private readonly IDbContextFactory<DashboardDbContext> _contexts;
+    private readonly IOptionsMonitor<ScheduleOptions> _file;
+    private readonly TimeProvider _clock;
+    private readonly IInstanceSignals _signals;
+
+    public ScheduleSettings(IDbContextFactory<DashboardDbContext> contexts, IOptionsMonitor<ScheduleOptions> file, TimeProvider clock, IInstanceSignals signals)
+    {
+        _contexts = contexts;
+        _file = file;
+        _clock = clock;
+        _signals = signals;
+        // An admin's change on another instance: read the stored overrides again, so this instance's registry bounds follow.
+        signals.Subscribe(InstanceTopics.ImportSettings, () => RefreshAsync());
+    }
+
     private ScheduleSettingsRow _overrides = new();
 
     /// <summary>Raised after an admin changed the settings (the host re-registers the tick when its period changed).</summary>
@@ -51,7 +66,7 @@ public sealed class ScheduleSettings(IDbContextFactory<DashboardDbContext> conte
             // Asked on every registry request: merged once per change of the file or the stored overrides.
             // Treat the result as read-only; Edit() gives a copy to change.
             var snapshot = _merged;
-            var (fromFile, overrides) = (file.CurrentValue, _overrides);
+            var (fromFile, overrides) = (_file.CurrentValue, _overrides);
             if (snapshot is null || !ReferenceEquals(snapshot.File, fromFile) || !ReferenceEquals(snapshot.Overrides, overrides))
             {
                 snapshot = new Snapshot(fromFile, overrides, Merge(fromFile, overrides));
@@ -73,7 +88,7 @@ public sealed class ScheduleSettings(IDbContextFactory<DashboardDbContext> conte
     /// <summary>Reads the stored overrides again (each tick does, so another instance's change arrives within a tick).</summary>
     public async Task RefreshAsync(CancellationToken ct = default)
     {
-        await using var db = await contexts.CreateDbContextAsync(ct);
+        await using var db = await _contexts.CreateDbContextAsync(ct);
         _overrides = await db.ScheduleSettings.AsNoTracking().FirstOrDefaultAsync(ct) ?? new ScheduleSettingsRow();
     }
 
@@ -129,7 +144,7 @@ public sealed class ScheduleSettings(IDbContextFactory<DashboardDbContext> conte
             o.Host = o.Host.Trim().ToLowerInvariant();
         }
 
-        await using var db = await contexts.CreateDbContextAsync(ct);
+        await using var db = await _contexts.CreateDbContextAsync(ct);
         var row = await db.ScheduleSettings.FirstOrDefaultAsync(ct);
         if (row is null)
         {
@@ -142,10 +157,11 @@ public sealed class ScheduleSettings(IDbContextFactory<DashboardDbContext> conte
             (wanted.DefaultIntervalSeconds, wanted.MinimumIntervalSeconds, wanted.MaxImportsPerMinute, wanted.Disabled, wanted.TickSeconds);
         (row.RegistryConcurrency, row.RegistryRequestsPerSecond, row.RegistryOverrides) =
             (wanted.RegistryConcurrency, wanted.RegistryRequestsPerSecond, JsonSerializer.Serialize(wanted.RegistryOverrides));
-        AuditTrail.Record(db, clock, caller, "changed", "Settings", null, "import", $"{before} → {Describe(wanted)}");
+        AuditTrail.Record(db, _clock, caller, "changed", "Settings", null, "import", $"{before} → {Describe(wanted)}");
         await db.SaveUniqueAsync("", "Someone else changed the settings at the same time; reload.", ct);
         _overrides = row;
         Changed?.Invoke(Current);
+        await _signals.PublishAsync(InstanceTopics.ImportSettings);
         return Edit();
     }
 
@@ -158,6 +174,7 @@ public sealed class ScheduleSettings(IDbContextFactory<DashboardDbContext> conte
         MaxImportsPerMinute = overrides.MaxImportsPerMinute ?? file.MaxImportsPerMinute,
         Disabled = overrides.Disabled ?? file.Disabled,
         TickSeconds = overrides.TickSeconds ?? file.TickSeconds,
+        LeaseSeconds = file.LeaseSeconds,
         RegistryConcurrency = overrides.RegistryConcurrency ?? file.RegistryConcurrency,
         RegistryRequestsPerSecond = overrides.RegistryRequestsPerSecond ?? file.RegistryRequestsPerSecond,
         RegistryOverrides = overrides.RegistryOverrides is null

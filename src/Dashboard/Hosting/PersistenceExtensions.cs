@@ -29,6 +29,10 @@ internal static class PersistenceExtensions
         if (settings.Database.Provider == DatabaseProvider.PostgreSQL)
         {
             var connectionString = builder.PostgreSqlConnectionString("Dashboard");
+            // Before the domain, which falls back to "no other instance to tell".
+            builder.Services.AddSingleton(provider => new PostgreSqlSignals(connectionString, provider.GetRequiredService<ILogger<PostgreSqlSignals>>()));
+            builder.Services.AddSingleton<IInstanceSignals>(provider => provider.GetRequiredService<PostgreSqlSignals>());
+            builder.Services.AddHostedService(provider => provider.GetRequiredService<PostgreSqlSignals>());
             builder.Services.AddDashboardDomain(options => options.UseDashboardPostgreSql(connectionString));
             dataProtection.PersistKeysToDbContext<DashboardDbContext>();
         }

@@ -30,8 +30,16 @@ internal static class BackgroundJobsExtensions
             if (postgreSql is not null)
             {
                 // Several instances: one job storage, whose distributed locks keep the tick to one instance at a time.
-                configuration.UsePostgreSqlStorage(options => options.UseNpgsqlConnection(postgreSql),
-                    new PostgreSqlStorageOptions { QueuePollInterval = TimeSpan.FromSeconds(1), PrepareSchemaIfNecessary = true });
+                // A job fetched by an instance that died comes back after a minute (the fetch is renewed while a job
+                // runs), and a lock it held is taken as stale after a minute (the tick holds its lock for well under a second).
+                configuration.UsePostgreSqlStorage(options => options.UseNpgsqlConnection(postgreSql), new PostgreSqlStorageOptions
+                {
+                    QueuePollInterval = TimeSpan.FromSeconds(1),
+                    PrepareSchemaIfNecessary = true,
+                    UseSlidingInvisibilityTimeout = true,
+                    InvisibilityTimeout = TimeSpan.FromMinutes(1),
+                    DistributedLockTimeout = TimeSpan.FromMinutes(1),
+                });
             }
             else
             {

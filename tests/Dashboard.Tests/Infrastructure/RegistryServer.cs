@@ -37,11 +37,12 @@ public sealed class RegistryServer : IAsyncDisposable
     private Process _process;
     private readonly WebApplication? _tokenService;
     private readonly TokenIssuer? _issuer;
+    private readonly System.Collections.Concurrent.ConcurrentQueue<string> _requests = new();
 
-    private RegistryServer(string directory, Process process, int port, WebApplication? tokenService, TokenIssuer? issuer, RegistryAuth auth)
+    private RegistryServer(string directory, int port, WebApplication? tokenService, TokenIssuer? issuer, RegistryAuth auth)
     {
         _directory = directory;
-        _process = process;
+        _process = Serve(directory, _requests);
         Port = port;
         _tokenService = tokenService;
         _issuer = issuer;
@@ -54,6 +55,12 @@ public sealed class RegistryServer : IAsyncDisposable
 
     /// <summary>host:port, as an image reference names the registry.</summary>
     public string Host => $"127.0.0.1:{Port}";
+
+    /// <summary>
+    /// Every request the registry answered, as <c>METHOD /path</c>, from its access log (whoever sent it: this test
+    /// process or an app in a process of its own). A line appears a moment after its response.
+    /// </summary>
+    public IReadOnlyList<string> Requests => [.. _requests];
 
     /// <summary>How many tokens the token service was asked for.</summary>
     public int TokenRequests => _issuer?.Requests ?? 0;
@@ -96,7 +103,7 @@ public sealed class RegistryServer : IAsyncDisposable
 
         var config = $"""
             version: 0.1
-            log: {"{"}level: error, accesslog: {"{"}disabled: true{"}"}{"}"}
+            log: {"{"}level: error{"}"}
             storage: {"{"}filesystem: {"{"}rootdirectory: {directory}/store{"}"}, delete: {"{"}enabled: true{"}"}, cache: {"{"}blobdescriptor: inmemory{"}"}{"}"}
             http: {"{"}addr: 127.0.0.1:{port}{"}"}
             health: {"{"}storagedriver: {"{"}enabled: false{"}"}{"}"}
@@ -104,7 +111,7 @@ public sealed class RegistryServer : IAsyncDisposable
             {(redirectTo is null ? "" : $"middleware: {{storage: [{{name: redirect, options: {{baseurl: \"{redirectTo}\"}}}}]}}")}
             """;
         await File.WriteAllTextAsync(Path.Combine(directory, "config.yml"), config);
-        var server = new RegistryServer(directory, Serve(directory), port, tokenService, issuer, auth);
+        var server = new RegistryServer(directory, port, tokenService, issuer, auth);
         await server.WaitUntilListeningAsync();
         return server;
     }
@@ -120,18 +127,25 @@ public sealed class RegistryServer : IAsyncDisposable
     public async Task RestartAsync()
     {
         _process.Dispose();
-        _process = Serve(_directory);
+        _process = Serve(_directory, _requests);
         await WaitUntilListeningAsync();
     }
 
-    private static Process Serve(string directory)
+    private static Process Serve(string directory, System.Collections.Concurrent.ConcurrentQueue<string> requests)
     {
         var process = Process.Start(new ProcessStartInfo("docker-registry", ["serve", Path.Combine(directory, "config.yml")])
         {
             RedirectStandardOutput = true,
             RedirectStandardError = true,
         }) ?? throw new InvalidOperationException("docker-registry did not start; is Debian's docker-registry package installed?");
-        process.OutputDataReceived += (_, _) => { };
+        // The access log (stdout, combined format): 127.0.0.1 - - [date] "HEAD /v2/team/app/manifests/1 HTTP/1.1" 200 …
+        process.OutputDataReceived += (_, line) =>
+        {
+            if (line.Data is { } text && text.IndexOf('"') is >= 0 and var quote && text.IndexOf(" HTTP/", quote, StringComparison.Ordinal) is > 0 and var end)
+            {
+                requests.Enqueue(text[(quote + 1)..end]);
+            }
+        };
         process.ErrorDataReceived += (_, _) => { };
         process.BeginOutputReadLine();
         process.BeginErrorReadLine();

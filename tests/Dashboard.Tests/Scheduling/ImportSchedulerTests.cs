@@ -163,7 +163,7 @@ public sealed class ImportSchedulerTests : IAsyncLifetime
         // The process died before the job ran: the tag stays leased for a while, then a later tick takes it again.
         _clock.Advance(TimeSpan.FromMinutes(5));
         Assert.Empty(await scheduler.TickAsync());
-        _clock.Advance(ImportScheduler.LeaseTime);
+        _clock.Advance(TimeSpan.FromSeconds(new ScheduleOptions().LeaseSeconds));
         var retaken = Assert.Single(await scheduler.TickAsync());
         Assert.Equal(leased.ScheduleIds, retaken.ScheduleIds);
 
