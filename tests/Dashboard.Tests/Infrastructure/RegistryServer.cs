@@ -57,7 +57,7 @@ public sealed class RegistryServer : IAsyncDisposable
     public string Host => $"127.0.0.1:{Port}";
 
     /// <summary>
-    /// Every request the registry answered, as <c>METHOD /path</c>, from its access log (whoever sent it: this test
+    /// Every request the registry answered, as <c>METHOD /path status</c>, from its access log (whoever sent it: this test
     /// process or an app in a process of its own). A line appears a moment after its response.
     /// </summary>
     public IReadOnlyList<string> Requests => [.. _requests];
@@ -141,9 +141,10 @@ public sealed class RegistryServer : IAsyncDisposable
         // The access log (stdout, combined format): 127.0.0.1 - - [date] "HEAD /v2/team/app/manifests/1 HTTP/1.1" 200 …
         process.OutputDataReceived += (_, line) =>
         {
-            if (line.Data is { } text && text.IndexOf('"') is >= 0 and var quote && text.IndexOf(" HTTP/", quote, StringComparison.Ordinal) is > 0 and var end)
+            if (line.Data is { } text && text.IndexOf('"') is >= 0 and var quote && text.IndexOf(" HTTP/", quote, StringComparison.Ordinal) is > 0 and var end
+                && text.IndexOf("\" ", end, StringComparison.Ordinal) is > 0 and var status)
             {
-                requests.Enqueue(text[(quote + 1)..end]);
+                requests.Enqueue(text[(quote + 1)..end] + " " + text[(status + 2)..].Split(' ')[0]);
             }
         };
         process.ErrorDataReceived += (_, _) => { };

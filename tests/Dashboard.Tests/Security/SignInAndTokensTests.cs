@@ -183,30 +183,7 @@ public sealed partial class SignInAndTokensTests(DashboardFactory app) : IClassF
     }
 
     /// <summary>Submits the static sign-in form the way a browser does: with the antiforgery token the page rendered.</summary>
-    private static async Task<HttpResponseMessage> PostLoginAsync(HttpClient client, string userName, string password)
-    {
-        var page = await client.GetAsync("/account/login");
-        var html = await page.Content.ReadAsStringAsync();
-        var token = AntiforgeryField().Match(html).Groups["value"].Value;
-        Assert.False(string.IsNullOrEmpty(token), "the sign-in form has no antiforgery token");
-        var request = new HttpRequestMessage(HttpMethod.Post, "/account/login")
-        {
-            Content = new FormUrlEncodedContent(new Dictionary<string, string>
-            {
-                ["__RequestVerificationToken"] = token,
-                ["_handler"] = "login",
-                ["Input.UserName"] = userName,
-                ["Input.Password"] = password,
-            }),
-        };
-        foreach (var cookie in page.Headers.TryGetValues("Set-Cookie", out var cookies) ? cookies : [])
-        {
-            request.Headers.Add("Cookie", cookie.Split(';')[0]);
-        }
 
-        return await client.SendAsync(request);
-    }
-
-    [GeneratedRegex("name=\"__RequestVerificationToken\" value=\"(?<value>[^\"]+)\"")]
-    private static partial Regex AntiforgeryField();
+    private static Task<HttpResponseMessage> PostLoginAsync(HttpClient client, string userName, string password) =>
+        SignInForm.PostAsync(client, userName, password);
 }
