@@ -30,6 +30,8 @@ internal sealed class AppProcess : IAsyncDisposable
 
     public int ProcessId => _process.Id;
 
+    public string DataDirectory => _data;
+
     public static async Task<AppProcess> StartAsync(IReadOnlyDictionary<string, string>? settings = null)
     {
         var dll = Path.Combine(Repository.Root, "src", "Dashboard", "bin", "Release", "net10.0", "Dashboard.dll");

@@ -13,9 +13,10 @@ namespace Dashboard.Bench;
 /// </summary>
 internal static class ImagePusher
 {
-    public static async Task PushImageAsync(HttpClient client, string repository, string tag, CancellationToken ct)
+    /// <summary>Pushes a small image; the same repository, tag and <paramref name="variant"/> always give the same digest.</summary>
+    public static async Task PushImageAsync(HttpClient client, string repository, string tag, CancellationToken ct, string variant = "")
     {
-        var tar = Encoding.UTF8.GetBytes($"layer of {repository}:{tag}");
+        var tar = Encoding.UTF8.GetBytes($"layer of {repository}:{tag}{variant}");
         var layer = Gzip(tar);
         var config = JsonSerializer.SerializeToUtf8Bytes(new
         {

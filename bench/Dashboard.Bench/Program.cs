@@ -4,6 +4,7 @@
 //   dotnet run -c Release --project bench/Dashboard.Bench -- schedule 10,000 scheduled tags over 100 repositories, a full cycle
 //   dotnet run -c Release --project bench/Dashboard.Bench -- admission /admission/validate under load (build src/Dashboard in Release first)
 //   dotnet run -c Release --project bench/Dashboard.Bench -- proxy     a 256 MiB layer direct, through the dashboard, through docker-registry's proxy
+//   dotnet run -c Release --project bench/Dashboard.Bench -- instances scheduled-import throughput: one SQLite instance, one and two on PostgreSQL
 // No argument runs them all.
 using Dashboard.Bench;
 
@@ -14,6 +15,7 @@ var benchmarks = new Dictionary<string, Func<Task>>
     ["schedule"] = ScheduleBenchmark.RunAsync,
     ["admission"] = AdmissionBenchmark.RunAsync,
     ["proxy"] = ProxyBenchmark.RunAsync,
+    ["instances"] = InstancesBenchmark.RunAsync,
 };
 
 var chosen = args.Length == 0 ? [.. benchmarks.Keys] : args;

@@ -25,10 +25,6 @@ public sealed class ImportScheduler(
     IDbContextFactory<DashboardDbContext> contexts, ImageImporter importer, ScheduleSettings settingsInForce, RegistryClient registry,
     ScheduleActivity activity, TimeProvider clock, ILogger<ImportScheduler> logger)
 {
-    private readonly Lock _budgetLock = new();
-    private double _tokens = double.NaN;
-    private DateTime _refilledAt;
-
     /// <summary>One tick: brings schedules in line with the spec tags, then leases and groups the due ones.</summary>
     public async Task<IReadOnlyList<ScheduledCheck>> TickAsync(CancellationToken ct = default)
     {
@@ -45,7 +41,7 @@ public sealed class ImportScheduler(
             return [];
         }
 
-        var budget = TakeBudget(settings, now);
+        var budget = await TakeBudgetAsync(db, settings, now, ct);
         if (budget == 0)
         {
             return [];
@@ -84,7 +80,7 @@ public sealed class ImportScheduler(
             await db.TagSchedules.Where(s => chunk.Contains(s.Id)).ExecuteUpdateAsync(set => set.SetProperty(s => s.LeasedUntil, leasedUntil), ct);
         }
 
-        ReturnUnused(budget - due.Count);
+        await ReturnUnusedAsync(db, budget - due.Count, ct);
         return [.. due
             .GroupBy(d => d.FromKind == TagSourceKind.DockerImage ? $"{d.FromName}{(d.Insecure ? " (insecure)" : "")}" : $"istag {d.FromNamespace}/{d.FromName}")
             .Select(g => new ScheduledCheck(g.Key, [.. g.Select(d => d.Id)]))];
@@ -153,33 +149,50 @@ public sealed class ImportScheduler(
         return missing.Count > 0 || dropped > 0;
     }
 
-    /// <summary>A token bucket of <c>MaxImportsPerMinute</c> per minute (burst: one minute's worth), as OpenShift's scheduler.</summary>
-    private int TakeBudget(ScheduleOptions settings, DateTime now)
+    /// <summary>
+    /// A token bucket of <c>MaxImportsPerMinute</c> per minute (burst: one minute's worth), as OpenShift's scheduler. Its
+    /// state is in the database, beside the settings, so the limit holds over every instance whichever runs the tick
+    /// (ticks run one at a time); the row is saved by <see cref="ReturnUnusedAsync"/> at the end of the tick.
+    /// </summary>
+    private static async Task<int> TakeBudgetAsync(DashboardDbContext db, ScheduleOptions settings, DateTime now, CancellationToken ct)
     {
         if (settings.MaxImportsPerMinute < 0)
         {
             return int.MaxValue;
         }
 
-        lock (_budgetLock)
+        var row = await db.ScheduleSettings.FirstOrDefaultAsync(ct);
+        if (row is null)
         {
-            var capacity = Math.Max(1, settings.MaxImportsPerMinute);
-            _tokens = double.IsNaN(_tokens) ? capacity : Math.Min(capacity, _tokens + (now - _refilledAt).TotalMinutes * settings.MaxImportsPerMinute);
-            _refilledAt = now;
-            var taken = (int)Math.Floor(_tokens);
-            _tokens -= taken;
-            return taken;
+            row = new ScheduleSettingsRow();
+            db.ScheduleSettings.Add(row);
         }
+
+        var capacity = Math.Max(1, settings.MaxImportsPerMinute);
+        var tokens = row.BudgetRefilledAt is { } refilledAt
+            ? Math.Min(capacity, (row.BudgetTokens ?? 0) + Math.Max(0, (now - refilledAt).TotalMinutes) * settings.MaxImportsPerMinute)
+            : capacity;
+        var taken = (int)Math.Floor(tokens);
+        (row.BudgetTokens, row.BudgetRefilledAt) = (tokens - taken, now);
+        return taken;
     }
 
-    private void ReturnUnused(int unused)
+    private static async Task ReturnUnusedAsync(DashboardDbContext db, int unused, CancellationToken ct)
     {
-        if (unused > 0 && unused < int.MaxValue / 2)
+        var row = db.ChangeTracker.Entries<ScheduleSettingsRow>().Select(e => e.Entity).FirstOrDefault();
+        if (row is null)
         {
-            lock (_budgetLock)
-            {
-                _tokens += unused;
-            }
+            return;
+        }
+
+        row.BudgetTokens += Math.Max(0, unused);
+        try
+        {
+            await db.SaveChangesAsync(ct);
+        }
+        catch (DbUpdateException)
+        {
+            // Another instance wrote the row first (only possible on its very first tick): its budget stands.
         }
     }
 }

@@ -30,6 +30,11 @@ public sealed class ScheduleSettingsRow
 
     /// <summary>The per-host overrides as a JSON array; null keeps the file's.</summary>
     public string? RegistryOverrides { get; set; }
+
+    /// <summary>The scheduler's token bucket (<c>MaxImportsPerMinute</c>) as the last tick left it, shared by every instance.</summary>
+    public double? BudgetTokens { get; set; }
+
+    public DateTime? BudgetRefilledAt { get; set; }
 }
 
 /// <summary>

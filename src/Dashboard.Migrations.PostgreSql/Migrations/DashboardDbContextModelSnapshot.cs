@@ -516,6 +516,12 @@ namespace Dashboard.Migrations.PostgreSql.Migrations
                     b.Property<int>("Id")
                         .HasColumnType("integer");
 
+                    b.Property<DateTime?>("BudgetRefilledAt")
+                        .HasColumnType("timestamp with time zone");
+
+                    b.Property<double?>("BudgetTokens")
+                        .HasColumnType("double precision");
+
                     b.Property<int?>("DefaultIntervalSeconds")
                         .HasColumnType("integer");
 

@@ -76,6 +76,45 @@ public sealed class ImportSchedulerTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task The_imports_per_minute_budget_is_one_for_every_instance_on_the_database()
+    {
+        await _services.GetRequiredService<NamespaceService>().CreateAsync(Caller.System, "sched");
+        var settings = _services.GetRequiredService<ScheduleSettings>();
+        var wanted = settings.Edit();
+        wanted.MaxImportsPerMinute = 2;
+        await settings.UpdateAsync(Caller.System, wanted);
+        foreach (var stream in new[] { "a", "b", "c", "d" })
+        {
+            // Each follows its own upstream tag, so each due tag is a check of its own.
+            await ScheduleAsync(stream, $"{_registry.Host}/team/{stream}:1");
+        }
+
+        // A second instance: its own services (its own scheduler, settings and caches) on the same database and clock.
+        var other = new ServiceCollection()
+            .AddSingleton<TimeProvider>(_clock)
+            .AddLogging()
+            .AddDashboardDomain(options => _database.Configure(options))
+            .Configure<RegistryOptions>(o => (o.AllowLoopback, o.MaxRetries) = (true, 0))
+            .AddSingleton<IDataProtectionProvider>(new EphemeralDataProtectionProvider())
+            .AddSingleton<ISecretProtector, DataProtectionSecretProtector>()
+            .BuildServiceProvider();
+        await using (other)
+        {
+            await _services.GetRequiredService<ImportScheduler>().TickAsync();
+            _clock.Advance(TimeSpan.FromMinutes(17));
+
+            var first = await _services.GetRequiredService<ImportScheduler>().TickAsync();
+            Assert.Equal(2, first.Sum(c => c.ScheduleIds.Length));
+            // The next tick runs on the other instance: the minute's budget is spent there too.
+            Assert.Empty(await other.GetRequiredService<ImportScheduler>().TickAsync());
+            _clock.Advance(TimeSpan.FromMinutes(1));
+            var second = await other.GetRequiredService<ImportScheduler>().TickAsync();
+            Assert.Equal(2, second.Sum(c => c.ScheduleIds.Length));
+            Assert.Empty(first.SelectMany(c => c.ScheduleIds).Intersect(second.SelectMany(c => c.ScheduleIds)));
+        }
+    }
+
+    [Fact]
     public async Task Scheduled_tags_that_share_an_upstream_are_checked_with_one_head_and_follow_a_new_image()
     {
         var first = await ImagePusher.PushImageAsync(_registry, "team/app", "1", seed: "one");

@@ -495,6 +495,12 @@ namespace Dashboard.Domain.Persistence.Migrations
                     b.Property<int>("Id")
                         .HasColumnType("INTEGER");
 
+                    b.Property<DateTime?>("BudgetRefilledAt")
+                        .HasColumnType("TEXT");
+
+                    b.Property<double?>("BudgetTokens")
+                        .HasColumnType("REAL");
+
                     b.Property<int?>("DefaultIntervalSeconds")
                         .HasColumnType("INTEGER");
 
