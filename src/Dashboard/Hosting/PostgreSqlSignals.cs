@@ -27,8 +27,9 @@ internal sealed class PostgreSqlSignals(string connectionString, ILogger<Postgre
             command.Parameters.AddWithValue("payload", $"{_instance} {topic}");
             await command.ExecuteNonQueryAsync();
         }
-        catch (Exception e) when (e is NpgsqlException or InvalidOperationException)
+        catch (Exception e) when (e is NpgsqlException or InvalidOperationException or ObjectDisposedException)
         {
+            // ObjectDisposedException: the app is stopping and the data source is gone.
             logger.LogWarning("Could not tell the other instances that {Topic} changed: {Reason}", topic, e.Message);
         }
     }
