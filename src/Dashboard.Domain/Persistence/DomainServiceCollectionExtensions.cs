@@ -104,7 +104,7 @@ public static class DomainServiceCollectionExtensions
         if (!db.Database.IsNpgsql())
         {
             await db.DisposeAsync();
-            return db;
+            return NoLock.Instance;
         }
 
         await db.Database.OpenConnectionAsync(ct);
@@ -114,6 +114,13 @@ public static class DomainServiceCollectionExtensions
 
     /// <summary>An arbitrary 64-bit key naming the dashboard's start-up lock among any other advisory locks of the database.</summary>
     private const long StartUpLockKey = 0x64617368626f6172;
+
+    private sealed class NoLock : IAsyncDisposable
+    {
+        public static readonly NoLock Instance = new();
+
+        public ValueTask DisposeAsync() => ValueTask.CompletedTask;
+    }
 
     private sealed class AdvisoryLock(DashboardDbContext db) : IAsyncDisposable
     {

@@ -41,7 +41,7 @@ public sealed class ImportScheduler(
             return [];
         }
 
-        var budget = await TakeBudgetAsync(db, settings, now, ct);
+        var (budget, bucket) = await TakeBudgetAsync(db, settings, now, ct);
         if (budget == 0)
         {
             return [];
@@ -80,7 +80,7 @@ public sealed class ImportScheduler(
             await db.TagSchedules.Where(s => chunk.Contains(s.Id)).ExecuteUpdateAsync(set => set.SetProperty(s => s.LeasedUntil, leasedUntil), ct);
         }
 
-        await ReturnUnusedAsync(db, budget - due.Count, ct);
+        await SpendAsync(db, bucket, budget, due.Count, ct);
         return [.. due
             .GroupBy(d => d.FromKind == TagSourceKind.DockerImage ? $"{d.FromName}{(d.Insecure ? " (insecure)" : "")}" : $"istag {d.FromNamespace}/{d.FromName}")
             .Select(g => new ScheduledCheck(g.Key, [.. g.Select(d => d.Id)]))];
@@ -152,13 +152,14 @@ public sealed class ImportScheduler(
     /// <summary>
     /// A token bucket of <c>MaxImportsPerMinute</c> per minute (burst: one minute's worth), as OpenShift's scheduler. Its
     /// state is in the database, beside the settings, so the limit holds over every instance whichever runs the tick
-    /// (ticks run one at a time); the row is saved by <see cref="ReturnUnusedAsync"/> at the end of the tick.
+    /// (ticks run one at a time); the row is saved by <see cref="SpendAsync"/> at the end of the tick.
     /// </summary>
-    private static async Task<int> TakeBudgetAsync(DashboardDbContext db, ScheduleOptions settings, DateTime now, CancellationToken ct)
+    private static async Task<(int Taken, ScheduleSettingsRow? Bucket)> TakeBudgetAsync(DashboardDbContext db, ScheduleOptions settings, DateTime now,
+        CancellationToken ct)
     {
         if (settings.MaxImportsPerMinute < 0)
         {
-            return int.MaxValue;
+            return (int.MaxValue, null);
         }
 
         var row = await db.ScheduleSettings.FirstOrDefaultAsync(ct);
@@ -174,18 +175,21 @@ public sealed class ImportScheduler(
             : capacity;
         var taken = (int)Math.Floor(tokens);
         (row.BudgetTokens, row.BudgetRefilledAt) = (tokens - taken, now);
-        return taken;
+        return (taken, row);
     }
 
-    private static async Task ReturnUnusedAsync(DashboardDbContext db, int unused, CancellationToken ct)
+    /// <summary>
+    /// Stores what the tick spent. A tick that leased nothing saves nothing: the stored tokens and time give the same
+    /// budget at the next tick (the refill is linear and capped), so an idle scheduler writes no row every tick.
+    /// </summary>
+    private static async Task SpendAsync(DashboardDbContext db, ScheduleSettingsRow? bucket, int taken, int spent, CancellationToken ct)
     {
-        var row = db.ChangeTracker.Entries<ScheduleSettingsRow>().Select(e => e.Entity).FirstOrDefault();
-        if (row is null)
+        if (bucket is null || spent == 0)
         {
             return;
         }
 
-        row.BudgetTokens += Math.Max(0, unused);
+        bucket.BudgetTokens += taken - spent;
         try
         {
             await db.SaveChangesAsync(ct);

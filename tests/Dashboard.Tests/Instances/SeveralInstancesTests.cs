@@ -162,8 +162,10 @@ public sealed class SeveralInstancesTests : IAsyncLifetime
     {
         var changed = await ImagePusher.PushImageAsync(_upstream, "team/app", "t0", seed: $"{@namespace}-new");
         await RetagAllAsync();
-        // The import on tagging set each next check within the first interval (20 s ± 10 %): all are due after 23 s.
-        await Task.Delay(TimeSpan.FromSeconds(23));
+        // The import on tagging set each next check within the first interval (20 s ± 10 %): wait until all are due.
+        var schedules = await Eventually.ReadAsync(() => app.Admin.GetFromJsonAsync<JsonElement>("/api/v1/schedules"),
+            s => s.GetProperty("dueNow").GetInt32() == Tags, TimeSpan.FromSeconds(60));
+        Assert.Equal(Tags, schedules.GetProperty("dueNow").GetInt32());
         var marked = _upstream.Requests.Count;
         await SettingsAsync(app, disabled: false);
         if (during is not null)
