@@ -55,6 +55,31 @@ internal static class NamespaceAccess
         return ns;
     }
 
+    /// <summary>
+    /// The user <paramref name="userId"/> as a caller, for work done later on their behalf (a follow of another namespace's
+    /// tag); null when the user is gone or disabled, so their access ends with them.
+    /// </summary>
+    public static async Task<Caller?> CallerOfAsync(this DashboardDbContext db, string? userId, CancellationToken ct)
+    {
+        if (string.IsNullOrEmpty(userId))
+        {
+            return null;
+        }
+
+        var user = await db.Users.AsNoTracking().Where(u => u.Id == userId && !u.Disabled).Select(u => new
+            {
+                u.Id,
+                u.UserName,
+                Admin = db.UserRoles.Any(ur => ur.UserId == u.Id && db.Roles.Any(r => r.Id == ur.RoleId && r.Name == Users.DashboardUser.AdminRole)),
+            })
+            .FirstOrDefaultAsync(ct);
+        return user is null ? null : new Caller(user.Id, user.UserName ?? "", user.Admin);
+    }
+
+    /// <summary>Whether the caller may read the namespace named <paramref name="name"/>; false also when it does not exist.</summary>
+    public static Task<bool> CanReadAsync(this DashboardDbContext db, Caller caller, string name, CancellationToken ct) =>
+        db.Readable(caller).AnyAsync(n => n.Name == name, ct);
+
     public static void RequireAdmin(this Caller caller, string what)
     {
         if (!caller.IsAdmin)

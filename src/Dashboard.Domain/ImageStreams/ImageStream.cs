@@ -55,9 +55,12 @@ public sealed class ImageStream
 
     public TagReference? FindTag(string name) => _specTags.Find(t => t.Name == name);
 
-    /// <summary>Creates or changes a spec tag; the tag's generation moves on, so an import of it is due.</summary>
+    /// <summary>
+    /// Creates or changes a spec tag; the tag's generation moves on, so an import of it is due. <paramref name="setBy"/> is
+    /// the user whose read access a follow of another namespace's tag keeps relying on (docs/security.md).
+    /// </summary>
     public TagReference SetTag(string name, TagSource from, bool scheduled, bool insecure, ImportMode importMode, ReferencePolicy referencePolicy,
-        IReadOnlyDictionary<string, string>? annotations = null, int? intervalSeconds = null)
+        IReadOnlyDictionary<string, string>? annotations = null, int? intervalSeconds = null, string? setBy = null)
     {
         if (TagName.Validate(name) is { } problem)
         {
@@ -78,7 +81,7 @@ public sealed class ImageStream
 
         // Above every generation the history holds, so a spec change always reads as "import needed".
         Generation = Math.Max(Generation, _history.Select(e => e.Generation).DefaultIfEmpty(0).Max()) + 1;
-        tag.Update(from, scheduled, insecure, importMode, referencePolicy, Generation, annotations, intervalSeconds);
+        tag.Update(from, scheduled, insecure, importMode, referencePolicy, Generation, annotations, intervalSeconds, setBy);
         return tag;
     }
 

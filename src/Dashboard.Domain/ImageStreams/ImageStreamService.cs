@@ -31,7 +31,7 @@ public sealed record TagSpec(
 public sealed record ImageStreamView(ImageStream Stream, bool CanEdit);
 
 /// <summary>Lists, reads and changes image streams and their spec tags, within the caller's namespaces.</summary>
-public sealed class ImageStreamService(IDbContextFactory<DashboardDbContext> contexts, TimeProvider clock)
+public sealed class ImageStreamService(IDbContextFactory<DashboardDbContext> contexts, TimeProvider clock, Policy.IImageFacts facts)
 {
     public const int MaxMetadataEntries = 64;
     public const int MaxMetadataKeyLength = 317;
@@ -127,6 +127,7 @@ public sealed class ImageStreamService(IDbContextFactory<DashboardDbContext> con
         AuditTrail.Record(db, clock, caller, "deleted", "ImageStream", ns.Name, stream.Name,
             $"image stream deleted with tags: {string.Join(", ", stream.TagNames()).DefaultIfEmpty("none")}");
         await db.SaveCheckedAsync(ct);
+        facts.Forget();
     }
 
     /// <summary>
@@ -167,12 +168,21 @@ public sealed class ImageStreamService(IDbContextFactory<DashboardDbContext> con
 
         await using var db = await contexts.CreateDbContextAsync(ct);
         var ns = await db.RequireNamespaceAsync(caller, @namespace, write: true, ct);
+        if (from!.Kind == TagSourceKind.ImageStreamTag && from.Namespace is { } source && source != ns.Name && !await db.CanReadAsync(caller, source, ct))
+        {
+            // One answer whether the namespace is missing or closed to the caller: following it must not tell which.
+            throw new ForbiddenException($"You may not follow tags of namespace '{source}': that needs read access to it.");
+        }
+
         var stream = await LoadOrCreateForTaggingAsync(db, caller, ns, name, clock, ct);
         var before = stream.FindTag(spec.Name)?.Describe();
-        var tag = stream.SetTag(spec.Name, from!, spec.Scheduled, spec.Insecure, spec.ImportMode, spec.ReferencePolicy, spec.Annotations, spec.IntervalSeconds);
+        var tag = stream.SetTag(spec.Name, from, spec.Scheduled, spec.Insecure, spec.ImportMode, spec.ReferencePolicy, spec.Annotations, spec.IntervalSeconds,
+            caller.UserId);
         AuditTrail.Record(db, clock, caller, before is null ? "created" : "changed", "Tag", ns.Name, $"{stream.Name}:{tag.Name}",
             before is null ? tag.Describe() : $"{before} → {tag.Describe()}");
         await db.SaveUniqueAsync("name", "Someone else created this stream or tag at the same time; reload and try again.", ct);
+        // A re-pointed tag resolves nothing until its new source is imported (docs/security.md): admission must not wait 30 s to learn it.
+        facts.Forget();
         return tag;
     }
 
@@ -189,6 +199,7 @@ public sealed class ImageStreamService(IDbContextFactory<DashboardDbContext> con
 
         AuditTrail.Record(db, clock, caller, "deleted", "Tag", ns.Name, $"{stream.Name}:{tag}", before);
         await db.SaveCheckedAsync(ct);
+        facts.Forget();
     }
 
     /// <summary>

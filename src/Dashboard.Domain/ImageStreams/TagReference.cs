@@ -116,13 +116,23 @@ public sealed class TagReference
     /// </summary>
     public Dictionary<string, string> Annotations { get; private set; } = [];
 
+    /// <summary>
+    /// The id of the user who last set this spec (null for the dashboard itself). A tag that follows another namespace's
+    /// tag is imported only while this user may still read that namespace.
+    /// </summary>
+    public string? SetBy { get; private set; }
+
+    /// <summary>Whether the tag follows a tag of a namespace other than <paramref name="own"/>.</summary>
+    public bool FollowsAnotherNamespace(string own) => FromKind == TagSourceKind.ImageStreamTag && FromNamespace is { } source && source != own;
+
     /// <summary>The stream generation at which this spec tag last changed; newer than its status means an import is due.</summary>
     public long Generation { get; private set; }
 
     internal void Update(TagSource from, bool scheduled, bool insecure, ImportMode importMode, ReferencePolicy referencePolicy, long generation,
-        IReadOnlyDictionary<string, string>? annotations = null, int? intervalSeconds = null)
+        IReadOnlyDictionary<string, string>? annotations = null, int? intervalSeconds = null, string? setBy = null)
     {
         IntervalSeconds = intervalSeconds;
+        SetBy = string.IsNullOrEmpty(setBy) ? null : setBy;
         if (annotations is not null)
         {
             Annotations = new Dictionary<string, string>(annotations);

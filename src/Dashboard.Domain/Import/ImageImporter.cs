@@ -214,13 +214,24 @@ public sealed class ImageImporter(
         }
     }
 
-    /// <summary>A tag that follows another stream's tag takes that tag's current image, without a registry call.</summary>
+    /// <summary>
+    /// A tag that follows another stream's tag takes that tag's current image, without a registry call. Another
+    /// namespace's tag is read as the person who set the spec, at every import (manual or scheduled): once they may no
+    /// longer read it, the import fails Forbidden and the tag keeps its image.
+    /// </summary>
     private static async Task<(Image?, ImageReference, Digest, string)> FollowStreamTagAsync(DashboardDbContext db, Caller caller, string currentNamespace,
         TagReference spec, CancellationToken ct)
     {
         var sourceNamespace = spec.FromNamespace ?? currentNamespace;
         var colon = spec.FromName.IndexOf(':');
         var (sourceStream, sourceTag) = (spec.FromName[..colon], spec.FromName[(colon + 1)..]);
+        if (spec.FollowsAnotherNamespace(currentNamespace)
+            && (await db.CallerOfAsync(spec.SetBy, ct) is not { } setter || !await db.CanReadAsync(setter, sourceNamespace, ct)))
+        {
+            throw new RegistryException(RegistryFailure.Forbidden,
+                $"Whoever set this tag may no longer read namespace '{sourceNamespace}' (or it is gone): set the tag again as someone who can read it.");
+        }
+
         Namespaces.Namespace ns;
         try
         {

@@ -86,7 +86,7 @@ public sealed class RepositoryImporter(
                     continue;
                 }
 
-                target.SetTag(tag, new TagSource(TagSourceKind.DockerImage, from), request.Scheduled, request.Insecure, request.ImportMode, ReferencePolicy.Source);
+                target.SetTag(tag, new TagSource(TagSourceKind.DockerImage, from), request.Scheduled, request.Insecure, request.ImportMode, ReferencePolicy.Source, setBy: caller.UserId);
             }
 
             AuditTrail.Record(db, clock, caller, "changed", "Tag", ns.Name, stream,

@@ -25,6 +25,13 @@ public sealed class Namespace
     /// an admin turns it on). It opens pulls only: the console and the API still need a member or an admin.
     /// </summary>
     public bool AnonymousPull { get; set; }
+
+    /// <summary>
+    /// Whether this namespace's streams resolve image references for every namespace of the cluster (OpenShift's shared
+    /// <c>openshift</c> namespace): admission pins and policy facts look at the Pod's own namespace, then at shared ones,
+    /// never at others. Off unless an admin turns it on.
+    /// </summary>
+    public bool Shared { get; set; }
 }
 
 /// <summary>What a member may do in a namespace. Admins may do everything everywhere without a membership.</summary>

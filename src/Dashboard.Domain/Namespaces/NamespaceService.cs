@@ -7,12 +7,12 @@ using Microsoft.EntityFrameworkCore;
 
 namespace Dashboard.Domain.Namespaces;
 
-public sealed record NamespaceSummary(string Name, DateTime CreatedAt, int ImageStreams, NamespaceRole? Role, bool AnonymousPull = false);
+public sealed record NamespaceSummary(string Name, DateTime CreatedAt, int ImageStreams, NamespaceRole? Role, bool AnonymousPull = false, bool Shared = false);
 
 public sealed record NamespaceMember(string UserName, NamespaceRole Role);
 
 /// <summary>Creates and deletes namespaces (admins) and manages who may read or change them.</summary>
-public sealed class NamespaceService(IDbContextFactory<DashboardDbContext> contexts, TimeProvider clock)
+public sealed class NamespaceService(IDbContextFactory<DashboardDbContext> contexts, TimeProvider clock, Policy.IImageFacts facts)
 {
     public async Task<IReadOnlyList<NamespaceSummary>> ListAsync(Caller caller, CancellationToken ct = default)
     {
@@ -23,11 +23,12 @@ public sealed class NamespaceService(IDbContextFactory<DashboardDbContext> conte
                 n.Name,
                 n.CreatedAt,
                 n.AnonymousPull,
+                n.Shared,
                 Streams = db.ImageStreams.Count(s => s.NamespaceId == n.Id),
                 Role = db.Memberships.Where(m => m.NamespaceId == n.Id && m.UserId == caller.UserId).Select(m => (NamespaceRole?)m.Role).FirstOrDefault(),
             })
             .ToListAsync(ct);
-        return [.. rows.Select(r => new NamespaceSummary(r.Name, r.CreatedAt, r.Streams, caller.IsAdmin ? NamespaceRole.Editor : r.Role, r.AnonymousPull))];
+        return [.. rows.Select(r => new NamespaceSummary(r.Name, r.CreatedAt, r.Streams, caller.IsAdmin ? NamespaceRole.Editor : r.Role, r.AnonymousPull, r.Shared))];
     }
 
     public async Task<NamespaceSummary> GetAsync(Caller caller, string name, CancellationToken ct = default)
@@ -35,7 +36,7 @@ public sealed class NamespaceService(IDbContextFactory<DashboardDbContext> conte
         await using var db = await contexts.CreateDbContextAsync(ct);
         var ns = await db.RequireNamespaceAsync(caller, name, write: false, ct);
         var streams = await db.ImageStreams.CountAsync(s => s.NamespaceId == ns.Id, ct);
-        return new NamespaceSummary(ns.Name, ns.CreatedAt, streams, await db.RoleAsync(caller, ns.Id, ct), ns.AnonymousPull);
+        return new NamespaceSummary(ns.Name, ns.CreatedAt, streams, await db.RoleAsync(caller, ns.Id, ct), ns.AnonymousPull, ns.Shared);
     }
 
     /// <summary>The caller's role in the namespace (admins are editors), or <c>null</c> when they may not read it.</summary>
@@ -83,7 +84,29 @@ public sealed class NamespaceService(IDbContextFactory<DashboardDbContext> conte
         }
 
         var streams = await db.ImageStreams.CountAsync(s => s.NamespaceId == ns.Id, ct);
-        return new NamespaceSummary(ns.Name, ns.CreatedAt, streams, NamespaceRole.Editor, ns.AnonymousPull);
+        return new NamespaceSummary(ns.Name, ns.CreatedAt, streams, NamespaceRole.Editor, ns.AnonymousPull, ns.Shared);
+    }
+
+    /// <summary>
+    /// Makes the namespace's streams resolve image references for the whole cluster (admission pins, policy facts), or
+    /// stops it (admins): what its Editors import then decides digests for every namespace.
+    /// </summary>
+    public async Task<NamespaceSummary> SetSharedAsync(Caller caller, string name, bool shared, CancellationToken ct = default)
+    {
+        caller.RequireAdmin("share a namespace with the cluster");
+        await using var db = await contexts.CreateDbContextAsync(ct);
+        var ns = await db.RequireNamespaceAsync(caller, name, write: true, ct);
+        if (ns.Shared != shared)
+        {
+            ns.Shared = shared;
+            AuditTrail.Record(db, clock, caller, "changed", "Namespace", ns.Name, ns.Name,
+                shared ? "shared with the cluster: its streams resolve images for every namespace" : "no longer shared with the cluster");
+            await db.SaveChangesAsync(ct);
+            facts.Forget();
+        }
+
+        var streams = await db.ImageStreams.CountAsync(s => s.NamespaceId == ns.Id, ct);
+        return new NamespaceSummary(ns.Name, ns.CreatedAt, streams, NamespaceRole.Editor, ns.AnonymousPull, ns.Shared);
     }
 
     /// <summary>Deletes the namespace with all its image streams and memberships.</summary>

@@ -116,7 +116,7 @@ public sealed class AdmissionService(
                 continue;
             }
 
-            var fact = await facts.LookupAsync(reference, ct);
+            var fact = await facts.LookupAsync(reference, question.Namespace, ct);
             if (fact is { Known: true, Digest: { } digest })
             {
                 if (mode is ResolveImages.AttemptRewrite or ResolveImages.RequiredRewrite)
@@ -202,7 +202,7 @@ public sealed class AdmissionService(
         foreach (var tag in tags)
         {
             if (Images.ImageReference.TryParse(tag.FromName, out var reference, out _)
-                && single.RuleMatches(name, reference, await facts.LookupAsync(reference, ct)))
+                && single.RuleMatches(name, reference, await facts.LookupAsync(reference, tag.Namespace, ct)))
             {
                 matchedTags.Add($"{tag.Namespace}/{tag.Stream}:{tag.Name} ← {reference}");
             }
@@ -212,7 +212,7 @@ public sealed class AdmissionService(
         var matchedImages = new List<string>();
         foreach (var image in images)
         {
-            if (Images.ImageReference.TryParse(image, out var reference, out _) && single.RuleMatches(name, reference, await facts.LookupAsync(reference, ct)))
+            if (Images.ImageReference.TryParse(image, out var reference, out _) && single.RuleMatches(name, reference, await facts.LookupAsync(reference, null, ct)))
             {
                 matchedImages.Add(reference.ToString());
             }
@@ -223,9 +223,21 @@ public sealed class AdmissionService(
 
     private const int PreviewLimit = 5000;
 
-    /// <summary>The evaluate API: any signed-in user may ask; the answer names rules and reasons, as admission would.</summary>
-    public async Task<PolicyDecision> EvaluateAsync(PolicyRequest request, CancellationToken ct = default)
+    /// <summary>
+    /// The evaluate API: any signed-in user may ask about a namespace they read (admins: any); the answer names rules and
+    /// reasons, as admission would, and is decided with that namespace's facts.
+    /// </summary>
+    public async Task<PolicyDecision> EvaluateAsync(Caller caller, PolicyRequest request, CancellationToken ct = default)
     {
+        if (!caller.IsAdmin)
+        {
+            await using var db = await contexts.CreateDbContextAsync(ct);
+            if (!await db.CanReadAsync(caller, request.Namespace, ct))
+            {
+                throw new ForbiddenException($"You may ask about namespace '{request.Namespace}' only as its member.");
+            }
+        }
+
         if (!PolicyResources.All.Contains(request.Resource))
         {
             throw new ValidationFailedException("resource", $"'{request.Resource}' is not a resource: use pods, builds or imports.");
@@ -240,7 +252,8 @@ public sealed class AdmissionService(
     }
 
     /// <summary>The console's "try it": references or a manifest, evaluated as admission would, with the trace.</summary>
-    public async Task<(string Resource, PolicyDecision Decision)> TryAsync(string @namespace, string resource, string? input, CancellationToken ct = default)
+    public async Task<(string Resource, PolicyDecision Decision)> TryAsync(Caller caller, string @namespace, string resource, string? input,
+        CancellationToken ct = default)
     {
         if (Namespaces.NamespaceName.Validate(@namespace) is { } problem)
         {
@@ -248,7 +261,7 @@ public sealed class AdmissionService(
         }
 
         var (asked, images) = PolicyTrial.Read(input, resource);
-        return (asked, await EvaluateAsync(new PolicyRequest(@namespace, asked, images), ct));
+        return (asked, await EvaluateAsync(caller, new PolicyRequest(@namespace, asked, images), ct));
     }
 
     public async Task<Page<AdmissionRecord>> DecisionsAsync(Caller caller, DecisionQuery query, CancellationToken ct = default)

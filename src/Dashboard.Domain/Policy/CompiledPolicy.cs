@@ -41,7 +41,11 @@ public sealed record ImageFact(bool Known, string? Digest, IReadOnlyDictionary<s
 /// <summary>Answers what the dashboard knows about a reference, from its database through a bounded cache; never calls a registry.</summary>
 public interface IImageFacts
 {
-    ValueTask<ImageFact> LookupAsync(ImageReference reference, CancellationToken ct);
+    /// <summary>
+    /// What is known of <paramref name="reference"/> as seen from <paramref name="namespace"/>: its own streams, then the
+    /// namespaces shared with the cluster. Null is an admin's view across every namespace (the rule editor's preview).
+    /// </summary>
+    ValueTask<ImageFact> LookupAsync(ImageReference reference, string? @namespace, CancellationToken ct);
 
     /// <summary>Forgets what was read, after an import or an annotation changed it, so the next decision sees the change.</summary>
     void Forget();
@@ -259,7 +263,7 @@ public sealed class CompiledPolicy
                 continue;
             }
 
-            var fact = needFacts ? await facts.LookupAsync(image, ct) : ImageFact.Unknown;
+            var fact = needFacts ? await facts.LookupAsync(image, request.Namespace, ct) : ImageFact.Unknown;
             var shown = image.ToString();
             var allowRules = new Dictionary<Enforcement, List<PolicyRule>>();
             var allowed = new HashSet<Enforcement>();

@@ -7,10 +7,13 @@ using Microsoft.EntityFrameworkCore;
 namespace Dashboard.Domain.Policy;
 
 /// <summary>
-/// What the dashboard knows about images, for the policy's known-image, label and annotation conditions: an image is
-/// known when it was imported (its digest is stored) or when a stream tag follows its reference. Read from the database
-/// through a bounded cache that forgets after <see cref="Freshness"/>, and at once when any instance imports or
-/// annotates (<see cref="IInstanceSignals"/>); never a registry call.
+/// What the dashboard knows about images, for the policy's known-image, label and annotation conditions and for
+/// admission's digest pins, as seen from one namespace (docs/security.md): a tag reference resolves through a stream tag
+/// of that namespace, else of a namespace an admin shared with the cluster, that imported exactly this reference under
+/// its current spec; a digest is known when a stream of those namespaces recorded it. Never another namespace: an
+/// Editor decides digests for their own workloads only. Read from the database through a bounded cache that forgets
+/// after <see cref="Freshness"/>, and at once when any instance imports or annotates (<see cref="IInstanceSignals"/>);
+/// never a registry call.
 /// </summary>
 public sealed class ImageFacts : IImageFacts
 {
@@ -33,29 +36,45 @@ public sealed class ImageFacts : IImageFacts
     public static readonly TimeSpan Freshness = TimeSpan.FromSeconds(30);
     public const int MaxCachedImages = 10_000;
 
-    private readonly ConcurrentDictionary<string, (ImageFact Fact, long At)> _byDigest = new(StringComparer.Ordinal);
+    private readonly ConcurrentDictionary<string, (ImageFact Fact, HashSet<string> RecordedIn, long At)> _byDigest = new(StringComparer.Ordinal);
     private readonly SemaphoreSlim _sourcesLoading = new(1, 1);
     private volatile Sources? _sources;
 
-    /// <summary>Every stream tag's upstream reference (canonical) with the digest it points at now.</summary>
-    private sealed record Sources(Dictionary<string, (string? Digest, string? Local)> CurrentDigest, long At);
+    /// <summary>What a stream tag resolves its upstream reference to: the digest, and <c>namespace/stream</c> when it is a Local tag.</summary>
+    private readonly record struct Resolved(string Digest, string? Local);
 
-    public async ValueTask<ImageFact> LookupAsync(ImageReference reference, CancellationToken ct)
+    /// <summary>Per namespace, every upstream reference (canonical) its stream tags resolve; and the shared namespaces, in name order.</summary>
+    private sealed record Sources(Dictionary<string, Dictionary<string, Resolved>> ByNamespace, IReadOnlyList<string> Shared, long At)
     {
+        /// <summary>The namespace itself, then the shared ones; null (an admin's view across the cluster) is every namespace.</summary>
+        public IEnumerable<string> Scope(string? @namespace) =>
+            @namespace is null ? ByNamespace.Keys.Order(StringComparer.Ordinal) : Shared.Where(s => s != @namespace).Prepend(@namespace);
+
+        public bool InScope(string? @namespace, IEnumerable<string> recordedIn) =>
+            @namespace is null || recordedIn.Any(n => n == @namespace || Shared.Contains(n));
+    }
+
+    public async ValueTask<ImageFact> LookupAsync(ImageReference reference, string? @namespace, CancellationToken ct)
+    {
+        var sources = await SourcesAsync(ct);
         if (reference.Digest is { } digest)
         {
-            return await ByDigestAsync(digest.ToString(), ct);
+            var (fact, recordedIn) = await ByDigestAsync(digest.ToString(), ct);
+            return fact.Known && !sources.InScope(@namespace, recordedIn) ? ImageFact.Unknown with { Digest = fact.Digest } : fact;
         }
 
-        var sources = await SourcesAsync(ct);
-        if (!sources.CurrentDigest.TryGetValue(reference.ToString(), out var current))
+        var key = reference.ToString();
+        foreach (var scope in sources.Scope(@namespace))
         {
-            return ImageFact.Unknown;
+            if (sources.ByNamespace.TryGetValue(scope, out var resolved) && resolved.TryGetValue(key, out var current))
+            {
+                // Known, with the labels of the image the tag imported from exactly this reference.
+                var (image, _) = await ByDigestAsync(current.Digest, ct);
+                return image with { Known = true, Digest = current.Digest, LocalRepository = current.Local };
+            }
         }
 
-        // Followed by a stream tag: known, with the labels of the image the tag points at now (if it was imported).
-        var image = current.Digest is null ? ImageFact.Unknown : await ByDigestAsync(current.Digest, ct);
-        return image with { Known = true, Digest = current.Digest, LocalRepository = current.Local };
+        return ImageFact.Unknown;
     }
 
     public void Forget()
@@ -70,16 +89,19 @@ public sealed class ImageFacts : IImageFacts
         _sources = null;
     }
 
-    private async ValueTask<ImageFact> ByDigestAsync(string digest, CancellationToken ct)
+    private async ValueTask<(ImageFact Fact, HashSet<string> RecordedIn)> ByDigestAsync(string digest, CancellationToken ct)
     {
         if (_byDigest.TryGetValue(digest, out var cached) && _clock.GetElapsedTime(cached.At) < Freshness)
         {
-            return cached.Fact;
+            return (cached.Fact, cached.RecordedIn);
         }
 
         await using var db = await _contexts.CreateDbContextAsync(ct);
         var image = await db.Images.AsNoTracking().Where(i => i.Digest == digest)
             .Select(i => new { i.Config, i.Annotations }).FirstOrDefaultAsync(ct);
+        var recordedIn = image is null ? [] : (await db.TagEvents.AsNoTracking().Where(e => e.Image == digest)
+                .Join(db.ImageStreams, e => e.ImageStreamId, s => s.Id, (e, s) => s.Namespace.Name).Distinct().ToListAsync(ct))
+            .ToHashSet(StringComparer.Ordinal);
         var fact = image is null
             ? ImageFact.Unknown with { Digest = digest }
             : new ImageFact(true, digest, image.Config.Labels, image.Annotations);
@@ -88,8 +110,8 @@ public sealed class ImageFacts : IImageFacts
             _byDigest.Clear();
         }
 
-        _byDigest[digest] = (fact, _clock.GetTimestamp());
-        return fact;
+        _byDigest[digest] = (fact, recordedIn, _clock.GetTimestamp());
+        return (fact, recordedIn);
     }
 
     private async ValueTask<Sources> SourcesAsync(CancellationToken ct)
@@ -111,29 +133,48 @@ public sealed class ImageFacts : IImageFacts
 
             await using var db = await _contexts.CreateDbContextAsync(ct);
             var tags = await db.SpecTags.AsNoTracking().Where(t => t.FromKind == TagSourceKind.DockerImage)
-                .Select(t => new
+                .Join(db.ImageStreams, t => t.ImageStreamId, s => s.Id, (t, s) => new { Tag = t, Stream = s })
+                .Select(x => new
                 {
-                    t.FromName,
-                    t.ReferencePolicy,
-                    Repository = db.ImageStreams.Where(s => s.Id == t.ImageStreamId).Select(s => s.Namespace.Name + "/" + s.Name).FirstOrDefault(),
-                    Current = db.TagEvents.Where(e => e.ImageStreamId == t.ImageStreamId && e.Tag == t.Name)
+                    x.Tag.FromName,
+                    x.Tag.ReferencePolicy,
+                    SpecGeneration = x.Tag.Generation,
+                    Namespace = x.Stream.Namespace.Name,
+                    Repository = x.Stream.Namespace.Name + "/" + x.Stream.Name,
+                    Current = db.TagEvents.Where(e => e.ImageStreamId == x.Tag.ImageStreamId && e.Tag == x.Tag.Name)
                         .OrderByDescending(e => e.Generation).ThenByDescending(e => e.Id).Select(e => e.Image).FirstOrDefault(),
+                    CurrentGeneration = db.TagEvents.Where(e => e.ImageStreamId == x.Tag.ImageStreamId && e.Tag == x.Tag.Name)
+                        .Max(e => (long?)e.Generation),
+                    ImportedUnderSpec = db.TagConditions.Any(c => c.ImageStreamId == x.Tag.ImageStreamId && c.Tag == x.Tag.Name
+                        && c.Type == TagCondition.ImportSuccess && c.Status == "True" && c.Generation >= x.Tag.Generation),
                 })
                 .ToListAsync(ct);
-            var map = new Dictionary<string, (string? Digest, string? Local)>(StringComparer.Ordinal);
+            var byNamespace = new Dictionary<string, Dictionary<string, Resolved>>(StringComparer.Ordinal);
             foreach (var tag in tags)
             {
-                if (!ImageReference.TryParse(tag.FromName, out var source, out _))
+                // The tag's image came from its current source: recorded since the spec last changed, or a successful
+                // import of the current spec found the digest it already had. A re-point whose import failed resolves to nothing.
+                var fromCurrentSpec = tag.CurrentGeneration >= tag.SpecGeneration || tag.ImportedUnderSpec;
+                if (tag.Current is null || !fromCurrentSpec || !ImageReference.TryParse(tag.FromName, out var source, out _))
                 {
                     continue;
                 }
 
-                map.TryGetValue(source.ToString(), out var known);
-                map[source.ToString()] = (known.Digest ?? tag.Current,
-                    known.Local ?? (tag.ReferencePolicy == ReferencePolicy.Local && tag.Current is not null ? tag.Repository : null));
+                var resolved = byNamespace.TryGetValue(tag.Namespace, out var map) ? map : byNamespace[tag.Namespace] = new(StringComparer.Ordinal);
+                var key = source.ToString();
+                var local = tag.ReferencePolicy == ReferencePolicy.Local ? tag.Repository : null;
+                if (!resolved.TryGetValue(key, out var known))
+                {
+                    resolved[key] = new Resolved(tag.Current, local);
+                }
+                else if (known.Local is null && local is not null && known.Digest == tag.Current)
+                {
+                    resolved[key] = known with { Local = local };
+                }
             }
 
-            _sources = sources = new Sources(map, _clock.GetTimestamp());
+            var shared = await db.Namespaces.AsNoTracking().Where(n => n.Shared).OrderBy(n => n.Name).Select(n => n.Name).ToListAsync(ct);
+            _sources = sources = new Sources(byNamespace, shared, _clock.GetTimestamp());
             return sources;
         }
         finally

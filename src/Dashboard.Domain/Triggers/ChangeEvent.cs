@@ -115,7 +115,14 @@ public sealed class Webhook
 
     public string Name { get; private set; }
 
+    /// <summary>
+    /// The URL as people see it: its user-info and query string, which often carry credentials, shown as <c>****</c>
+    /// (<see cref="Redact"/>). Rows written before that was so may still hold the whole URL; readers redact it again.
+    /// </summary>
     public string Url { get; private set; }
+
+    /// <summary>The whole URL, protected like the secret, when it has user-info or a query string; null when <see cref="Url"/> is all of it.</summary>
+    public string? ProtectedUrl { get; private set; }
 
     public string ProtectedSecret { get; private set; }
 
@@ -127,12 +134,28 @@ public sealed class Webhook
 
     public DateTime CreatedAt { get; private set; }
 
-    public void Set(string url, string protectedSecret, string? streams, string? tags)
+    public void Set(string url, string? protectedUrl, string protectedSecret, string? streams, string? tags)
     {
         Url = url;
+        ProtectedUrl = protectedUrl;
         ProtectedSecret = protectedSecret;
         Streams = streams;
         Tags = tags;
+    }
+
+    public const string Redacted = "****";
+
+    /// <summary>The URL without what may be a credential: user-info and query string become <see cref="Redacted"/>.</summary>
+    public static string Redact(string url)
+    {
+        if (!Uri.TryCreate(url, UriKind.Absolute, out var uri))
+        {
+            return Redacted;
+        }
+
+        var userInfo = uri.UserInfo.Length > 0 ? Redacted + "@" : "";
+        var query = uri.Query.Length > 1 ? "?" + Redacted : "";
+        return $"{uri.Scheme}://{userInfo}{uri.Authority}{uri.AbsolutePath}{query}";
     }
 
     public bool Matches(ChangeEvent change) => Glob(Streams, change.Stream) && Glob(Tags, change.Tag);

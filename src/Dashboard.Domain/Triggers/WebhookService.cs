@@ -48,8 +48,9 @@ public sealed class WebhookService : IDisposable
     {
         await using var db = await _contexts.CreateDbContextAsync(ct);
         var ns = await db.RequireNamespaceAsync(caller, @namespace, write: false, ct);
-        return await db.Webhooks.AsNoTracking().Where(w => w.NamespaceId == ns.Id).OrderBy(w => w.Name)
+        var webhooks = await db.Webhooks.AsNoTracking().Where(w => w.NamespaceId == ns.Id).OrderBy(w => w.Name)
             .Select(w => new WebhookInfo(w.Name, w.Url, w.Streams, w.Tags, w.CreatedAt)).ToListAsync(ct);
+        return [.. webhooks.Select(w => w with { Url = Webhook.Redact(w.Url) })];
     }
 
     public async Task<WebhookInfo> PutAsync(Caller caller, string @namespace, string? name, string? url, string? secret, string? streams, string? tags,
@@ -89,7 +90,11 @@ public sealed class WebhookService : IDisposable
             db.Webhooks.Add(webhook);
         }
 
-        webhook.Set(uri!.ToString(), string.IsNullOrEmpty(secret) ? existing!.ProtectedSecret : _protector.Protect(secret),
+        // The user-info and query string are write-only, like the secret: the URL as shown (redacted) sent back keeps them.
+        var (shown, protectedUrl) = existing is not null && url!.Trim() == Webhook.Redact(existing.Url)
+            ? (Webhook.Redact(existing.Url), existing.ProtectedUrl ?? (existing.Url == Webhook.Redact(existing.Url) ? null : _protector.Protect(existing.Url)))
+            : (Webhook.Redact(uri!.ToString()), Webhook.Redact(uri!.ToString()) == uri.ToString() ? null : _protector.Protect(uri.ToString()));
+        webhook.Set(shown, protectedUrl, string.IsNullOrEmpty(secret) ? existing!.ProtectedSecret : _protector.Protect(secret),
             string.IsNullOrWhiteSpace(streams) ? null : streams.Trim(), string.IsNullOrWhiteSpace(tags) ? null : tags.Trim());
         AuditTrail.Record(db, _clock, caller, existing is null ? "created" : "changed", "Webhook", ns.Name, webhook.Name, $"{webhook.Url} streams={webhook.Streams ?? "*"} tags={webhook.Tags ?? "*"}");
         await db.SaveUniqueAsync("name", $"Webhook '{name}' already exists.", ct);
@@ -103,7 +108,7 @@ public sealed class WebhookService : IDisposable
         var webhook = await db.Webhooks.FirstOrDefaultAsync(w => w.NamespaceId == ns.Id && w.Name == name, ct)
             ?? throw new NotFoundException($"Namespace '{@namespace}' has no webhook '{name}'.");
         db.Webhooks.Remove(webhook);
-        AuditTrail.Record(db, _clock, caller, "deleted", "Webhook", ns.Name, name, webhook.Url);
+        AuditTrail.Record(db, _clock, caller, "deleted", "Webhook", ns.Name, name, Webhook.Redact(webhook.Url));
         await db.SaveChangesAsync(ct);
     }
 
@@ -189,7 +194,15 @@ public sealed class WebhookService : IDisposable
         try
         {
             var signature = Convert.ToHexStringLower(HMACSHA256.HashData(Encoding.UTF8.GetBytes(_protector.Unprotect(webhook.ProtectedSecret)), body));
-            using var request = new HttpRequestMessage(HttpMethod.Post, webhook.Url) { Content = new ByteArrayContent(body) };
+            var url = new Uri(webhook.ProtectedUrl is { } protectedUrl ? _protector.Unprotect(protectedUrl) : webhook.Url);
+            using var request = new HttpRequestMessage(HttpMethod.Post, new UriBuilder(url) { UserName = "", Password = "" }.Uri) { Content = new ByteArrayContent(body) };
+            if (url.UserInfo.Length > 0)
+            {
+                // user:password@ in the URL is Basic authentication, sent at once as curl does (HttpClient would not send it).
+                request.Headers.Authorization = new AuthenticationHeaderValue("Basic",
+                    Convert.ToBase64String(Encoding.UTF8.GetBytes(Uri.UnescapeDataString(url.UserInfo))));
+            }
+
             request.Content.Headers.ContentType = new MediaTypeHeaderValue("application/cloudevents+json");
             request.Headers.Add("X-Dashboard-Event", change.Type);
             request.Headers.Add("X-Dashboard-Delivery", $"{change.Id}-{webhook.Id}");

@@ -259,6 +259,10 @@ namespace Dashboard.Migrations.PostgreSql.Migrations
                     b.Property<bool>("Scheduled")
                         .HasColumnType("boolean");
 
+                    b.Property<string>("SetBy")
+                        .HasMaxLength(450)
+                        .HasColumnType("character varying(450)");
+
                     b.HasKey("Id");
 
                     b.HasIndex("ImageStreamId", "Name")
@@ -325,6 +329,9 @@ namespace Dashboard.Migrations.PostgreSql.Migrations
                         .IsRequired()
                         .HasMaxLength(63)
                         .HasColumnType("character varying(63)");
+
+                    b.Property<bool>("Shared")
+                        .HasColumnType("boolean");
 
                     b.HasKey("Id");
 
@@ -688,6 +695,10 @@ namespace Dashboard.Migrations.PostgreSql.Migrations
                     b.Property<string>("ProtectedSecret")
                         .IsRequired()
                         .HasColumnType("text");
+
+                    b.Property<string>("ProtectedUrl")
+                        .HasMaxLength(8000)
+                        .HasColumnType("character varying(8000)");
 
                     b.Property<string>("Streams")
                         .HasMaxLength(200)

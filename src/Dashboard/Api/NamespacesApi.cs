@@ -15,6 +15,7 @@ internal static class NamespacesApi
         namespaces.MapGet("/{ns}", Get);
         namespaces.MapDelete("/{ns}", Delete).RequireAuthorization(SignInAndRolesExtensions.AdminPolicy);
         namespaces.MapPut("/{ns}/anonymous-pull", SetAnonymousPull).RequireAuthorization(SignInAndRolesExtensions.AdminPolicy).ProducesValidationProblem();
+        namespaces.MapPut("/{ns}/shared", SetShared).RequireAuthorization(SignInAndRolesExtensions.AdminPolicy).ProducesValidationProblem();
         namespaces.MapGet("/{ns}/members", Members);
         namespaces.MapPut("/{ns}/members/{userName}", SetMember).RequireAuthorization(SignInAndRolesExtensions.AdminPolicy).ProducesValidationProblem();
         namespaces.MapDelete("/{ns}/members/{userName}", RemoveMember).RequireAuthorization(SignInAndRolesExtensions.AdminPolicy);
@@ -41,6 +42,20 @@ internal static class NamespacesApi
         }
 
         return TypedResults.Ok(ToDto(await service.SetAnonymousPullAsync(user.ToCaller(), ns, allowed, ct)));
+    }
+
+    private static async Task<Results<Ok<NamespaceDto>, ValidationProblem>> SetShared(
+        string ns, SharedRequest request, NamespaceService service, ClaimsPrincipal user, CancellationToken ct)
+    {
+        if (request.Shared is not { } shared)
+        {
+            return TypedResults.ValidationProblem(new Dictionary<string, string[]>
+            {
+                ["shared"] = ["Say true or false: whether this namespace's streams resolve images for every namespace."],
+            });
+        }
+
+        return TypedResults.Ok(ToDto(await service.SetSharedAsync(user.ToCaller(), ns, shared, ct)));
     }
 
     private static async Task<NoContent> Delete(string ns, NamespaceService service, ClaimsPrincipal user, CancellationToken ct)
@@ -70,5 +85,5 @@ internal static class NamespacesApi
         return TypedResults.NoContent();
     }
 
-    private static NamespaceDto ToDto(NamespaceSummary n) => new(n.Name, n.CreatedAt, n.ImageStreams, n.Role, n.AnonymousPull);
+    private static NamespaceDto ToDto(NamespaceSummary n) => new(n.Name, n.CreatedAt, n.ImageStreams, n.Role, n.AnonymousPull, n.Shared);
 }

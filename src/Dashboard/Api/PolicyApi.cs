@@ -49,14 +49,14 @@ internal static class PolicyApi
         string? rule, int? skip, int? take, CancellationToken ct) =>
         TypedResults.Ok(await admission.DecisionsAsync(user.ToCaller(), new DecisionQuery(@namespace, deniedOnly ?? false, rule, skip ?? 0, take ?? 50), ct));
 
-    private static async Task<Ok<EvaluateResponse>> Evaluate(EvaluateRequest request, AdmissionService admission, CancellationToken ct)
+    private static async Task<Ok<EvaluateResponse>> Evaluate(EvaluateRequest request, AdmissionService admission, ClaimsPrincipal user, CancellationToken ct)
     {
         if (Dashboard.Domain.Namespaces.NamespaceName.Validate(request.Namespace) is { } problem)
         {
             throw new ValidationFailedException("namespace", problem);
         }
 
-        var decision = await admission.EvaluateAsync(new PolicyRequest(request.Namespace!, request.Resource ?? PolicyResources.Pods,
+        var decision = await admission.EvaluateAsync(user.ToCaller(), new PolicyRequest(request.Namespace!, request.Resource ?? PolicyResources.Pods,
             [.. (request.Images ?? []).Select(i => new CheckedImage(i))]), ct);
         return TypedResults.Ok(new EvaluateResponse(decision.Allowed, decision.Violations, decision.Warnings, decision.Audits, decision.Trace));
     }

@@ -15,9 +15,18 @@ public sealed class AdmissionOptions
 
     /// <summary>
     /// When set, the admission endpoints answer only requests with <c>Authorization: Bearer &lt;this&gt;</c> — the token the
-    /// API server presents through its admission kubeconfig. Empty: no token is asked for.
+    /// API server presents through its admission kubeconfig. Empty: only callers from <see cref="AllowedNetworks"/>.
     /// </summary>
     public string? BearerToken { get; set; }
+
+    /// <summary>
+    /// While no <see cref="BearerToken"/> is set, the networks (CIDR) whose callers the admission endpoints answer; nobody
+    /// else learns digests or rule descriptions from them, or fills the decision log. Unset: loopback only (a default
+    /// here would be appended to by the configuration binder, not replaced).
+    /// </summary>
+    public string[]? AllowedNetworks { get; set; }
+
+    public IReadOnlyList<string> Networks => AllowedNetworks ?? NetworkAllowList.Loopback;
 
     /// <summary>How long admission decisions are kept for the decisions page.</summary>
     [Range(1, 3650)]
@@ -49,6 +58,8 @@ internal static class AdmissionExtensions
         builder.Services.AddOptions<AdmissionOptions>().BindConfiguration(AdmissionOptions.Section).ValidateDataAnnotations()
             .Validate(o => o.Port == 0 || (File.Exists(o.CertificateFile) && File.Exists(o.KeyFile)),
                 $"{AdmissionOptions.Section}:Port needs CertificateFile and KeyFile: PEM files that exist.")
+            .Validate(o => NetworkAllowList.AreValid(o.Networks),
+                $"{AdmissionOptions.Section}:AllowedNetworks holds a value that is not a CIDR network (e.g. 10.0.0.0/8).")
             .ValidateOnStart();
         builder.Services.AddHostedService<AdmissionDecisionWriter>();
         var settings = builder.Configuration.GetSection(AdmissionOptions.Section).Get<AdmissionOptions>() ?? new AdmissionOptions();
@@ -60,8 +71,9 @@ internal static class AdmissionExtensions
 
     /// <summary>
     /// <c>POST /admission/validate</c> and <c>/admission/mutate</c>: Kubernetes' admission webhooks. No dashboard session (the
-    /// cluster's API server calls them); they disclose nothing but decisions, and ask for a bearer token when one is
-    /// configured. With <c>Dashboard:Admission:Port</c> they answer only on that port.
+    /// cluster's API server calls them): they answer the configured bearer token, and while none is set only callers from
+    /// <c>Dashboard:Admission:AllowedNetworks</c> (loopback by default). With <c>Dashboard:Admission:Port</c> they answer
+    /// only on that port.
     /// </summary>
     public static void MapAdmission(this WebApplication app)
     {
@@ -87,9 +99,18 @@ internal static class AdmissionExtensions
     private static async Task<IResult> AnswerAsync(HttpContext context, AdmissionOptions settings, ILogger logger, Func<JsonNode?, Task<JsonObject>> answer,
         CancellationToken ct)
     {
-        if (!string.IsNullOrEmpty(settings.BearerToken) && !HasToken(context.Request, settings.BearerToken))
+        if (!string.IsNullOrEmpty(settings.BearerToken))
         {
-            return Results.Problem(statusCode: StatusCodes.Status401Unauthorized, detail: "The admission endpoint needs the configured bearer token.");
+            if (!HasToken(context.Request, settings.BearerToken))
+            {
+                return Results.Problem(statusCode: StatusCodes.Status401Unauthorized, detail: "The admission endpoint needs the configured bearer token.");
+            }
+        }
+        else if (!NetworkAllowList.Contains(settings.Networks, context.Connection.RemoteIpAddress))
+        {
+            return Results.Problem(statusCode: StatusCodes.Status403Forbidden,
+                detail: $"The admission endpoint answers the networks in {AdmissionOptions.Section}:AllowedNetworks, or callers with "
+                    + $"{AdmissionOptions.Section}:BearerToken once one is set.");
         }
 
         JsonNode? review;

@@ -15,27 +15,22 @@ public sealed class MetricsOptions
 {
     public const string Section = "Dashboard:Metrics";
 
-    /// <summary>Networks (CIDR) from which <c>/metrics</c> answers without a session, as Prometheus scrapers expect.</summary>
-    [MinLength(0)]
-    public string[] AllowedNetworks { get; set; } = ["127.0.0.0/8", "::1/128"];
+    /// <summary>
+    /// Networks (CIDR) from which <c>/metrics</c> answers without a session, as Prometheus scrapers expect. Unset: loopback
+    /// only (a default here would be appended to by the configuration binder, not replaced).
+    /// </summary>
+    public string[]? AllowedNetworks { get; set; }
 
-    public bool Allows(IPAddress? address)
-    {
-        if (address is null)
-        {
-            return false;
-        }
+    public IReadOnlyList<string> Networks => AllowedNetworks ?? NetworkAllowList.Loopback;
 
-        address = address.IsIPv4MappedToIPv6 ? address.MapToIPv4() : address;
-        return AllowedNetworks.Any(n => IPNetwork.TryParse(n, out var network) && network.Contains(address));
-    }
+    public bool Allows(IPAddress? address) => NetworkAllowList.Contains(Networks, address);
 }
 
 internal static class MetricsExtensions
 {
     public static void AddMetrics(this WebApplicationBuilder builder) =>
         builder.Services.AddOptions<MetricsOptions>().BindConfiguration(MetricsOptions.Section)
-            .Validate(o => o.AllowedNetworks.All(n => IPNetwork.TryParse(n, out _)), $"{MetricsOptions.Section}:AllowedNetworks holds a value that is not a CIDR network (e.g. 10.0.0.0/8).")
+            .Validate(o => NetworkAllowList.AreValid(o.Networks), $"{MetricsOptions.Section}:AllowedNetworks holds a value that is not a CIDR network (e.g. 10.0.0.0/8).")
             .ValidateOnStart();
 
     /// <summary>

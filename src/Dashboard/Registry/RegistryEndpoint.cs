@@ -151,7 +151,9 @@ internal static class RegistryEndpoint
                 var (leader, done, complete) = cache.Join(parsed!);
                 if (!leader)
                 {
-                    if (await done.WaitAsync(ct) && cache.Blob(parsed!) is { } downloaded)
+                    // Someone else's download, perhaps through another namespace's stream: served only when this stream's
+                    // own manifests name the blob, as for any cached blob (docs/security.md).
+                    if (await done.WaitAsync(ct) && cache.Blob(parsed!) is { } downloaded && await pull.OwnsBlobAsync(caller, ns, stream, parsed!, ct))
                     {
                         return CachedFile(cache, downloaded, parsed!);
                     }

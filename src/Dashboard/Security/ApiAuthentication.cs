@@ -8,22 +8,39 @@ using Microsoft.Extensions.Options;
 
 namespace Dashboard.Security;
 
+/// <summary>The two schemes of <see cref="ApiAuthentication"/>: whether the registry's own short-lived tokens are taken.</summary>
+internal sealed class ApiAuthenticationOptions : AuthenticationSchemeOptions
+{
+    /// <summary>Only the registry scheme (the <c>/v2</c> routes) takes registry tokens; a registry token is refused everywhere else.</summary>
+    public bool AcceptRegistryTokens { get; set; }
+}
+
 /// <summary>
 /// Credentials in the <c>Authorization</c> header: <c>Bearer &lt;personal access token&gt;</c>, or HTTP Basic with
 /// <c>username:token</c> or <c>username:password</c> (what registry clients and scripts send). Passwords count
-/// towards the account's lockout like a sign-in in the browser does.
+/// towards the account's lockout like a sign-in in the browser does. Registered twice: as <see cref="SchemeName"/> for
+/// the API, and as <see cref="RegistrySchemeName"/> for the registry routes, which alone also take the registry's pull
+/// tokens (<see cref="Registry.RegistryTokens"/>): a pull token opens pulls, nothing else (docs/security.md).
 /// </summary>
 internal sealed class ApiAuthentication(
-    IOptionsMonitor<AuthenticationSchemeOptions> options, ILoggerFactory logger, UrlEncoder encoder,
+    IOptionsMonitor<ApiAuthenticationOptions> options, ILoggerFactory logger, UrlEncoder encoder,
     AccessTokenService tokens, SignInManager<DashboardUser> signIn, Registry.RegistryTokens registryTokens)
-    : AuthenticationHandler<AuthenticationSchemeOptions>(options, logger, encoder)
+    : AuthenticationHandler<ApiAuthenticationOptions>(options, logger, encoder)
 {
     public const string SchemeName = "Api";
+
+    public const string RegistrySchemeName = "Registry";
 
     public const string Challenge = "Basic realm=\"dashboard\", Bearer realm=\"dashboard\"";
 
     protected override async Task<AuthenticateResult> HandleAuthenticateAsync()
     {
+        if (Request.Headers.Authorization.Count == 0)
+        {
+            // A registry client that did not log in (the registry endpoint decides what it may pull); never a cookie session here.
+            return AuthenticateResult.NoResult();
+        }
+
         if (!AuthenticationHeaderValue.TryParse(Request.Headers.Authorization, out var header) || header.Parameter is null)
         {
             return AuthenticateResult.Fail("The Authorization header is not valid.");
@@ -33,6 +50,12 @@ internal sealed class ApiAuthentication(
             && !header.Parameter.StartsWith(AccessTokenService.Prefix, StringComparison.Ordinal)
                 ? registryTokens.Read(header.Parameter)
                 : null;
+        if (registryToken is not null && !Options.AcceptRegistryTokens)
+        {
+            Logger.LogWarning("A registry token was refused outside the registry from {RemoteAddress}", Context.Connection.RemoteIpAddress);
+            return AuthenticateResult.Fail("A registry token opens the registry's pulls (/v2/) only; use a personal access token for the API.");
+        }
+
         if (registryToken is { UserId: "" })
         {
             // A token the registry gave a client that did not log in: no user; the registry endpoint decides what it may pull.

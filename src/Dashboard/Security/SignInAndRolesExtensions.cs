@@ -11,7 +11,10 @@ internal static class SignInAndRolesExtensions
 {
     public const string AdminPolicy = "Admin";
 
-    /// <summary>Cookie for people in the browser; <see cref="ApiAuthentication"/> for scripts and registry clients.</summary>
+    /// <summary>
+    /// Cookie for people in the browser; <see cref="ApiAuthentication"/> for scripts; its registry scheme, and never the
+    /// cookie, for the registry routes under <c>/v2</c> (a page of another site cannot pull or mint tokens with a session).
+    /// </summary>
     private const string DefaultScheme = "Dashboard";
 
     /// <summary>
@@ -24,8 +27,11 @@ internal static class SignInAndRolesExtensions
         services.AddAuthentication(DefaultScheme)
             .AddPolicyScheme(DefaultScheme, "Cookie or API credentials", options =>
                 options.ForwardDefaultSelector = context =>
-                    context.Request.Headers.Authorization.Count > 0 ? ApiAuthentication.SchemeName : IdentityConstants.ApplicationScheme)
-            .AddScheme<AuthenticationSchemeOptions, ApiAuthentication>(ApiAuthentication.SchemeName, null)
+                    IsRegistryRequest(context) ? ApiAuthentication.RegistrySchemeName
+                    : context.Request.Headers.Authorization.Count > 0 ? ApiAuthentication.SchemeName
+                    : IdentityConstants.ApplicationScheme)
+            .AddScheme<ApiAuthenticationOptions, ApiAuthentication>(ApiAuthentication.SchemeName, null)
+            .AddScheme<ApiAuthenticationOptions, ApiAuthentication>(ApiAuthentication.RegistrySchemeName, o => o.AcceptRegistryTokens = true)
             .AddIdentityCookies();
 
         services.ConfigureApplicationCookie(options =>
@@ -65,6 +71,18 @@ internal static class SignInAndRolesExtensions
 
         services.AddCascadingAuthenticationState();
         services.AddScoped<AuthenticationStateProvider, RevalidatingIdentityStateProvider>();
+    }
+
+    /// <summary>A request for the registry endpoint: under <c>/v2</c>, on its own port when it has one (elsewhere <c>/v2</c> is no registry).</summary>
+    private static bool IsRegistryRequest(HttpContext context)
+    {
+        if (!context.Request.Path.StartsWithSegments("/v2"))
+        {
+            return false;
+        }
+
+        var port = context.RequestServices.GetRequiredService<Microsoft.Extensions.Options.IOptions<Dashboard.Domain.Proxy.ProxyOptions>>().Value.Port;
+        return port == 0 || context.Connection.LocalPort == port;
     }
 
     /// <summary>API, OpenAPI and Hangfire clients get a status code; people in the browser get the sign-in page.</summary>

@@ -2,6 +2,7 @@ using System.Net;
 using System.Net.Http.Json;
 using System.Text.Json;
 using Dashboard.Tests.Infrastructure;
+using Microsoft.Extensions.DependencyInjection;
 
 namespace Dashboard.Tests.Import;
 
@@ -63,6 +64,68 @@ public sealed class TaggingTests(DashboardFactory app) : IClassFixture<Dashboard
         var from = stream.GetProperty("spec").GetProperty("tags")[0].GetProperty("from");
         Assert.Equal("ImageStreamTag", from.GetProperty("kind").GetString());
         Assert.Equal("base:1", from.GetProperty("name").GetString());
+    }
+
+    /// <summary>
+    /// Issue 11, finding 2: an Editor of one namespace cannot read another through a followed tag; a follow keeps working
+    /// only while whoever set it may read its source, checked at every import, manual or scheduled (the scheduler imports
+    /// as the dashboard itself, <c>Caller.System</c>, which is what this test calls).
+    /// </summary>
+    [Fact]
+    public async Task Finding_2_following_another_namespaces_tag_needs_read_access_there_at_every_import()
+    {
+        var first = await ImagePusher.PushImageAsync(_registry, "team/secret", "1", seed: "secret-one");
+        await app.CreateNamespaceAsync("vault", "secret");
+        await app.CreateNamespaceAsync("heist", "stolen");
+        await app.CreateUserAsync("thief", "heist", "Editor");
+        await app.CreateUserAsync("bridge", "heist", "Editor");
+        using var admin = app.AsAdmin();
+        (await admin.PutAsJsonAsync("/api/v1/namespaces/vault/members/bridge", new { role = "Viewer" })).EnsureSuccessStatusCode();
+        (await admin.PutAsJsonAsync("/api/v1/namespaces/vault/imagestreams/secret/tags/1", new { from = $"{_registry.Host}/team/secret:1", insecure = true }))
+            .EnsureSuccessStatusCode();
+
+        // An Editor of heist only: one refusal, whether the namespace exists or not.
+        using var thief = app.As("thief", DashboardFactory.UserPassword);
+        var stolen = await thief.PutAsJsonAsync("/api/v1/namespaces/heist/imagestreams/stolen/tags/x",
+            new { from = new { kind = "ImageStreamTag", name = "secret:1", @namespace = "vault" }, scheduled = true });
+        var invented = await thief.PutAsJsonAsync("/api/v1/namespaces/heist/imagestreams/stolen/tags/x",
+            new { from = new { kind = "ImageStreamTag", name = "secret:1", @namespace = "no-such-vault" }, scheduled = true });
+        Assert.Equal(HttpStatusCode.Forbidden, stolen.StatusCode);
+        Assert.Equal(HttpStatusCode.Forbidden, invented.StatusCode);
+        Assert.Equal((await Problem.ReadAsync(stolen)).GetProperty("detail").GetString(),
+            (await Problem.ReadAsync(invented)).GetProperty("detail").GetString()!.Replace("no-such-vault", "vault"));
+        var heist = await admin.GetFromJsonAsync<JsonElement>("/api/v1/namespaces/heist/imagestreams/stolen");
+        Assert.Equal(0, heist.GetProperty("spec").GetProperty("tags").GetArrayLength());
+
+        // A member of both may follow; the follow holds while they may read the source.
+        using var bridge = app.As("bridge", DashboardFactory.UserPassword);
+        var followed = await (await bridge.PutAsJsonAsync("/api/v1/namespaces/heist/imagestreams/stolen/tags/x",
+            new { from = new { kind = "ImageStreamTag", name = "secret:1", @namespace = "vault" }, scheduled = true })).Content.ReadFromJsonAsync<JsonElement>();
+        Assert.Equal(first.Digest, followed.GetProperty("items")[0].GetProperty("image").GetString());
+        (await bridge.PutAsJsonAsync("/api/v1/namespaces/heist/imagestreams/stolen/tags/upstream",
+            new { from = $"{_registry.Host}/team/secret:1", insecure = true, scheduled = true })).EnsureSuccessStatusCode();
+
+        // The source moves on; then bridge loses vault.
+        var second = await ImagePusher.PushImageAsync(_registry, "team/secret", "1", seed: "secret-two");
+        (await admin.PostAsync("/api/v1/namespaces/vault/imagestreams/secret/tags/1/import", null)).EnsureSuccessStatusCode();
+        (await admin.DeleteAsync("/api/v1/namespaces/vault/members/bridge")).EnsureSuccessStatusCode();
+
+        var importer = app.Services.GetRequiredService<Dashboard.Domain.Import.ImageImporter>();
+        var scheduled = await importer.ImportTagAsync(Dashboard.Domain.Access.Caller.System, "heist", "stolen", "x");
+        Assert.Equal(("Forbidden", false, first.Digest), (scheduled.Reason, scheduled.Succeeded, scheduled.Image));
+        var manual = await (await admin.PostAsync("/api/v1/namespaces/heist/imagestreams/stolen/tags/x/import", null)).Content.ReadFromJsonAsync<JsonElement>();
+        Assert.Equal("Forbidden", manual.GetProperty("condition").GetProperty("reason").GetString());
+        Assert.Equal(first.Digest, manual.GetProperty("image").GetString());
+        // The tag with a registry source bridge set keeps working without them.
+        (await admin.DeleteAsync("/api/v1/namespaces/heist/members/bridge")).EnsureSuccessStatusCode();
+        var upstream = await importer.ImportTagAsync(Dashboard.Domain.Access.Caller.System, "heist", "stolen", "upstream");
+        Assert.Equal((true, second.Digest), (upstream.Succeeded, upstream.Image));
+
+        // An admin's follow keeps working, scheduled too.
+        (await admin.PutAsJsonAsync("/api/v1/namespaces/heist/imagestreams/stolen/tags/x",
+            new { from = new { kind = "ImageStreamTag", name = "secret:1", @namespace = "vault" }, scheduled = true })).EnsureSuccessStatusCode();
+        var adminFollow = await importer.ImportTagAsync(Dashboard.Domain.Access.Caller.System, "heist", "stolen", "x");
+        Assert.Equal((true, second.Digest), (adminFollow.Succeeded, adminFollow.Image));
     }
 
     [Fact]

@@ -23,6 +23,12 @@ public sealed class DashboardFactory : WebApplicationFactory<Program>, IAsyncLif
     public const string AdminPassword = "Admin-Passw0rd!";
     public const string UserPassword = "Us3r-Passw0rd!";
 
+    /// <summary>
+    /// The in-process test server gives requests no remote address, so no network allow-list admits them: the admission
+    /// endpoints are reached the way a cluster's API server reaches them in production, with the bearer token.
+    /// </summary>
+    public const string AdmissionToken = "the-clusters-admission-token";
+
     public string DataDirectory { get; } = Path.Combine(Path.GetTempPath(), "dashboard-tests-" + Guid.NewGuid().ToString("N"));
 
     protected override void ConfigureWebHost(IWebHostBuilder builder)
@@ -36,6 +42,7 @@ public sealed class DashboardFactory : WebApplicationFactory<Program>, IAsyncLif
         builder.UseSetting("Dashboard:Registries:MaxRetries", "1");
         // Deliveries go out a second after a change instead of the default 30 s window, so tests do not wait.
         builder.UseSetting("Dashboard:Webhooks:CoalesceSeconds", "1");
+        builder.UseSetting("Dashboard:Admission:BearerToken", AdmissionToken);
         // The app re-checks a session's security stamp every minute; the tests check at every request, so
         // "a disabled user's session stops working" is observable without waiting a minute.
         builder.ConfigureTestServices(services =>
@@ -77,6 +84,14 @@ public sealed class DashboardFactory : WebApplicationFactory<Program>, IAsyncLif
     }
 
     public HttpClient AsAdmin() => As(AdminUser, AdminPassword);
+
+    /// <summary>The cluster's API server: the admission endpoints' bearer token, nothing else.</summary>
+    public HttpClient Cluster()
+    {
+        var client = Anonymous();
+        client.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", AdmissionToken);
+        return client;
+    }
 
     public static AuthenticationHeaderValue Basic(string userName, string secret) =>
         new("Basic", Convert.ToBase64String(Encoding.UTF8.GetBytes($"{userName}:{secret}")));

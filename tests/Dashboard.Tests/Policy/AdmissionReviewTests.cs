@@ -12,13 +12,14 @@ public sealed class AdmissionReviewTests
          "ephemeralContainers":[{"name":"debugger","image":"nicolaka/netshoot"}]}
         """;
 
-    public static string Review(string kind, string @object, string operation = "CREATE", string? subResource = null, string group = "apps") => $$$"""
+    public static string Review(string kind, string @object, string operation = "CREATE", string? subResource = null, string group = "apps",
+        string @namespace = "team-a") => $$$"""
         {"apiVersion":"admission.k8s.io/v1","kind":"AdmissionReview","request":{
           "uid":"705ab4f5-6393-11e8-b7cc-42010a800002",
           "kind":{"group":"{{{group}}}","version":"v1","kind":"{{{kind}}}"},
           "resource":{"group":"{{{group}}}","version":"v1","resource":"{{{kind.ToLowerInvariant()}}}s"},
           {{{(subResource is null ? "" : $"\"subResource\":\"{subResource}\",")}}}
-          "namespace":"team-a","operation":"{{{operation}}}",
+          "namespace":"{{{@namespace}}}","operation":"{{{operation}}}",
           "userInfo":{"username":"admin"},
           "object":{{{@object}}}}}
         """;

@@ -40,7 +40,7 @@ public sealed class PolicyApiTests(DashboardFactory app) : IClassFixture<Dashboa
               {"name":"cache","image":"redis:7"}]}}}}
             """);
         // The API server has no dashboard session.
-        using var cluster = app.CreateClient();
+        using var cluster = app.Cluster();
         var answer = await cluster.PostAsync("/admission/validate", Json(review));
         Assert.Equal(HttpStatusCode.OK, answer.StatusCode);
         var response = (await answer.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("response");
@@ -65,7 +65,9 @@ public sealed class PolicyApiTests(DashboardFactory app) : IClassFixture<Dashboa
         using var admin = app.AsAdmin();
         (await admin.PutAsJsonAsync("/api/v1/policy/rules", new object[] { new { name = "no-latest", tags = new[] { "latest" }, description = "Pin a version." } }))
             .EnsureSuccessStatusCode();
-        await app.CreateUserAsync("ci-bot");
+        // A member of the namespace it asks about: the evaluate API answers nobody else (issue 11, finding 3).
+        await app.CreateNamespaceAsync("ci");
+        await app.CreateUserAsync("ci-bot", "ci");
         using var bot = app.As("ci-bot", DashboardFactory.UserPassword);
 
         var result = await (await bot.PostAsJsonAsync("/api/v1/policy/evaluate", new { @namespace = "ci", resource = "pods", images = new[] { "nginx", "nginx:1.27" } }))
@@ -113,7 +115,7 @@ public sealed class PolicyApiTests(DashboardFactory app) : IClassFixture<Dashboa
     [InlineData("""{"request":{"uid":"1","operation":"CREATE","kind":{"kind":"Pod"}}}""", "carries no 'object'")]
     public async Task A_malformed_review_gets_400_with_a_message_never_500(string body, string says)
     {
-        using var cluster = app.CreateClient();
+        using var cluster = app.Cluster();
         var answer = await cluster.PostAsync("/admission/validate", Json(body));
         Assert.Equal(HttpStatusCode.BadRequest, answer.StatusCode);
         Assert.Contains(says, (await Problem.ReadAsync(answer)).GetProperty("detail").GetString());
@@ -145,11 +147,16 @@ public sealed class PolicyApiTests(DashboardFactory app) : IClassFixture<Dashboa
         Assert.Contains("Untrusted images are not imported.", condition.GetProperty("message").GetString());
     }
 
+    /// <summary>
+    /// Facts are read as seen from the namespace asked about (issue 11, finding 3): its own streams, then namespaces an
+    /// admin shared with the cluster. This test resolved across namespaces before; it now shows the namespace rule.
+    /// </summary>
     [Fact]
-    public async Task Known_image_and_label_rules_read_what_the_dashboard_imported()
+    public async Task Known_image_and_label_rules_read_what_the_namespace_or_a_shared_one_imported()
     {
         var pushed = await ImagePusher.PushImageAsync(_registry, "team/labelled", "1", new Dictionary<string, string> { ["org.example.team"] = "payments" });
         await app.CreateNamespaceAsync("policy-known", "app");
+        await app.CreateNamespaceAsync("prod");
         using var admin = app.AsAdmin();
         (await admin.PutAsJsonAsync("/api/v1/namespaces/policy-known/imagestreams/app/tags/1",
             new { from = $"{_registry.Host}/team/labelled:1", insecure = true })).EnsureSuccessStatusCode();
@@ -159,15 +166,83 @@ public sealed class PolicyApiTests(DashboardFactory app) : IClassFixture<Dashboa
             new { name = "payments-label", action = "Allow", labels = new[] { new { key = "org.example.team", op = "Equals", value = "payments" } } },
         })).EnsureSuccessStatusCode();
 
-        async Task<JsonElement> EvaluateAsync(string image) =>
-            await (await admin.PostAsJsonAsync("/api/v1/policy/evaluate", new { @namespace = "prod", images = new[] { image } })).Content.ReadFromJsonAsync<JsonElement>();
+        async Task<bool> AllowedAsync(string @namespace, string image) =>
+            (await (await admin.PostAsJsonAsync("/api/v1/policy/evaluate", new { @namespace, images = new[] { image } })).Content.ReadFromJsonAsync<JsonElement>())
+                .GetProperty("allowed").GetBoolean();
 
-        // Through the stream tag that follows it, and by the digest the import stored.
-        Assert.True((await EvaluateAsync($"{_registry.Host}/team/labelled:1")).GetProperty("allowed").GetBoolean());
-        Assert.True((await EvaluateAsync($"{_registry.Host}/team/labelled@{pushed.Digest}")).GetProperty("allowed").GetBoolean());
-        var stranger = await EvaluateAsync($"{_registry.Host}/team/other:1");
-        Assert.False(stranger.GetProperty("allowed").GetBoolean());
-        Assert.Contains(stranger.GetProperty("violations").EnumerateArray(), v => v.GetProperty("rule").GetString() == "known-only");
+        // In its own namespace: through the stream tag that follows it, and by the digest the import stored.
+        Assert.True(await AllowedAsync("policy-known", $"{_registry.Host}/team/labelled:1"));
+        Assert.True(await AllowedAsync("policy-known", $"{_registry.Host}/team/labelled@{pushed.Digest}"));
+        Assert.False(await AllowedAsync("policy-known", $"{_registry.Host}/team/other:1"));
+        // Another namespace knows nothing of it, until an admin shares the namespace with the cluster.
+        Assert.False(await AllowedAsync("prod", $"{_registry.Host}/team/labelled:1"));
+        Assert.False(await AllowedAsync("prod", $"{_registry.Host}/team/labelled@{pushed.Digest}"));
+        var shared = await admin.PutAsJsonAsync("/api/v1/namespaces/policy-known/shared", new { shared = true });
+        Assert.True((await shared.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("shared").GetBoolean());
+        try
+        {
+            Assert.True(await AllowedAsync("prod", $"{_registry.Host}/team/labelled:1"));
+            Assert.True(await AllowedAsync("prod", $"{_registry.Host}/team/labelled@{pushed.Digest}"));
+            Assert.Contains("shared with the cluster", await admin.GetStringAsync("/api/v1/events?namespace=policy-known"));
+        }
+        finally
+        {
+            (await admin.PutAsJsonAsync("/api/v1/namespaces/policy-known/shared", new { shared = false })).EnsureSuccessStatusCode();
+        }
+    }
+
+    /// <summary>The evaluate API answers members about their own namespaces only (issue 11, finding 3).</summary>
+    [Fact]
+    public async Task The_evaluate_api_answers_only_for_namespaces_the_caller_reads()
+    {
+        await app.CreateNamespaceAsync("policy-mine");
+        await app.CreateNamespaceAsync("policy-theirs");
+        await app.CreateUserAsync("policy-member", "policy-mine", "Viewer");
+        using var member = app.As("policy-member", DashboardFactory.UserPassword);
+        Assert.Equal(HttpStatusCode.OK, (await member.PostAsJsonAsync("/api/v1/policy/evaluate", new { @namespace = "policy-mine", images = new[] { "nginx:1" } })).StatusCode);
+        var theirs = await member.PostAsJsonAsync("/api/v1/policy/evaluate", new { @namespace = "policy-theirs", images = new[] { "nginx:1" } });
+        var nowhere = await member.PostAsJsonAsync("/api/v1/policy/evaluate", new { @namespace = "policy-nowhere", images = new[] { "nginx:1" } });
+        Assert.Equal(HttpStatusCode.Forbidden, theirs.StatusCode);
+        Assert.Equal(HttpStatusCode.Forbidden, nowhere.StatusCode);
+    }
+
+    /// <summary>
+    /// Issue 11, finding 3: an Editor points a Local tag at an image of theirs, then re-points it at another reference
+    /// whose import fails. Neither steers a Pod of another namespace, and the failed re-point resolves to nothing at all.
+    /// </summary>
+    [Fact]
+    public async Task Finding_3_an_editor_cannot_steer_digest_pinning_outside_their_namespace_nor_through_a_failed_repoint()
+    {
+        var mine = await ImagePusher.PushImageAsync(_registry, "attacker/img", "1", seed: "attacker");
+        await app.CreateNamespaceAsync("steer", "app");
+        await app.CreateUserAsync("steerer", "steer", "Editor");
+        using var editor = app.As("steerer", DashboardFactory.UserPassword);
+        (await editor.PutAsJsonAsync("/api/v1/namespaces/steer/imagestreams/app/tags/x",
+            new { from = $"{_registry.Host}/attacker/img:1", insecure = true, referencePolicy = "Local" })).EnsureSuccessStatusCode();
+        var admission = app.Services.GetRequiredService<Dashboard.Domain.Policy.AdmissionService>();
+
+        async Task<string?> PinnedAsync(string @namespace, string image)
+        {
+            var review = AdmissionReviewTests.Review("Pod", $$$"""{"metadata":{"name":"p"},"spec":{"containers":[{"name":"app","image":"{{{image}}}"}]}}""",
+                group: "", @namespace: @namespace);
+            var answer = await admission.MutateAsync(System.Text.Json.Nodes.JsonNode.Parse(review), Dashboard.Domain.Policy.ResolveImages.AttemptRewrite,
+                localHost: "dashboard.example.com");
+            var patch = answer["response"]!["patch"]?.GetValue<string>();
+            return patch is null ? null : System.Text.Json.Nodes.JsonNode.Parse(Convert.FromBase64String(patch))![0]!["value"]!.GetValue<string>();
+        }
+
+        // Its own namespace pulls it through the dashboard, pinned; nobody else's Pod resolves through it.
+        Assert.Equal($"dashboard.example.com/steer/app@{mine.Digest}", await PinnedAsync("steer", $"{_registry.Host}/attacker/img:1"));
+        Assert.Null(await PinnedAsync("prod", $"{_registry.Host}/attacker/img:1"));
+
+        // Re-pointed at a reference whose import fails: the tag keeps its image, and resolves nothing.
+        var repointed = await (await editor.PutAsJsonAsync("/api/v1/namespaces/steer/imagestreams/app/tags/x",
+            new { from = $"{_registry.Host}/corp/private:2", insecure = true, referencePolicy = "Local" })).Content.ReadFromJsonAsync<JsonElement>();
+        Assert.Equal("False", repointed.GetProperty("conditions")[0].GetProperty("status").GetString());
+        Assert.Equal(mine.Digest, repointed.GetProperty("items")[0].GetProperty("image").GetString());
+        Assert.Null(await PinnedAsync("prod", $"{_registry.Host}/corp/private:2"));
+        Assert.Null(await PinnedAsync("steer", $"{_registry.Host}/corp/private:2"));
+        Assert.Null(await PinnedAsync("steer", $"{_registry.Host}/attacker/img:1"));
     }
 
     [Fact]
@@ -178,12 +253,13 @@ public sealed class PolicyApiTests(DashboardFactory app) : IClassFixture<Dashboa
         using var admin = app.AsAdmin();
         (await admin.PutAsJsonAsync("/api/v1/namespaces/policy-pin/imagestreams/app/tags/2",
             new { from = $"{_registry.Host}/team/pinned:2", insecure = true })).EnsureSuccessStatusCode();
+        // A Deployment of the stream's own namespace (issue 11, finding 3: this test pinned a Pod of another namespace before).
         var review = AdmissionReviewTests.Review("Deployment", """
             {"metadata":{"name":"web"},"spec":{"template":{"spec":{"containers":[
               {"name":"app","image":"REGISTRY/team/pinned:2"},{"name":"other","image":"quay.io/org/unknown:1"}]}}}}
-            """.Replace("REGISTRY", _registry.Host));
+            """.Replace("REGISTRY", _registry.Host), @namespace: "policy-pin");
 
-        using var cluster = app.CreateClient();
+        using var cluster = app.Cluster();
         var response = (await (await cluster.PostAsync("/admission/mutate", Json(review))).Content.ReadFromJsonAsync<JsonElement>()).GetProperty("response");
 
         Assert.True(response.GetProperty("allowed").GetBoolean());
@@ -204,7 +280,7 @@ public sealed class PolicyApiTests(DashboardFactory app) : IClassFixture<Dashboa
     {
         using var admin = app.AsAdmin();
         (await admin.PutAsJsonAsync("/api/v1/policy/rules", Array.Empty<object>())).EnsureSuccessStatusCode();
-        using var cluster = app.CreateClient();
+        using var cluster = app.Cluster();
         var review = AdmissionReviewTests.Review("Pod", """{"metadata":{"name":"flip-me"},"spec":{"containers":[{"name":"app","image":"busybox:latest"}]}}""");
         (await cluster.PostAsync("/admission/validate", Json(review))).EnsureSuccessStatusCode();
         await Eventually.ReadAsync(() => admin.GetFromJsonAsync<JsonElement>("/api/v1/policy/decisions?namespace=team-a"),

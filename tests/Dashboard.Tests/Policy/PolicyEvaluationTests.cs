@@ -12,7 +12,7 @@ public sealed class PolicyEvaluationTests
 {
     private sealed class KnownImages(Dictionary<string, ImageFact> facts) : IImageFacts
     {
-        public ValueTask<ImageFact> LookupAsync(ImageReference reference, CancellationToken ct) =>
+        public ValueTask<ImageFact> LookupAsync(ImageReference reference, string? @namespace, CancellationToken ct) =>
             ValueTask.FromResult(facts.GetValueOrDefault(reference.ToString()) ?? ImageFact.Unknown);
 
         public void Forget()

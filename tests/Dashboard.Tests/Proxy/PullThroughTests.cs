@@ -227,6 +227,44 @@ public sealed class PullThroughTests : IAsyncLifetime
         Assert.All(answers, bytes => Assert.Equal(layer, "sha256:" + Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(bytes))));
     }
 
+    /// <summary>
+    /// Issue 11, finding 4. The first client's download is held open by the test through the cache itself (the leader's
+    /// side of <see cref="Dashboard.Domain.Proxy.BlobCache.Join"/>), so the other namespace's request is certain to wait
+    /// for it rather than race it; both requests after that are real HTTP clients of the registry endpoint.
+    /// </summary>
+    [Fact]
+    public async Task Finding_4_a_client_waiting_for_another_namespaces_download_gets_the_blob_only_when_its_own_stream_names_it()
+    {
+        await ImagePusher.PushImageAsync(_upstream, "team/web", "6.0", seed: "waited-for");
+        await TagAsync("6.0", $"{_upstream.Host}/team/web:6.0");
+        (await _admin.PostAsJsonAsync("/api/v1/namespaces", new { name = "rival" })).EnsureSuccessStatusCode();
+        (await _admin.PostAsJsonAsync("/api/v1/namespaces/rival/imagestreams", new { name = "other" })).EnsureSuccessStatusCode();
+        (await _admin.PutAsJsonAsync("/api/v1/namespaces/rival/members/outsider", new { role = "Editor" })).EnsureSuccessStatusCode();
+        using var member = new HttpClient { BaseAddress = _admin.BaseAddress };
+        member.DefaultRequestHeaders.Authorization = new("Basic", Convert.ToBase64String(Encoding.UTF8.GetBytes($"puller:{UserPassword}")));
+        using var rival = new HttpClient { BaseAddress = _admin.BaseAddress };
+        rival.DefaultRequestHeaders.Authorization = new("Basic", Convert.ToBase64String(Encoding.UTF8.GetBytes($"outsider:{UserPassword}")));
+        var manifest = await member.GetFromJsonAsync<JsonElement>("/v2/shop/web/manifests/6.0");
+        var layer = manifest.GetProperty("layers")[0].GetProperty("digest").GetString()!;
+        using var upstream = _upstream.Pusher("team/web");
+        var bytes = await upstream.GetByteArrayAsync($"/v2/team/web/blobs/{layer}");
+        // Alone, the rival's stream has no such blob.
+        Assert.Equal(HttpStatusCode.NotFound, (await rival.GetAsync($"/v2/rival/other/blobs/{layer}")).StatusCode);
+
+        var cache = _app.Services.GetRequiredService<Dashboard.Domain.Proxy.BlobCache>();
+        var digest = Dashboard.Domain.Images.Digest.Parse(layer);
+        var (leader, _, complete) = cache.Join(digest);
+        Assert.True(leader);
+        var missesBefore = cache.Statistics.Misses;
+        var waiting = rival.GetAsync($"/v2/rival/other/blobs/{layer}");
+        await Eventually.ReadAsync(() => Task.FromResult(cache.Statistics.Misses), misses => misses > missesBefore);
+        await cache.WriteAsync(digest, new MemoryStream(bytes), Stream.Null, complete!, CancellationToken.None);
+
+        using var refused = await waiting;
+        Assert.Equal(HttpStatusCode.NotFound, refused.StatusCode);
+        Assert.Equal(bytes, await member.GetByteArrayAsync($"/v2/shop/web/blobs/{layer}"));
+    }
+
     [Fact]
     public async Task A_blob_the_upstream_offloads_to_storage_is_answered_with_the_same_redirect_and_the_copy_succeeds()
     {

@@ -18,6 +18,7 @@ public sealed class WebhookTests(DashboardFactory app) : IClassFixture<Dashboard
     private const string Secret = "a-webhook-secret-of-some-length";
     private readonly ConcurrentQueue<(string Signature, byte[] Body)> _received = new();
     private readonly SemaphoreSlim _arrived = new(0);
+    private readonly ConcurrentQueue<(string Authorization, string Query)> _receivedWithCredentials = new();
     private RegistryServer _registry = null!;
     private WebApplication _receiver = null!;
 
@@ -36,6 +37,11 @@ public sealed class WebhookTests(DashboardFactory app) : IClassFixture<Dashboard
             _arrived.Release();
             return Results.Ok();
         });
+        _receiver.MapPost("/private-hook", (HttpContext context) =>
+        {
+            _receivedWithCredentials.Enqueue((context.Request.Headers.Authorization.ToString(), context.Request.QueryString.Value ?? ""));
+            return Results.Ok();
+        });
         await _receiver.StartAsync();
     }
 
@@ -43,6 +49,43 @@ public sealed class WebhookTests(DashboardFactory app) : IClassFixture<Dashboard
     {
         await _receiver.DisposeAsync();
         await _registry.DisposeAsync();
+    }
+
+    /// <summary>Issue 11, finding 7: the user-info and query string of a webhook URL are write-only, like its secret.</summary>
+    [Fact]
+    public async Task Finding_7_a_webhook_urls_credentials_are_shown_and_audited_redacted_stored_protected_and_still_sent()
+    {
+        await ImagePusher.PushImageAsync(_registry, "team/private-hook", "1", seed: "private-hook");
+        await app.CreateNamespaceAsync("private-hooks", "app");
+        await app.CreateUserAsync("hook-viewer", "private-hooks", "Viewer");
+        const string password = "hook-password-31", token = "query-token-47";
+        var url = $"{_receiver.Urls.First()}/private-hook".Replace("http://", $"http://hookuser:{password}@") + $"?token={token}";
+        using var admin = app.AsAdmin();
+
+        var put = await admin.PutAsJsonAsync("/api/v1/namespaces/private-hooks/webhooks/ci", new { url, secret = Secret });
+        Assert.Equal(HttpStatusCode.OK, put.StatusCode);
+        var shown = (await put.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("url").GetString()!;
+        Assert.Equal($"{_receiver.Urls.First()}/private-hook?****".Replace("http://", "http://****@"), shown);
+        using var viewer = app.As("hook-viewer", DashboardFactory.UserPassword);
+        var listed = await viewer.GetStringAsync("/api/v1/namespaces/private-hooks/webhooks");
+        var events = await admin.GetStringAsync("/api/v1/events?namespace=private-hooks");
+        var stored = await app.StoredTextAsync();
+        foreach (var text in new[] { listed, events, stored })
+        {
+            Assert.DoesNotContain(password, text);
+            Assert.DoesNotContain(token, text);
+        }
+
+        Assert.Contains("****", listed);
+        // Sending back the URL as shown (to change something else) keeps the hidden parts.
+        (await admin.PutAsJsonAsync("/api/v1/namespaces/private-hooks/webhooks/ci", new { url = shown, tags = "1" })).EnsureSuccessStatusCode();
+        (await admin.PutAsJsonAsync("/api/v1/namespaces/private-hooks/imagestreams/app/tags/1", new { from = $"{_registry.Host}/team/private-hook:1", insecure = true }))
+            .EnsureSuccessStatusCode();
+        var delivered = await Eventually.ReadAsync(() => Task.FromResult(_receivedWithCredentials.ToArray()), r => r.Length > 0);
+        var (authorization, query) = Assert.Single(delivered);
+        Assert.Equal($"?token={token}", query);
+        Assert.Equal("Basic " + Convert.ToBase64String(Encoding.UTF8.GetBytes($"hookuser:{password}")), authorization);
+        Assert.DoesNotContain(password, await app.StoredTextAsync());
     }
 
     [Fact]

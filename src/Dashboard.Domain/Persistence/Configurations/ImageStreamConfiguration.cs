@@ -34,6 +34,7 @@ internal sealed class TagReferenceConfiguration : IEntityTypeConfiguration<TagRe
         builder.Property(t => t.FromNamespace).HasMaxLength(NamespaceName.MaxLength);
         builder.Property(t => t.ImportMode).HasConversion<string>().HasMaxLength(20);
         builder.Property(t => t.ReferencePolicy).HasConversion<string>().HasMaxLength(20);
+        builder.Property(t => t.SetBy).HasMaxLength(450);
         builder.Ignore(t => t.From);
         builder.Property(t => t.Annotations).HasConversion<JsonConverter<Dictionary<string, string>>>(JsonConverter<Dictionary<string, string>>.Comparer);
     }

@@ -244,6 +244,10 @@ namespace Dashboard.Domain.Persistence.Migrations
                     b.Property<bool>("Scheduled")
                         .HasColumnType("INTEGER");
 
+                    b.Property<string>("SetBy")
+                        .HasMaxLength(450)
+                        .HasColumnType("TEXT");
+
                     b.HasKey("Id");
 
                     b.HasIndex("ImageStreamId", "Name")
@@ -308,6 +312,9 @@ namespace Dashboard.Domain.Persistence.Migrations
                         .IsRequired()
                         .HasMaxLength(63)
                         .HasColumnType("TEXT");
+
+                    b.Property<bool>("Shared")
+                        .HasColumnType("INTEGER");
 
                     b.HasKey("Id");
 
@@ -660,6 +667,10 @@ namespace Dashboard.Domain.Persistence.Migrations
 
                     b.Property<string>("ProtectedSecret")
                         .IsRequired()
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("ProtectedUrl")
+                        .HasMaxLength(8000)
                         .HasColumnType("TEXT");
 
                     b.Property<string>("Streams")
