@@ -26,6 +26,7 @@ app.UseErrorHandling();
 app.UseAuthentication();
 app.UseAuthorization();
 app.UseAntiforgery();
+app.UseCrossSiteRequestChecks();
 
 app.MapHealth();
 app.MapMetrics();

@@ -22,7 +22,6 @@ internal static class RestApiExtensions
 
         var api = app.MapGroup("/api/v1")
             .RequireAuthorization()
-            .AddEndpointFilter<CookieRequestForgeryFilter>()
             .AddEndpointFilter<DomainErrorFilter>()
             .ProducesProblem(StatusCodes.Status401Unauthorized)
             .ProducesProblem(StatusCodes.Status403Forbidden)
@@ -39,33 +38,6 @@ internal static class RestApiExtensions
         api.MapSettingsApi();
         api.MapWebhooksApi();
         api.MapPolicyApi();
-    }
-
-    /// <summary>
-    /// A change asked with the browser's session cookie (no <c>Authorization</c> header) must prove it comes from the
-    /// dashboard's own pages: an antiforgery token, or the <c>X-Requested-With</c> header, which a form or page of another
-    /// site cannot send without a CORS preflight this app never grants. <c>SameSite=Strict</c> alone is not a boundary
-    /// (a sibling subdomain is same-site). Scripts with Basic, a personal access token or Bearer are not affected.
-    /// </summary>
-    private sealed class CookieRequestForgeryFilter(Microsoft.AspNetCore.Antiforgery.IAntiforgery antiforgery) : IEndpointFilter
-    {
-        public const string Header = "X-Requested-With";
-
-        public async ValueTask<object?> InvokeAsync(EndpointFilterInvocationContext context, EndpointFilterDelegate next)
-        {
-            var http = context.HttpContext;
-            var request = http.Request;
-            var unsafeMethod = !(HttpMethods.IsGet(request.Method) || HttpMethods.IsHead(request.Method) || HttpMethods.IsOptions(request.Method));
-            if (unsafeMethod && request.Headers.Authorization.Count == 0 && http.User.Identity?.IsAuthenticated == true
-                && request.Headers[Header].Count == 0 && !await antiforgery.IsRequestValidAsync(http))
-            {
-                return TypedResults.Problem(
-                    $"A change made with a session cookie needs an antiforgery token or the {Header} header; scripts use a personal access token.",
-                    statusCode: StatusCodes.Status400BadRequest, title: "Cross-site request refused");
-            }
-
-            return await next(context);
-        }
     }
 
     /// <summary>Turns a domain refusal into RFC 7807 problem details with the status that fits it.</summary>

@@ -31,7 +31,12 @@ internal sealed class ApiAuthentication(
 
     public const string RegistrySchemeName = "Registry";
 
-    public const string Challenge = "Basic realm=\"dashboard\", Bearer realm=\"dashboard\"";
+    /// <summary>
+    /// Bearer only: a <c>Basic</c> challenge makes a browser ask for a password and then send it with every request to
+    /// the site, cross-site form posts included, which would walk around the cookie's forgery check. Scripts send Basic
+    /// without being asked; the registry routes answer their own challenges.
+    /// </summary>
+    public const string Challenge = "Bearer realm=\"dashboard\"";
 
     protected override async Task<AuthenticateResult> HandleAuthenticateAsync()
     {
