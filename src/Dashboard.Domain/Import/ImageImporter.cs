@@ -107,6 +107,7 @@ public sealed class ImageImporter(
             var (image, source, digest, note) = spec.FromKind == TagSourceKind.ImageStreamTag
                 ? await FollowStreamTagAsync(db, caller, ns.Name, spec, ct)
                 : await FetchAsync(db, ns.Id, spec, UpToDate(stream, spec) ? stream.CurrentImage(tag) : null, heads, ct);
+
             if (image is not null && !await db.Images.AnyAsync(i => i.Digest == image.Digest, ct))
             {
                 db.Images.Add(image);
@@ -219,7 +220,7 @@ public sealed class ImageImporter(
     /// namespace's tag is read as the person who set the spec, at every import (manual or scheduled): once they may no
     /// longer read it, the import fails Forbidden and the tag keeps its image.
     /// </summary>
-    private static async Task<(Image?, ImageReference, Digest, string)> FollowStreamTagAsync(DashboardDbContext db, Caller caller, string currentNamespace,
+    private async Task<(Image?, ImageReference, Digest, string)> FollowStreamTagAsync(DashboardDbContext db, Caller caller, string currentNamespace,
         TagReference spec, CancellationToken ct)
     {
         var sourceNamespace = spec.FromNamespace ?? currentNamespace;
@@ -243,10 +244,15 @@ public sealed class ImageImporter(
         }
 
         var stream = await db.ImageStreams.AsNoTracking().Include(s => s.History.Where(e => e.Tag == sourceTag))
+            .Include(s => s.SpecTags.Where(t => t.Name == sourceTag))
             .FirstOrDefaultAsync(s => s.NamespaceId == ns.Id && s.Name == sourceStream, ct);
         var current = stream?.CurrentImage(sourceTag)
             ?? throw new RegistryException(RegistryFailure.NotFound, $"{sourceNamespace}/{spec.FromName} has no image yet; import it first.");
         var pinned = ImageReference.Parse(current.DockerImageReference);
+        // A follow brings the followed tag's upstream image into this namespace, so this namespace's import rules judge it
+        // as if it were imported from there (by the followed tag's own source when it has one, else by digest).
+        await RequireAllowedAsync(currentNamespace,
+            stream!.FindTag(sourceTag) is { FromKind: TagSourceKind.DockerImage } followed ? followed.FromName : pinned.ToString(), ct);
         return (null, pinned, Digest.Parse(current.Image), $"Follows {sourceNamespace}/{spec.FromName}");
     }
 

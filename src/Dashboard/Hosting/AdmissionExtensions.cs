@@ -82,8 +82,8 @@ internal static class AdmissionExtensions
         var mutate = app.MapPost("/admission/mutate", MutateAsync).AllowAnonymous().ExcludeFromDescription();
         if (port > 0)
         {
-            validate.RequireHost($"*:{port}");
-            mutate.RequireHost($"*:{port}");
+            validate.OnlyOnPort(port);
+            mutate.OnlyOnPort(port);
         }
     }
 

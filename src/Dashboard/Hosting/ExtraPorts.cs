@@ -36,6 +36,18 @@ internal static class ExtraPorts
         });
     }
 
+    /// <summary>
+    /// Serves the endpoints only on <paramref name="port"/>: routing matches them there by the Host header, and the
+    /// connection's own port is checked too, since a Host header is whatever the client writes.
+    /// </summary>
+    public static TBuilder OnlyOnPort<TBuilder>(this TBuilder builder, int port) where TBuilder : IEndpointConventionBuilder
+    {
+        builder.RequireHost($"*:{port}");
+        builder.AddEndpointFilter(async (context, next) =>
+            context.HttpContext.Connection.LocalPort == port ? await next(context) : Results.NotFound());
+        return builder;
+    }
+
     public static X509Certificate2? Certificate(string? certificateFile, string? keyFile) =>
         File.Exists(certificateFile) && File.Exists(keyFile) ? X509Certificate2.CreateFromPemFile(certificateFile, keyFile) : null;
 }

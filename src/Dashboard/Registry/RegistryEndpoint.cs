@@ -41,7 +41,7 @@ internal static class RegistryEndpoint
         if (app.Services.GetRequiredService<Microsoft.Extensions.Options.IOptions<ProxyOptions>>().Value.Port is > 0 and var port)
         {
             // With a port of its own, the registry answers only there.
-            v2.RequireHost($"*:{port}");
+            v2.OnlyOnPort(port);
         }
 
         v2.MapGet("/", Ping);

@@ -92,4 +92,20 @@ public sealed class NamespacesPageTests : ConsoleContext
         await Assert.ThrowsAsync<Dashboard.Domain.ForbiddenException>(() => service.SetAnonymousPullAsync(
             new Caller(viewer.UserId, "viewer", false), "open", false));
     }
+
+    [Fact]
+    public async Task An_admin_shares_a_namespace_with_the_cluster_with_the_switch_and_the_page_says_what_it_means()
+    {
+        await SignInAsync("admin", admin: true);
+        var service = Services.GetRequiredService<NamespaceService>();
+        await service.CreateAsync(Caller.System, "base-images");
+        var page = Render<Dashboard.Components.Pages.NamespaceDetail>(p => p.Add(x => x.Name, "base-images"));
+
+        page.WaitForAssertion(() => Assert.Contains("only for workloads in this namespace", page.Find("[data-testid=shared]").TextContent));
+        page.Find("input[aria-label='Shared with the cluster']").Change(true);
+
+        page.WaitForAssertion(() => Assert.Contains("every namespace", page.Find("[data-testid=shared]").TextContent));
+        Assert.True((await service.GetAsync(Caller.System, "base-images")).Shared);
+        await Assert.ThrowsAsync<Dashboard.Domain.ForbiddenException>(() => service.SetSharedAsync(new Caller("someone", "someone", false), "base-images", false));
+    }
 }

@@ -148,6 +148,38 @@ public sealed class PolicyApiTests(DashboardFactory app) : IClassFixture<Dashboa
     }
 
     /// <summary>
+    /// A follow brings another stream's upstream image into this namespace, so this namespace's import rules judge it: a
+    /// namespace that may not import from a registry cannot get its images by following a tag of a namespace that may.
+    /// </summary>
+    [Fact]
+    public async Task A_follow_is_judged_by_the_following_namespaces_import_rules()
+    {
+        var pushed = await ImagePusher.PushImageAsync(_registry, "outside/tool", "1");
+        await app.CreateNamespaceAsync("policy-lenient", "base");
+        await app.CreateNamespaceAsync("policy-strict", "app");
+        using var admin = app.AsAdmin();
+        (await admin.PutAsJsonAsync("/api/v1/policy/rules", new object[]
+        {
+            new
+            {
+                name = "strict-imports", resources = new[] { "imports" }, repositories = new[] { "outside/**" },
+                namespaces = new { mode = "Only", names = new[] { "policy-strict" } }, description = "The strict namespace builds on vetted images only.",
+            },
+        })).EnsureSuccessStatusCode();
+        var lenient = await (await admin.PutAsJsonAsync("/api/v1/namespaces/policy-lenient/imagestreams/base/tags/1",
+            new { from = $"{_registry.Host}/outside/tool:1", insecure = true })).Content.ReadFromJsonAsync<JsonElement>();
+        Assert.Equal(pushed.Digest, lenient.GetProperty("items")[0].GetProperty("image").GetString());
+
+        var strict = await (await admin.PutAsJsonAsync("/api/v1/namespaces/policy-strict/imagestreams/app/tags/1", new { from = "policy-lenient/base:1" }))
+            .Content.ReadFromJsonAsync<JsonElement>();
+
+        var condition = strict.GetProperty("conditions")[0];
+        Assert.Equal(("False", "Forbidden"), (condition.GetProperty("status").GetString(), condition.GetProperty("reason").GetString()));
+        Assert.Contains("strict-imports", condition.GetProperty("message").GetString());
+        Assert.Equal(0, strict.GetProperty("items").GetArrayLength());
+    }
+
+    /// <summary>
     /// Facts are read as seen from the namespace asked about (issue 11, finding 3): its own streams, then namespaces an
     /// admin shared with the cluster. This test resolved across namespaces before; it now shows the namespace rule.
     /// </summary>
