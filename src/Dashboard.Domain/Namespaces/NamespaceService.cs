@@ -70,37 +70,29 @@ public sealed class NamespaceService(IDbContextFactory<DashboardDbContext> conte
     }
 
     /// <summary>Lets anyone pull the namespace's images through the dashboard's registry without logging in, or stops it (admins).</summary>
-    public async Task<NamespaceSummary> SetAnonymousPullAsync(Caller caller, string name, bool allowed, CancellationToken ct = default)
-    {
-        caller.RequireAdmin("allow anonymous pulls");
-        await using var db = await contexts.CreateDbContextAsync(ct);
-        var ns = await db.RequireNamespaceAsync(caller, name, write: true, ct);
-        if (ns.AnonymousPull != allowed)
-        {
-            ns.AnonymousPull = allowed;
-            AuditTrail.Record(db, clock, caller, "changed", "Namespace", ns.Name, ns.Name,
-                allowed ? "anonymous pulls allowed" : "anonymous pulls stopped");
-            await db.SaveChangesAsync(ct);
-        }
-
-        var streams = await db.ImageStreams.CountAsync(s => s.NamespaceId == ns.Id, ct);
-        return new NamespaceSummary(ns.Name, ns.CreatedAt, streams, NamespaceRole.Editor, ns.AnonymousPull, ns.Shared);
-    }
+    public Task<NamespaceSummary> SetAnonymousPullAsync(Caller caller, string name, bool allowed, CancellationToken ct = default) =>
+        SwitchAsync(caller, name, "allow anonymous pulls", ns => ns.AnonymousPull, (ns, on) => ns.AnonymousPull = on, allowed,
+            allowed ? "anonymous pulls allowed" : "anonymous pulls stopped", ct);
 
     /// <summary>
     /// Makes the namespace's streams resolve image references for the whole cluster (admission pins, policy facts), or
     /// stops it (admins): what its Editors import then decides digests for every namespace.
     /// </summary>
-    public async Task<NamespaceSummary> SetSharedAsync(Caller caller, string name, bool shared, CancellationToken ct = default)
+    public Task<NamespaceSummary> SetSharedAsync(Caller caller, string name, bool shared, CancellationToken ct = default) =>
+        SwitchAsync(caller, name, "share a namespace with the cluster", ns => ns.Shared, (ns, on) => ns.Shared = on, shared,
+            shared ? "shared with the cluster: its streams resolve images for every namespace" : "no longer shared with the cluster", ct);
+
+    /// <summary>An admin's on/off setting of a namespace, audited when it changes; both decide what image facts say, so they are read again.</summary>
+    private async Task<NamespaceSummary> SwitchAsync(Caller caller, string name, string what, Func<Namespace, bool> get, Action<Namespace, bool> set,
+        bool value, string audited, CancellationToken ct)
     {
-        caller.RequireAdmin("share a namespace with the cluster");
+        caller.RequireAdmin(what);
         await using var db = await contexts.CreateDbContextAsync(ct);
         var ns = await db.RequireNamespaceAsync(caller, name, write: true, ct);
-        if (ns.Shared != shared)
+        if (get(ns) != value)
         {
-            ns.Shared = shared;
-            AuditTrail.Record(db, clock, caller, "changed", "Namespace", ns.Name, ns.Name,
-                shared ? "shared with the cluster: its streams resolve images for every namespace" : "no longer shared with the cluster");
+            set(ns, value);
+            AuditTrail.Record(db, clock, caller, "changed", "Namespace", ns.Name, ns.Name, audited);
             await db.SaveChangesAsync(ct);
             facts.Forget();
         }

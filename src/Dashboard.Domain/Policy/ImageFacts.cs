@@ -43,8 +43,12 @@ public sealed class ImageFacts : IImageFacts
     /// <summary>What a stream tag resolves its upstream reference to: the digest, and <c>namespace/stream</c> when it is a Local tag.</summary>
     private readonly record struct Resolved(string Digest, string? Local);
 
-    /// <summary>Per namespace, every upstream reference (canonical) its stream tags resolve; and the shared namespaces, in name order.</summary>
-    private sealed record Sources(Dictionary<string, Dictionary<string, Resolved>> ByNamespace, IReadOnlyList<string> Shared, long At)
+    /// <summary>
+    /// Per namespace, every upstream reference (canonical) its stream tags resolve; the shared namespaces, in name order;
+    /// and those of them that allow anonymous pulls.
+    /// </summary>
+    private sealed record Sources(Dictionary<string, Dictionary<string, Resolved>> ByNamespace, IReadOnlyList<string> Shared,
+        IReadOnlySet<string> OpenToAnyone, long At)
     {
         /// <summary>The namespace itself, then the shared ones; null (an admin's view across the cluster) is every namespace.</summary>
         public IEnumerable<string> Scope(string? @namespace) =>
@@ -68,9 +72,12 @@ public sealed class ImageFacts : IImageFacts
         {
             if (sources.ByNamespace.TryGetValue(scope, out var resolved) && resolved.TryGetValue(key, out var current))
             {
-                // Known, with the labels of the image the tag imported from exactly this reference.
+                // Known, with the labels of the image the tag imported from exactly this reference. A Local tag of a shared
+                // namespace is pulled through the dashboard only when anyone may pull there: the workload's own
+                // namespace has no login of it. Otherwise the pin names the source registry.
                 var (image, _) = await ByDigestAsync(current.Digest, ct);
-                return image with { Known = true, Digest = current.Digest, LocalRepository = current.Local };
+                var local = scope == @namespace || sources.OpenToAnyone.Contains(scope) ? current.Local : null;
+                return image with { Known = true, Digest = current.Digest, LocalRepository = local };
             }
         }
 
@@ -173,8 +180,10 @@ public sealed class ImageFacts : IImageFacts
                 }
             }
 
-            var shared = await db.Namespaces.AsNoTracking().Where(n => n.Shared).OrderBy(n => n.Name).Select(n => n.Name).ToListAsync(ct);
-            _sources = sources = new Sources(byNamespace, shared, _clock.GetTimestamp());
+            var shared = await db.Namespaces.AsNoTracking().Where(n => n.Shared).OrderBy(n => n.Name)
+                .Select(n => new { n.Name, n.AnonymousPull }).ToListAsync(ct);
+            _sources = sources = new Sources(byNamespace, [.. shared.Select(n => n.Name)],
+                shared.Where(n => n.AnonymousPull).Select(n => n.Name).ToHashSet(StringComparer.Ordinal), _clock.GetTimestamp());
             return sources;
         }
         finally

@@ -266,6 +266,16 @@ public sealed class PolicyApiTests(DashboardFactory app) : IClassFixture<Dashboa
         // Its own namespace pulls it through the dashboard, pinned; nobody else's Pod resolves through it.
         Assert.Equal($"dashboard.example.com/steer/app@{mine.Digest}", await PinnedAsync("steer", $"{_registry.Host}/attacker/img:1"));
         Assert.Null(await PinnedAsync("prod", $"{_registry.Host}/attacker/img:1"));
+        // Shared with the cluster by an admin, it resolves for prod too, pulled through the dashboard only when prod can
+        // pull there without a login (anonymous pulls); otherwise pinned at the source registry.
+        using var admin = app.AsAdmin();
+        (await admin.PutAsJsonAsync("/api/v1/namespaces/steer/shared", new { shared = true })).EnsureSuccessStatusCode();
+        Assert.Equal($"{_registry.Host}/attacker/img@{mine.Digest}", await PinnedAsync("prod", $"{_registry.Host}/attacker/img:1"));
+        (await admin.PutAsJsonAsync("/api/v1/namespaces/steer/anonymous-pull", new { allowed = true })).EnsureSuccessStatusCode();
+        Assert.Equal($"dashboard.example.com/steer/app@{mine.Digest}", await PinnedAsync("prod", $"{_registry.Host}/attacker/img:1"));
+        (await admin.PutAsJsonAsync("/api/v1/namespaces/steer/shared", new { shared = false })).EnsureSuccessStatusCode();
+        (await admin.PutAsJsonAsync("/api/v1/namespaces/steer/anonymous-pull", new { allowed = false })).EnsureSuccessStatusCode();
+        Assert.Null(await PinnedAsync("prod", $"{_registry.Host}/attacker/img:1"));
 
         // Re-pointed at a reference whose import fails: the tag keeps its image, and resolves nothing.
         var repointed = await (await editor.PutAsJsonAsync("/api/v1/namespaces/steer/imagestreams/app/tags/x",
