@@ -74,6 +74,25 @@ public sealed record Digest
     public static Digest Sha256(ReadOnlySpan<byte> content) =>
         new("sha256", Convert.ToHexStringLower(SHA256.HashData(content)));
 
+    /// <summary>A hash of this digest's algorithm, to verify content that streams by (every algorithm <see cref="TryParse"/> accepts).</summary>
+    public IncrementalHash CreateHash() => IncrementalHash.CreateHash(Algorithm switch
+    {
+        "sha256" => HashAlgorithmName.SHA256,
+        "sha512" => HashAlgorithmName.SHA512,
+        _ => throw new InvalidOperationException($"No hash for digest algorithm {Algorithm}."),
+    });
+
+    /// <summary>Whether <paramref name="content"/> has this digest, computed with this digest's own algorithm.</summary>
+    public bool Matches(ReadOnlySpan<byte> content)
+    {
+        using var hash = CreateHash();
+        hash.AppendData(content);
+        return Convert.ToHexStringLower(hash.GetHashAndReset()) == Hex;
+    }
+
+    /// <summary>Whether a finished <paramref name="hash"/> (from <see cref="CreateHash"/>) is this digest.</summary>
+    public bool Matches(IncrementalHash hash) => Convert.ToHexStringLower(hash.GetHashAndReset()) == Hex;
+
     public override string ToString() => $"{Algorithm}:{Hex}";
 
     private static string Truncate(string value) => value.Length <= 40 ? value : value[..40] + "…";

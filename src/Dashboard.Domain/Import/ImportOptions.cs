@@ -14,4 +14,11 @@ public sealed class ImportOptions
     /// <summary>The most a repository import takes even when asked for all (<c>maxTags: -1</c>).</summary>
     [Range(1, 100_000)]
     public int MaxTagsCap { get; set; } = 1000;
+
+    /// <summary>
+    /// The most tag names a repository import reads from a registry's tag list. Priority order needs the whole list, so
+    /// this bounds the listing itself (names past it are not read), not the tags imported.
+    /// </summary>
+    [Range(100, 1_000_000)]
+    public int MaxListedTags { get; set; } = 10_000;
 }

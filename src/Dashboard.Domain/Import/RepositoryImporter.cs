@@ -14,10 +14,13 @@ namespace Dashboard.Domain.Import;
 public sealed record RepositoryImportRequest(string? From, int? MaxTags = null, bool Insecure = false, bool Scheduled = false,
     ImportMode ImportMode = ImportMode.PreserveOriginal);
 
-/// <summary>The tags a repository import would take, in priority order, and the ones it leaves out.</summary>
-public sealed record RepositoryPlan(ImageReference Repository, IReadOnlyList<string> Selected, IReadOnlyList<string> AdditionalTags);
+/// <summary>
+/// The tags a repository import would take, in priority order, and the ones it leaves out; <see cref="ListCut"/> when
+/// the registry listed more than <c>Dashboard:Import:MaxListedTags</c> names (the rest were not read or ordered).
+/// </summary>
+public sealed record RepositoryPlan(ImageReference Repository, IReadOnlyList<string> Selected, IReadOnlyList<string> AdditionalTags, bool ListCut = false);
 
-public sealed record RepositoryImportResult(IReadOnlyList<ImportOutcome> Imported, IReadOnlyList<string> AdditionalTags);
+public sealed record RepositoryImportResult(IReadOnlyList<ImportOutcome> Imported, IReadOnlyList<string> AdditionalTags, bool ListCut = false);
 
 /// <summary>
 /// <c>oc import-image --all</c>: lists a repository's tags, orders them by <see cref="TagPriority"/>, points a spec tag
@@ -63,9 +66,9 @@ public sealed class RepositoryImporter(
             throw new RegistryException(RegistryFailure.Forbidden, $"The image policy refuses this import: {refusal}.");
         }
 
-        var tags = await ListWithSecretsAsync(namespaceId, reference, request.Insecure, ct);
-        var ordered = TagPriority.Order(tags.Where(t => TagName.Validate(t) is null));
-        return new RepositoryPlan(reference, [.. ordered.Take(limit)], [.. ordered.Skip(limit)]);
+        var listing = await ListWithSecretsAsync(namespaceId, reference, request.Insecure, ct);
+        var ordered = TagPriority.Order(listing.Tags.Where(t => TagName.Validate(t) is null));
+        return new RepositoryPlan(reference, [.. ordered.Take(limit)], [.. ordered.Skip(limit)], listing.Cut);
     }
 
     public async Task<RepositoryImportResult> ImportAsync(Caller caller, string @namespace, string stream, RepositoryImportRequest request, CancellationToken ct = default)
@@ -99,10 +102,10 @@ public sealed class RepositoryImporter(
         await Parallel.ForEachAsync(plan.Selected.Select((tag, i) => (tag, i)),
             new ParallelOptions { MaxDegreeOfParallelism = Math.Min(16, throttle.BoundsFor(plan.Repository.Registry).Concurrency), CancellationToken = ct },
             async (item, token) => outcomes[item.i] = await importer.ImportTagAsync(caller, @namespace, stream, item.tag, token));
-        return new RepositoryImportResult(outcomes, plan.AdditionalTags);
+        return new RepositoryImportResult(outcomes, plan.AdditionalTags, plan.ListCut);
     }
 
-    private async Task<IReadOnlyList<string>> ListWithSecretsAsync(int namespaceId, ImageReference reference, bool insecure, CancellationToken ct)
+    private async Task<TagListing> ListWithSecretsAsync(int namespaceId, ImageReference reference, bool insecure, CancellationToken ct)
     {
         var matches = await secrets.CredentialsForAsync(namespaceId, reference, ct);
         RegistryException? refused = null;
@@ -110,7 +113,8 @@ public sealed class RepositoryImporter(
         {
             try
             {
-                return await registry.ListTagsAsync(new RegistryTarget(reference.Registry, insecure, credential), reference.Repository, ct);
+                return await registry.ListTagsAsync(new RegistryTarget(reference.Registry, insecure, credential), reference.Repository, ct,
+                    importOptions.CurrentValue.MaxListedTags);
             }
             catch (RegistryException e) when (e.Reason is RegistryFailure.Unauthorized or RegistryFailure.Forbidden)
             {

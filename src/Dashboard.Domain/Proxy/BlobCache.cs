@@ -131,24 +131,33 @@ public sealed class BlobCache
 
     /// <summary>
     /// Copies <paramref name="upstream"/> to <paramref name="client"/> and to a temporary file, keeps the file when its
-    /// digest verifies, and tells the waiting clients.
+    /// digest verifies, and tells the waiting clients. A blob that runs past <paramref name="statedSize"/> (what its
+    /// manifest or the upstream said) is cut there with an <see cref="IOException"/>: no upstream fills the disk.
     /// </summary>
-    public async Task WriteAsync(Digest digest, Stream upstream, Stream client, TaskCompletionSource<bool> complete, CancellationToken ct)
+    public async Task WriteAsync(Digest digest, Stream upstream, Stream client, TaskCompletionSource<bool> complete, CancellationToken ct,
+        long? statedSize = null)
     {
         var temp = Path.Combine(_root, "tmp", $"{digest.Hex}.{Guid.NewGuid():N}");
         var kept = false;
         try
         {
-            using var hash = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
+            using var hash = digest.CreateHash();
             await using (var file = new FileStream(temp, FileMode.CreateNew, FileAccess.Write, FileShare.None, 81920, useAsync: true))
             {
                 // Two buffers: the next upstream read runs while this chunk is hashed and written to the file and the
                 // client at once, so the three costs overlap instead of adding up.
                 byte[][] buffers = [new byte[ChunkSize], new byte[ChunkSize]];
                 var current = 0;
+                long total = 0;
                 var read = await upstream.ReadAsync(buffers[current], ct);
                 while (read > 0)
                 {
+                    total += read;
+                    if (total > statedSize)
+                    {
+                        throw new IOException($"Blob {digest} runs past the {statedSize} bytes stated for it: cut, not cached.");
+                    }
+
                     var chunk = buffers[current].AsMemory(0, read);
                     var next = upstream.ReadAsync(buffers[current ^ 1], ct).AsTask();
                     try
@@ -168,10 +177,9 @@ public sealed class BlobCache
                 }
             }
 
-            var actual = "sha256:" + Convert.ToHexStringLower(hash.GetHashAndReset());
-            if (digest.Algorithm == "sha256" && actual != digest.ToString())
+            if (!digest.Matches(hash))
             {
-                _logger.LogWarning("Upstream blob {Digest} arrived as {Actual}: not cached", digest, actual);
+                _logger.LogWarning("Upstream blob {Digest} arrived with other content: not cached", digest);
             }
             else
             {
@@ -230,10 +238,11 @@ public sealed class BlobCache
 
     private string BlobPath(Digest digest) => Path.Combine(_root, "blobs", digest.Hex);
 
+    /// <summary>Least recently used blobs go until the cache fits its limit, downloads in progress (temporary files) counted too.</summary>
     private void Evict()
     {
         var files = new DirectoryInfo(Path.Combine(_root, "blobs")).GetFiles().OrderBy(f => f.LastWriteTimeUtc).ToList();
-        var size = files.Sum(f => f.Length);
+        var size = files.Sum(f => f.Length) + new DirectoryInfo(Path.Combine(_root, "tmp")).GetFiles().Sum(f => f.Length);
         foreach (var file in files)
         {
             if (size <= _maxBytes)

@@ -106,11 +106,19 @@ public sealed class PullThrough(
     /// Whether a cached blob may be served for this stream: one of the stream's recorded manifests (or a platform manifest
     /// of one) names it. A blob cached for another namespace's image is not handed to whoever knows its digest.
     /// </summary>
-    public async Task<bool> OwnsBlobAsync(Caller caller, string @namespace, string streamName, Digest digest, CancellationToken ct = default)
+    public async Task<bool> OwnsBlobAsync(Caller caller, string @namespace, string streamName, Digest digest, CancellationToken ct = default) =>
+        await RecordedBlobAsync(caller, @namespace, streamName, digest, ct) is not null;
+
+    /// <summary>The size this stream's recorded manifests state for the blob, when they name it (with a size).</summary>
+    public async Task<long?> StatedSizeAsync(Caller caller, string @namespace, string streamName, Digest digest, CancellationToken ct = default) =>
+        (await RecordedBlobAsync(caller, @namespace, streamName, digest, ct))?.Size;
+
+    /// <summary>The descriptor of the blob in one of the stream's recorded manifests (or their platform manifests), as cached.</summary>
+    private async Task<Descriptor?> RecordedBlobAsync(Caller caller, string @namespace, string streamName, Digest digest, CancellationToken ct)
     {
         if (cache is null)
         {
-            return false;
+            return null;
         }
 
         await using var db = await contexts.CreateDbContextAsync(ct);
@@ -125,9 +133,9 @@ public sealed class PullThrough(
             }
 
             var document = ManifestDocument.Parse(manifest.Content, manifest.MediaType);
-            if (document.Config?.Digest == digest || document.Layers.Any(l => l.Digest == digest))
+            if ((document.Config?.Digest == digest ? document.Config : document.Layers.FirstOrDefault(l => l.Digest == digest)) is { } named)
             {
-                return true;
+                return named;
             }
 
             foreach (var child in document.Manifests)
@@ -136,7 +144,7 @@ public sealed class PullThrough(
             }
         }
 
-        return false;
+        return null;
     }
 
     /// <summary>The stream's tags that point at an image, in name order.</summary>

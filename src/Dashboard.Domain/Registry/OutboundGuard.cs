@@ -9,13 +9,21 @@ namespace Dashboard.Domain.Registry;
 /// </summary>
 public sealed class OutboundGuard(bool allowLoopback)
 {
-    private static readonly (IPAddress Network, int Prefix)[] AlwaysRefused =
+    /// <summary>
+    /// Addresses the dashboard never connects to, whatever a tag or webhook names: link-local ranges, "this host", and
+    /// every documented cloud metadata endpoint (one row each, so a new cloud is one line here and one in the test).
+    /// </summary>
+    public static readonly IReadOnlyList<(string What, IPAddress Network, int Prefix)> AlwaysRefused =
     [
-        (IPAddress.Parse("169.254.0.0"), 16), // link-local, including cloud metadata at 169.254.169.254
-        (IPAddress.Parse("fe80::"), 10),      // IPv6 link-local
-        (IPAddress.Parse("fd00:ec2::"), 32),  // AWS's IPv6 metadata endpoint fd00:ec2::254
-        (IPAddress.Parse("0.0.0.0"), 8),      // "this host": connecting to it reaches the machine itself
-        (IPAddress.IPv6Any, 128),             // "::", the same for IPv6
+        ("IPv4 link-local, with the metadata of AWS, GCP, Azure, DigitalOcean, OpenStack, Oracle, Hetzner and Tencent (169.254.169.254, 169.254.0.23)",
+            IPAddress.Parse("169.254.0.0"), 16),
+        ("IPv6 link-local", IPAddress.Parse("fe80::"), 10),
+        ("AWS instance metadata over IPv6 (fd00:ec2::254)", IPAddress.Parse("fd00:ec2::"), 32),
+        ("Alibaba Cloud instance metadata", IPAddress.Parse("100.100.100.200"), 32),
+        ("Oracle Cloud instance metadata (its IPv4 alternative)", IPAddress.Parse("192.0.0.192"), 32),
+        ("Azure's platform endpoint (WireServer)", IPAddress.Parse("168.63.129.16"), 32),
+        ("\"this host\": connecting to it reaches the machine itself", IPAddress.Parse("0.0.0.0"), 8),
+        ("\"::\", the same for IPv6", IPAddress.IPv6Any, 128),
     ];
 
     /// <returns>Why connecting to <paramref name="address"/> is refused, or <c>null</c> when it is allowed.</returns>
@@ -26,9 +34,9 @@ public sealed class OutboundGuard(bool allowLoopback)
             address = address.MapToIPv4();
         }
 
-        if (AlwaysRefused.Any(r => InRange(address, r.Network, r.Prefix)))
+        if (AlwaysRefused.FirstOrDefault(r => InRange(address, r.Network, r.Prefix)) is { What: not null } refused)
         {
-            return $"{address} is a link-local or metadata address; the dashboard never connects to those.";
+            return $"{address} is refused ({refused.What}); the dashboard never connects to link-local or cloud metadata addresses.";
         }
 
         if (IPAddress.IsLoopback(address) && !allowLoopback)

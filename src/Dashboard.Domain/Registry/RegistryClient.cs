@@ -12,6 +12,9 @@ namespace Dashboard.Domain.Registry;
 /// <summary>A manifest as the registry served it, its digest verified.</summary>
 public sealed record ManifestResponse(Digest Digest, string MediaType, byte[] Content);
 
+/// <summary>A repository's tag names as listed, and whether the listing was cut at its bound.</summary>
+public sealed record TagListing(IReadOnlyList<string> Tags, bool Cut);
+
 /// <summary>
 /// The read side of the OCI distribution API (https://github.com/opencontainers/distribution-spec/blob/main/spec.md):
 /// ping, tag listing with <c>Link</c> paging, manifests (GET and HEAD, digests verified), blobs. Authenticates the way
@@ -79,13 +82,21 @@ public sealed class RegistryClient : IDisposable
         await EnsureSuccessAsync(target, response, "the registry", ct);
     }
 
-    /// <summary>All tags of a repository, following <c>Link: &lt;…&gt;; rel="next"</c> pages.</summary>
-    public async Task<IReadOnlyList<string>> ListTagsAsync(RegistryTarget target, string repository, CancellationToken ct)
+    /// <summary>
+    /// The tags of a repository, following <c>Link: &lt;…&gt;; rel="next"</c> pages, up to <paramref name="maxTags"/>
+    /// names: a listing that holds more is cut there, and says so.
+    /// </summary>
+    public async Task<TagListing> ListTagsAsync(RegistryTarget target, string repository, CancellationToken ct, int maxTags = 10_000)
     {
         var tags = new List<string>();
         var path = $"/v2/{repository}/tags/list?n=1000";
         for (var page = 0; page < MaxTagPages && path is not null; page++)
         {
+            if (tags.Count >= maxTags)
+            {
+                return new TagListing(tags, Cut: true);
+            }
+
             using var response = await SendAsync(target, HttpMethod.Get, path, PullScope(repository), null, ct);
             await EnsureSuccessAsync(target, response, $"repository {repository}", ct);
             var body = await ReadCappedAsync(response, MaxManifestBytes, "tag list", ct);
@@ -95,7 +106,13 @@ public sealed class RegistryClient : IDisposable
                 if (document.RootElement.ValueKind == JsonValueKind.Object
                     && document.RootElement.TryGetProperty("tags", out var list) && list.ValueKind == JsonValueKind.Array)
                 {
-                    tags.AddRange(list.EnumerateArray().Where(t => t.ValueKind == JsonValueKind.String).Select(t => t.GetString()!));
+                    tags.AddRange(list.EnumerateArray().Where(t => t.ValueKind == JsonValueKind.String).Select(t => t.GetString()!)
+                        .Take(maxTags - tags.Count + 1));
+                    if (tags.Count > maxTags)
+                    {
+                        tags.RemoveRange(maxTags, tags.Count - maxTags);
+                        return new TagListing(tags, Cut: true);
+                    }
                 }
             }
             catch (JsonException e)
@@ -106,7 +123,7 @@ public sealed class RegistryClient : IDisposable
             path = NextPage(response);
         }
 
-        return tags;
+        return new TagListing(tags, Cut: path is not null);
     }
 
     /// <summary>
@@ -119,13 +136,13 @@ public sealed class RegistryClient : IDisposable
         await EnsureSuccessAsync(target, response, $"{repository}:{reference}", ct);
         var content = await ReadCappedAsync(response, MaxManifestBytes, "manifest", ct);
         var digest = Digest.Sha256(content);
-        if (Digest.TryParse(reference, out var asked, out _) && asked.Algorithm == "sha256" && asked != digest)
+        if (Digest.TryParse(reference, out var asked, out _) && !asked.Matches(content))
         {
             throw new RegistryException(RegistryFailure.InvalidManifest,
                 $"The manifest served for {repository}@{asked} has digest {digest}: the registry sent other content than asked for.");
         }
 
-        if (HeaderDigest(response) is { Algorithm: "sha256" } claimed && claimed != digest)
+        if (HeaderDigest(response) is { } claimed && !claimed.Matches(content))
         {
             throw new RegistryException(RegistryFailure.InvalidManifest,
                 $"The manifest of {repository}:{reference} has digest {digest} but the registry says {claimed}.");
@@ -149,7 +166,7 @@ public sealed class RegistryClient : IDisposable
         using var response = await SendAsync(target, HttpMethod.Get, $"/v2/{repository}/blobs/{digest}", PullScope(repository), null, ct);
         await EnsureSuccessAsync(target, response, $"blob {digest.Short} of {repository}", ct);
         var content = await ReadCappedAsync(response, maxBytes, "image config", ct);
-        if (digest.Algorithm == "sha256" && Digest.Sha256(content) != digest)
+        if (!digest.Matches(content))
         {
             throw new RegistryException(RegistryFailure.InvalidManifest, $"Blob {digest} of {repository} does not match its digest.");
         }

@@ -102,7 +102,8 @@ public sealed record RepositoryImportRequestDto(string? From, int? MaxTags, bool
 
 public sealed record ImportedTagDto(string Tag, string? Image, TagConditionDto Condition);
 
-public sealed record RepositoryImportDto(IReadOnlyList<ImportedTagDto> Imported, IReadOnlyList<string> AdditionalTags);
+/// <param name="TagListCut">The registry listed more tags than <c>Dashboard:Import:MaxListedTags</c>: the rest were not read, so not ordered either.</param>
+public sealed record RepositoryImportDto(IReadOnlyList<ImportedTagDto> Imported, IReadOnlyList<string> AdditionalTags, bool TagListCut);
 
 public sealed record SpecTagDto(string Name, ObjectReferenceDto From, bool Scheduled, bool Insecure, ImportMode ImportMode,
     ReferencePolicy ReferencePolicy, long Generation, IReadOnlyDictionary<string, string> Annotations, int? IntervalSeconds);

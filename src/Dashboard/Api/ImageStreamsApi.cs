@@ -79,7 +79,7 @@ internal static class ImageStreamsApi
         return TypedResults.Ok(new RepositoryImportDto(
             [.. result.Imported.Select(o => new ImportedTagDto(o.Tag, o.Image,
                 new TagConditionDto("ImportSuccess", o.Succeeded ? "True" : "False", o.Reason, o.Message, now, 0)))],
-            result.AdditionalTags));
+            result.AdditionalTags, result.ListCut));
     }
 
     private static async Task<NoContent> DeleteTag(string ns, string name, string tag, ImageStreamService service, ClaimsPrincipal user, CancellationToken ct)

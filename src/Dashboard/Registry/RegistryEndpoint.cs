@@ -173,10 +173,14 @@ internal static class RegistryEndpoint
                         }
                     }
 
+                    // What the stream's manifest says the blob weighs, else what the upstream says: nothing longer is written.
+                    var stated = first is { StatusCode: System.Net.HttpStatusCode.OK }
+                        ? await pull.StatedSizeAsync(caller, ns, stream, parsed!, ct) ?? first.Content.Headers.ContentLength
+                        : null;
                     return first switch
                     {
                         null => Error(StatusCodes.Status404NotFound, "BLOB_UNKNOWN", $"No upstream repository of {ns}/{stream} has blob {digest}."),
-                        { StatusCode: System.Net.HttpStatusCode.OK } => new CachingBlob(first, parsed!, cache, complete!, logger),
+                        { StatusCode: System.Net.HttpStatusCode.OK } => new CachingBlob(first, parsed!, cache, complete!, logger, stated),
                         _ => Relay(first, parsed!, head, cache),
                     };
                 }
@@ -292,7 +296,8 @@ internal static class RegistryEndpoint
     }
 
     /// <summary>The first client of an uncached blob: streamed to it and written to the cache at once.</summary>
-    private sealed class CachingBlob(HttpResponseMessage upstream, Digest digest, BlobCache cache, TaskCompletionSource<bool> complete, ILogger logger) : IResult
+    private sealed class CachingBlob(HttpResponseMessage upstream, Digest digest, BlobCache cache, TaskCompletionSource<bool> complete, ILogger logger,
+        long? statedSize) : IResult
     {
         public async Task ExecuteAsync(HttpContext context)
         {
@@ -300,12 +305,12 @@ internal static class RegistryEndpoint
             {
                 context.Response.StatusCode = StatusCodes.Status200OK;
                 context.Response.ContentType = "application/octet-stream";
-                context.Response.ContentLength = upstream.Content.Headers.ContentLength;
+                context.Response.ContentLength = statedSize ?? upstream.Content.Headers.ContentLength;
                 context.Response.Headers["Docker-Content-Digest"] = digest.ToString();
                 try
                 {
                     await using var body = await upstream.Content.ReadAsStreamAsync(context.RequestAborted);
-                    await cache.WriteAsync(digest, body, context.Response.Body, complete, context.RequestAborted);
+                    await cache.WriteAsync(digest, body, context.Response.Body, complete, context.RequestAborted, statedSize);
                 }
                 catch (Exception e) when (e is IOException or OperationCanceledException or HttpRequestException)
                 {

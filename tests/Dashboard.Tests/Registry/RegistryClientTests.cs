@@ -41,7 +41,7 @@ public sealed class RegistryClientTests : IAsyncLifetime
         Assert.Equal("1.0", config.Labels["version"]);
         Assert.Equal("amd64", config.Architecture);
         Assert.Equal(manifest.Digest, await client.HeadManifestAsync(target, "team/app", "1.0", default));
-        Assert.Equal(["1.0"], await client.ListTagsAsync(target, "team/app", default));
+        Assert.Equal(["1.0"], (await client.ListTagsAsync(target, "team/app", default)).Tags);
     }
 
     [Fact]

@@ -27,6 +27,8 @@ public sealed class RegistryEdgeCaseTests : IAsyncLifetime
     private static readonly byte[] GoodManifest = Encoding.UTF8.GetBytes(
         """{"schemaVersion":2,"mediaType":"application/vnd.oci.image.manifest.v1+json","config":{"mediaType":"application/vnd.oci.image.config.v1+json","digest":"sha256:0000000000000000000000000000000000000000000000000000000000000000","size":2},"layers":[]}""");
 
+    private static readonly byte[] Sha512Content = "{\"architecture\":\"amd64\"}"u8.ToArray();
+
     private readonly ConcurrentDictionary<string, int> _hits = new();
     private readonly ConcurrentBag<string?> _redirectedAuthorization = [];
     private WebApplication _server = null!;
@@ -93,6 +95,8 @@ public sealed class RegistryEdgeCaseTests : IAsyncLifetime
 
             return Results.Redirect($"http://localhost:{_port}/storage/{digest}", permanent: false, preserveMethod: true);
         });
+        // Any blob asked for, with the same content whatever the digest: right for one digest, wrong for every other.
+        _server.MapGet("/v2/anything/blobs/{digest}", () => Results.Bytes(Sha512Content, "application/octet-stream"));
         _server.MapGet("/storage/{digest}", (HttpContext context) =>
         {
             _redirectedAuthorization.Add(context.Request.Headers.Authorization.FirstOrDefault());
@@ -130,7 +134,23 @@ public sealed class RegistryEdgeCaseTests : IAsyncLifetime
     public async Task Tag_lists_follow_link_pages()
     {
         using var client = Client();
-        Assert.Equal(["a", "b", "c"], await client.ListTagsAsync(Target, "paged", default));
+        Assert.Equal(["a", "b", "c"], (await client.ListTagsAsync(Target, "paged", default)).Tags);
+    }
+
+    /// <summary>Issue 12, finding 5: a tag listing stops at its bound, says it was cut, and asks for no further page.</summary>
+    [Fact]
+    public async Task Finding_5_a_tag_listing_stops_at_its_bound_and_says_it_was_cut()
+    {
+        using var client = Client();
+        var before = client.RequestCount;
+        var cut = await client.ListTagsAsync(Target, "paged", default, maxTags: 2);
+        Assert.Equal(["a", "b"], cut.Tags);
+        Assert.True(cut.Cut);
+        Assert.Equal(1, client.RequestCount - before);
+
+        var whole = await client.ListTagsAsync(Target, "paged", default, maxTags: 3);
+        Assert.Equal(["a", "b", "c"], whole.Tags);
+        Assert.False(whole.Cut);
     }
 
     [Fact]
@@ -164,6 +184,20 @@ public sealed class RegistryEdgeCaseTests : IAsyncLifetime
         using var client = Client();
         await client.GetManifestAsync(Target, "flaky", "1", default);
         Assert.Equal(2, _hits["flaky"]);
+    }
+
+    /// <summary>Issue 12, finding 4: a sha512 digest is verified with sha512, not waved through.</summary>
+    [Fact]
+    public async Task Finding_4_a_sha512_blob_is_verified_against_its_digest()
+    {
+        using var client = Client();
+        var right = Digest.Parse("sha512:" + Convert.ToHexStringLower(SHA512.HashData(Sha512Content)));
+        Assert.Equal(Sha512Content, await client.GetBlobAsync(Target, "anything", right, 1024, default));
+
+        var wrong = Digest.Parse("sha512:" + new string('e', 128));
+        var error = await Assert.ThrowsAsync<RegistryException>(() => client.GetBlobAsync(Target, "anything", wrong, 1024, default));
+        Assert.Equal(RegistryFailure.InvalidManifest, error.Reason);
+        Assert.Contains("does not match its digest", error.Message);
     }
 
     [Fact]
