@@ -23,6 +23,7 @@ await app.PrepareDatabaseAsync();
 
 app.UseSecurityHeaders();
 app.UseErrorHandling();
+app.UseRequestBodyLimits();
 app.UseAuthentication();
 app.UseAuthorization();
 app.UseAntiforgery();

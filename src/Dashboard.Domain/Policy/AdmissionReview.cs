@@ -22,7 +22,28 @@ public static class AdmissionReviewReader
     private static readonly HashSet<string> TemplateKinds =
         ["ReplicationController", "ReplicaSet", "Deployment", "DaemonSet", "StatefulSet", "Job", "DeploymentConfig"];
 
+    /// <summary>
+    /// Reads a review; any shape it cannot read — a field of the wrong type, a duplicate property — is a
+    /// <see cref="MalformedAdmissionException"/> naming where, never another exception (the endpoint answers 400).
+    /// </summary>
     public static AdmissionQuestion Read(JsonNode? review)
+    {
+        try
+        {
+            return ReadChecked(review);
+        }
+        catch (ArgumentException e)
+        {
+            // JsonObject reads its properties on first use and refuses a duplicate name then.
+            throw new MalformedAdmissionException($"The AdmissionReview cannot be read: {e.Message}");
+        }
+        catch (InvalidOperationException e)
+        {
+            throw new MalformedAdmissionException($"The AdmissionReview cannot be read: {e.Message}");
+        }
+    }
+
+    private static AdmissionQuestion ReadChecked(JsonNode? review)
     {
         if (review is not JsonObject root)
         {
@@ -34,12 +55,13 @@ public static class AdmissionReviewReader
             throw new MalformedAdmissionException("The AdmissionReview has no 'request' object.");
         }
 
-        var uid = Text(request, "uid") ?? throw new MalformedAdmissionException("The AdmissionReview request has no 'uid'.");
-        var operation = Text(request, "operation") ?? throw new MalformedAdmissionException("The AdmissionReview request has no 'operation'.");
-        var kind = request["kind"] is JsonObject gvk ? Text(gvk, "kind") : null;
-        var @namespace = Text(request, "namespace") ?? "";
-        var name = Text(request, "name");
-        var subResource = Text(request, "subResource");
+        var uid = Text(request, "uid", "request.uid") ?? throw new MalformedAdmissionException("The AdmissionReview request has no 'uid'.");
+        var operation = Text(request, "operation", "request.operation")
+            ?? throw new MalformedAdmissionException("The AdmissionReview request has no 'operation'.");
+        var kind = Object(request, "kind", "request.kind") is { } gvk ? Text(gvk, "kind", "request.kind.kind") : null;
+        var @namespace = Text(request, "namespace", "request.namespace") ?? "";
+        var name = Text(request, "name", "request.name");
+        var subResource = Text(request, "subResource", "request.subResource");
         if (operation is not ("CREATE" or "UPDATE"))
         {
             return new AdmissionQuestion(uid, @namespace, operation, kind ?? "", name, PolicyResources.Pods, []);
@@ -50,31 +72,31 @@ public static class AdmissionReviewReader
             throw new MalformedAdmissionException("The AdmissionReview request has no 'kind.kind'.");
         }
 
-        if (request["object"] is not JsonObject obj)
+        if (Object(request, "object", "request.object") is not { } obj)
         {
             throw new MalformedAdmissionException($"The {operation} of a {kind} carries no 'object'.");
         }
 
-        name ??= obj["metadata"] is JsonObject metadata ? Text(metadata, "name") : null;
+        name ??= Object(obj, "metadata", "/metadata") is { } metadata ? Text(metadata, "name", "/metadata/name") : null;
         var images = new List<CheckedImage>();
         var resource = PolicyResources.Pods;
         switch (kind)
         {
             case "Pod":
-                PodSpec(obj["spec"], "/spec", images, ephemeralOnly: subResource == "ephemeralcontainers");
+                PodSpec(obj, ["spec"], images, ephemeralOnly: subResource == "ephemeralcontainers");
                 break;
             case "PodTemplate":
-                PodSpec(obj["template"]?["spec"], "/template/spec", images);
+                PodSpec(obj, ["template", "spec"], images);
                 break;
             case "CronJob":
-                PodSpec(obj["spec"]?["jobTemplate"]?["spec"]?["template"]?["spec"], "/spec/jobTemplate/spec/template/spec", images);
+                PodSpec(obj, ["spec", "jobTemplate", "spec", "template", "spec"], images);
                 break;
             case "Build" or "BuildConfig":
                 resource = PolicyResources.Builds;
-                BuildStrategy(obj["spec"]?["strategy"], images);
+                BuildStrategy(Walk(obj, ["spec", "strategy"]), images);
                 break;
             case var template when TemplateKinds.Contains(template):
-                PodSpec(obj["spec"]?["template"]?["spec"], "/spec/template/spec", images);
+                PodSpec(obj, ["spec", "template", "spec"], images);
                 break;
         }
 
@@ -102,13 +124,14 @@ public static class AdmissionReviewReader
 
     private static string Clip(string text, int max) => text.Length <= max ? text : text[..(max - 1)] + "…";
 
-    private static void PodSpec(JsonNode? spec, string path, List<CheckedImage> images, bool ephemeralOnly = false)
+    private static void PodSpec(JsonObject obj, string[] steps, List<CheckedImage> images, bool ephemeralOnly = false)
     {
-        if (spec is not JsonObject pod)
+        if (Walk(obj, steps) is not { } pod)
         {
             return;
         }
 
+        var path = "/" + string.Join('/', steps);
         if (!ephemeralOnly)
         {
             Containers(pod["initContainers"], $"{path}/initContainers", "init container", images);
@@ -120,31 +143,69 @@ public static class AdmissionReviewReader
 
     private static void Containers(JsonNode? list, string path, string what, List<CheckedImage> images)
     {
-        if (list is not JsonArray containers)
+        if (list is null)
         {
             return;
         }
 
+        if (list is not JsonArray containers)
+        {
+            throw new MalformedAdmissionException($"'{path}' is not a list.");
+        }
+
         for (var i = 0; i < containers.Count; i++)
         {
-            if (containers[i] is JsonObject container)
+            if (containers[i] is not JsonObject container)
             {
-                images.Add(new CheckedImage(Text(container, "image") ?? "", $"{what} {Text(container, "name") ?? "?"}", $"{path}/{i}/image"));
+                throw new MalformedAdmissionException($"'{path}/{i}' is not an object.");
             }
+
+            images.Add(new CheckedImage(Text(container, "image", $"{path}/{i}/image") ?? "", $"{what} {Text(container, "name", $"{path}/{i}/name") ?? "?"}",
+                $"{path}/{i}/image"));
         }
     }
 
-    private static void BuildStrategy(JsonNode? strategy, List<CheckedImage> images)
+    private static void BuildStrategy(JsonObject? strategy, List<CheckedImage> images)
     {
         foreach (var (field, what) in new[] { ("dockerStrategy", "docker"), ("sourceStrategy", "source"), ("customStrategy", "custom") })
         {
-            if (strategy?[field]?["from"] is JsonObject from && Text(from, "kind") == "DockerImage")
+            var path = $"/spec/strategy/{field}/from";
+            if (strategy is not null && Walk(strategy, [field, "from"], "/spec/strategy") is { } from && Text(from, "kind", $"{path}/kind") == "DockerImage")
             {
-                images.Add(new CheckedImage(Text(from, "name") ?? "", $"{what} build strategy", $"/spec/strategy/{field}/from/name"));
+                images.Add(new CheckedImage(Text(from, "name", $"{path}/name") ?? "", $"{what} build strategy", $"{path}/name"));
             }
         }
     }
 
-    private static string? Text(JsonObject obj, string property) =>
-        obj[property] is JsonValue value && value.TryGetValue<string>(out var text) ? text : null;
+    /// <summary>The object at <paramref name="steps"/> below <paramref name="obj"/>; null when a step is missing, malformed when one is not an object.</summary>
+    private static JsonObject? Walk(JsonObject obj, string[] steps, string at = "")
+    {
+        var current = obj;
+        foreach (var step in steps)
+        {
+            at += "/" + step;
+            if (Object(current, step, at) is not { } next)
+            {
+                return null;
+            }
+
+            current = next;
+        }
+
+        return current;
+    }
+
+    private static JsonObject? Object(JsonObject obj, string property, string path) => obj[property] switch
+    {
+        null => null,
+        JsonObject child => child,
+        _ => throw new MalformedAdmissionException($"'{path}' is not an object."),
+    };
+
+    private static string? Text(JsonObject obj, string property, string path) => obj[property] switch
+    {
+        null => null,
+        JsonValue value when value.TryGetValue<string>(out var text) => text,
+        _ => throw new MalformedAdmissionException($"'{path}' is not a string."),
+    };
 }

@@ -116,21 +116,13 @@ internal static class AdmissionExtensions
         JsonNode? review;
         try
         {
-            if (context.Request.ContentLength > settings.MaxRequestBytes)
-            {
-                return Results.Problem(statusCode: StatusCodes.Status413PayloadTooLarge,
-                    detail: $"An AdmissionReview of more than {settings.MaxRequestBytes} bytes is not read.");
-            }
-
-            using var body = new MemoryStream();
-            await context.Request.Body.CopyToAsync(body, ct);
-            if (body.Length > settings.MaxRequestBytes)
-            {
-                return Results.Problem(statusCode: StatusCodes.Status413PayloadTooLarge,
-                    detail: $"An AdmissionReview of more than {settings.MaxRequestBytes} bytes is not read.");
-            }
-
-            review = JsonNode.Parse(body.ToArray());
+            // The body is bounded while it is read (RequestBodyLimits): past MaxRequestBytes reading stops with a 413.
+            review = await JsonNode.ParseAsync(context.Request.Body, cancellationToken: ct);
+        }
+        catch (BadHttpRequestException e) when (e.StatusCode == StatusCodes.Status413PayloadTooLarge)
+        {
+            return Results.Problem(statusCode: StatusCodes.Status413PayloadTooLarge,
+                detail: $"An AdmissionReview of more than {settings.MaxRequestBytes} bytes is not read.");
         }
         catch (JsonException e)
         {

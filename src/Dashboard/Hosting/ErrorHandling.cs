@@ -24,7 +24,7 @@ internal static class ErrorHandling
     {
         app.UseExceptionHandler(new ExceptionHandlerOptions
         {
-            StatusCodeSelector = e => e is BadHttpRequestException bad ? bad.StatusCode : StatusCodes.Status500InternalServerError,
+            StatusCodeSelector = e => e is BadHttpRequestException bad ? ClientError(bad).StatusCode : StatusCodes.Status500InternalServerError,
             SuppressDiagnosticsCallback = c => c.Exception is BadHttpRequestException,
         });
         app.UseStatusCodePages(async context =>
@@ -33,7 +33,14 @@ internal static class ErrorHandling
             if (context.HttpContext.Request.Path.StartsWithSegments("/api"))
             {
                 var problems = context.HttpContext.RequestServices.GetRequiredService<IProblemDetailsService>();
-                await problems.TryWriteAsync(new ProblemDetailsContext { HttpContext = context.HttpContext });
+                await problems.TryWriteAsync(new ProblemDetailsContext
+                {
+                    HttpContext = context.HttpContext,
+                    // The parameter binder answers a body cut at its bound by itself, without the reason.
+                    ProblemDetails = context.HttpContext.Response.StatusCode == StatusCodes.Status413PayloadTooLarge
+                        ? new ProblemDetails { Detail = RequestBodyLimits.TooLarge(RequestBodyLimits.MaxRequestBytes).Message }
+                        : new ProblemDetails(),
+                });
             }
         });
     }
@@ -42,12 +49,19 @@ internal static class ErrorHandling
     private static string Describe(BadHttpRequestException bad) =>
         bad.InnerException is System.Text.Json.JsonException json ? $"{bad.Message} {json.Message}" : bad.Message;
 
+    /// <summary>
+    /// The refusal that says most: a body cut at its bound (413) stays a 413 when the parameter binder wraps it in its
+    /// own "could not read the body" (400).
+    /// </summary>
+    private static BadHttpRequestException ClientError(BadHttpRequestException bad) =>
+        bad.InnerException is BadHttpRequestException { StatusCode: StatusCodes.Status413PayloadTooLarge } tooLarge ? tooLarge : bad;
+
     /// <summary>A body that is not JSON, a missing or unreadable parameter: the framework's message says which.</summary>
     private sealed class ClientErrorHandler(IProblemDetailsService problems) : IExceptionHandler
     {
         public async ValueTask<bool> TryHandleAsync(HttpContext context, Exception exception, CancellationToken ct)
         {
-            var problem = exception is BadHttpRequestException bad
+            var problem = exception is BadHttpRequestException wrapped && ClientError(wrapped) is var bad
                 ? new ProblemDetails { Status = bad.StatusCode, Title = "The request could not be read.", Detail = Describe(bad) }
                 : new ProblemDetails
                 {
