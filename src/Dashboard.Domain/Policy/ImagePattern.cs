@@ -1,6 +1,3 @@
-using System.Text;
-using System.Text.RegularExpressions;
-
 namespace Dashboard.Domain.Policy;
 
 /// <summary>
@@ -12,36 +9,36 @@ public sealed class ImagePattern
 {
     public const int MaxLength = 255;
 
-    private readonly Regex _regex;
+    private readonly Glob _glob;
 
-    private ImagePattern(string text, Regex regex)
+    private ImagePattern(string text, Glob glob)
     {
         Text = text;
-        _regex = regex;
+        _glob = glob;
     }
 
     public string Text { get; }
 
-    public bool Matches(string value) => _regex.IsMatch(value);
+    public bool Matches(string value) => _glob.IsMatch(value);
 
     public override string ToString() => Text;
 
     /// <summary>Registry hosts: <c>host[:port]</c>, case-insensitive; <c>*</c> stays within a label (between dots).</summary>
     public static bool TryRegistry(string? text, out ImagePattern? pattern, out string? error) =>
-        TryCompile(text, segment: "[^.:/]", allowed: "abcdefghijklmnopqrstuvwxyz0123456789.-:[]", ignoreCase: true, out pattern, out error,
+        TryCompile(text, separators: ".:/", allowed: "abcdefghijklmnopqrstuvwxyz0123456789.-:[]", ignoreCase: true, out pattern, out error,
             "a host[:port] of letters, digits, '.', '-' and ':'");
 
     /// <summary>Repositories: the path after the registry, e.g. <c>library/mysql</c>, <c>team-a/*</c>, <c>team-a/**</c>.</summary>
     public static bool TryRepository(string? text, out ImagePattern? pattern, out string? error) =>
-        TryCompile(text, segment: "[^/]", allowed: "abcdefghijklmnopqrstuvwxyz0123456789._-/", ignoreCase: false, out pattern, out error,
+        TryCompile(text, separators: "/", allowed: "abcdefghijklmnopqrstuvwxyz0123456789._-/", ignoreCase: false, out pattern, out error,
             "lower-case path components of letters, digits, '.', '_' and '-' separated by '/'");
 
     /// <summary>Tags: <c>latest</c>, <c>v1.*</c>; a tag has no segments, so <c>*</c> and <c>**</c> both match any run.</summary>
     public static bool TryTag(string? text, out ImagePattern? pattern, out string? error) =>
-        TryCompile(text, segment: ".", allowed: "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789._-", ignoreCase: false, out pattern,
+        TryCompile(text, separators: "", allowed: "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789._-", ignoreCase: false, out pattern,
             out error, "letters, digits, '.', '_' and '-'");
 
-    private static bool TryCompile(string? text, string segment, string allowed, bool ignoreCase, out ImagePattern? pattern, out string? error,
+    private static bool TryCompile(string? text, string separators, string allowed, bool ignoreCase, out ImagePattern? pattern, out string? error,
         string describe)
     {
         pattern = null;
@@ -70,27 +67,7 @@ public sealed class ImagePattern
             return false;
         }
 
-        var regex = new StringBuilder("^");
-        for (var i = 0; i < text.Length; i++)
-        {
-            if (text[i] != '*')
-            {
-                regex.Append(Regex.Escape(text[i].ToString()));
-            }
-            else if (i + 1 < text.Length && text[i + 1] == '*')
-            {
-                regex.Append(".*");
-                i++;
-            }
-            else
-            {
-                regex.Append(segment).Append('*');
-            }
-        }
-
-        regex.Append('$');
-        var options = RegexOptions.CultureInvariant | (ignoreCase ? RegexOptions.IgnoreCase : RegexOptions.None);
-        pattern = new ImagePattern(text, new Regex(regex.ToString(), options, TimeSpan.FromMilliseconds(100)));
+        pattern = new ImagePattern(text, Glob.Parse(text, separators, ignoreCase));
         error = null;
         return true;
     }

@@ -75,32 +75,6 @@ public static class Keyring
     private static bool PathMatches(string keyPath, string repository) =>
         keyPath.Length == 0 || repository == keyPath || repository.StartsWith(keyPath + "/", StringComparison.Ordinal);
 
-    /// <summary>A label glob: <c>*</c> matches any run of characters within the label.</summary>
-    private static bool Glob(string pattern, string label)
-    {
-        if (!pattern.Contains('*'))
-        {
-            return pattern == label;
-        }
-
-        var parts = pattern.Split('*');
-        if (!label.StartsWith(parts[0], StringComparison.Ordinal) || !label.EndsWith(parts[^1], StringComparison.Ordinal))
-        {
-            return false;
-        }
-
-        var position = parts[0].Length;
-        foreach (var part in parts[1..^1])
-        {
-            var found = label.IndexOf(part, position, StringComparison.Ordinal);
-            if (found < 0)
-            {
-                return false;
-            }
-
-            position = found + part.Length;
-        }
-
-        return position <= label.Length - parts[^1].Length;
-    }
+    /// <summary>A label glob: <c>*</c> matches any run of characters within the label (the product's one matcher).</summary>
+    private static bool Glob(string pattern, string label) => Domain.Glob.Parse(pattern).IsMatch(label);
 }

@@ -160,9 +160,10 @@ public sealed class Webhook
 
     public bool Matches(ChangeEvent change) => Glob(Streams, change.Stream) && Glob(Tags, change.Tag);
 
-    private static bool Glob(string? pattern, string value) =>
-        pattern is null || System.Text.RegularExpressions.Regex.IsMatch(value,
-            "^" + System.Text.RegularExpressions.Regex.Escape(pattern).Replace("\\*", ".*").Replace("\\?", ".") + "$");
+    /// <summary>The longest stream or tag filter: with it, a match costs at most a value's length times this many steps.</summary>
+    public const int MaxFilterLength = 200;
+
+    private static bool Glob(string? pattern, string value) => pattern is null || Domain.Glob.Parse(pattern, questionMark: true).IsMatch(value);
 }
 
 /// <summary>One attempt to deliver an event to a webhook.</summary>

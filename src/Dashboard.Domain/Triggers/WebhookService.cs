@@ -69,6 +69,14 @@ public sealed class WebhookService : IDisposable
             errors["url"] = ["An absolute http(s) URL is required."];
         }
 
+        foreach (var (field, filter) in new[] { ("streams", streams), ("tags", tags) })
+        {
+            if (filter?.Trim().Length > Webhook.MaxFilterLength)
+            {
+                errors[field] = [$"A filter has at most {Webhook.MaxFilterLength} characters."];
+            }
+        }
+
         var existing = name is null ? null : await db.Webhooks.FirstOrDefaultAsync(w => w.NamespaceId == ns.Id && w.Name == name.Trim(), ct);
         if (string.IsNullOrEmpty(secret) && existing is null)
         {

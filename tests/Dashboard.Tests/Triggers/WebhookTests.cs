@@ -51,6 +51,16 @@ public sealed class WebhookTests(DashboardFactory app) : IClassFixture<Dashboard
         await _registry.DisposeAsync();
     }
 
+    [Fact]
+    public async Task A_stream_or_tag_filter_longer_than_its_bound_is_refused_naming_the_field()
+    {
+        await app.CreateNamespaceAsync("long-filters", "app");
+        using var admin = app.AsAdmin();
+        var put = await admin.PutAsJsonAsync("/api/v1/namespaces/long-filters/webhooks/ci",
+            new { url = "http://receiver.example/hook", secret = Secret, tags = new string('*', 201) });
+        Assert.Contains("at most 200", await Problem.FieldErrorAsync(put, "tags"));
+    }
+
     /// <summary>Issue 11, finding 7: the user-info and query string of a webhook URL are write-only, like its secret.</summary>
     [Fact]
     public async Task Finding_7_a_webhook_urls_credentials_are_shown_and_audited_redacted_stored_protected_and_still_sent()

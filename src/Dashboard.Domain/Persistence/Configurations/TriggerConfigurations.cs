@@ -28,8 +28,8 @@ internal sealed class WebhookConfiguration : IEntityTypeConfiguration<Webhook>
         builder.Property(w => w.Name).HasMaxLength(NamespaceName.MaxLength);
         builder.Property(w => w.Url).HasMaxLength(Webhook.MaxUrlLength);
         builder.Property(w => w.ProtectedUrl).HasMaxLength(8000);
-        builder.Property(w => w.Streams).HasMaxLength(200);
-        builder.Property(w => w.Tags).HasMaxLength(200);
+        builder.Property(w => w.Streams).HasMaxLength(Webhook.MaxFilterLength);
+        builder.Property(w => w.Tags).HasMaxLength(Webhook.MaxFilterLength);
         builder.HasIndex(w => new { w.NamespaceId, w.Name }).IsUnique();
         builder.HasOne<Namespace>().WithMany().HasForeignKey(w => w.NamespaceId).OnDelete(DeleteBehavior.Cascade);
     }
