@@ -14,6 +14,7 @@ builder.AddBackgroundJobs();
 builder.AddConsole();
 builder.AddRestApi();
 builder.AddMetrics();
+builder.AddForwardedHeaders();
 builder.AddAdmission();
 builder.AddRegistryEndpoint();
 
@@ -21,6 +22,7 @@ var app = builder.Build();
 
 await app.PrepareDatabaseAsync();
 
+app.UseForwardedHeadersFromKnownProxies();
 app.UseSecurityHeaders();
 app.UseErrorHandling();
 app.UseRequestBodyLimits();
