@@ -1,4 +1,5 @@
 using System.ComponentModel.DataAnnotations;
+using System.Security.Cryptography.X509Certificates;
 
 namespace Dashboard.Hosting;
 
@@ -17,8 +18,29 @@ public sealed class DashboardOptions
 
     public DatabaseOptions Database { get; set; } = new();
 
+    public KeyEncryptionOptions DataProtection { get; set; } = new();
+
     public string ResolveDataDirectory(IHostEnvironment environment) =>
         Path.GetFullPath(Path.Combine(environment.ContentRootPath, DataDirectory));
+}
+
+/// <summary>
+/// <c>Dashboard:DataProtection</c>: a certificate whose RSA key encrypts the Data Protection keys at rest (which in turn
+/// protect cookies, pull secrets, webhook secrets and registry tokens). A PFX with <see cref="CertificatePassword"/>, or
+/// a PEM certificate with its PEM <see cref="KeyFile"/>. Unset, the keys lie unencrypted beside the data they protect.
+/// </summary>
+public sealed class KeyEncryptionOptions
+{
+    public string? CertificateFile { get; set; }
+
+    public string? CertificatePassword { get; set; }
+
+    public string? KeyFile { get; set; }
+
+    public X509Certificate2? LoadCertificate() =>
+        string.IsNullOrWhiteSpace(CertificateFile) ? null
+        : !string.IsNullOrWhiteSpace(KeyFile) ? X509Certificate2.CreateFromPemFile(CertificateFile, KeyFile)
+        : X509CertificateLoader.LoadPkcs12FromFile(CertificateFile, CertificatePassword);
 }
 
 /// <summary>The first admin account, created on first start.</summary>

@@ -1,6 +1,8 @@
 using Dashboard.Domain;
 using Dashboard.Domain.Persistence;
 using Dashboard.Domain.Users;
+using System.Security.Cryptography;
+using System.Security.Cryptography.X509Certificates;
 using Microsoft.AspNetCore.DataProtection;
 using Microsoft.Extensions.Options;
 
@@ -42,6 +44,32 @@ internal static class PersistenceExtensions
             builder.Services.AddDashboardDomain(options => options.UseDashboardSqlite(databasePath));
             dataProtection.PersistKeysToFileSystem(new DirectoryInfo(Path.Combine(dataDirectory, KeysDirectory)));
         }
+
+        if (KeyCertificate(settings) is { } certificate)
+        {
+            // Encrypts each key as it is written, and reads them back with the same certificate (no machine store needed).
+            dataProtection.ProtectKeysWithCertificate(certificate).UnprotectKeysWithAnyCertificate(certificate);
+        }
+    }
+
+    /// <summary>The certificate that encrypts the Data Protection keys, or null; a file that cannot be read stops the start naming the key.</summary>
+    private static X509Certificate2? KeyCertificate(DashboardOptions settings)
+    {
+        try
+        {
+            var certificate = settings.DataProtection.LoadCertificate();
+            if (certificate is not null && certificate.GetRSAPublicKey() is null)
+            {
+                throw new InvalidOperationException("the certificate has no RSA key (XML encryption of the keys needs one)");
+            }
+
+            return certificate;
+        }
+        catch (Exception e) when (e is IOException or CryptographicException or InvalidOperationException)
+        {
+            throw new InvalidOperationException(
+                $"Dashboard:DataProtection:CertificateFile cannot be used to encrypt the Data Protection keys: {e.Message}", e);
+        }
     }
 
     /// <summary>Applies migrations and makes sure the first admin exists, before the app takes requests.</summary>
@@ -49,6 +77,12 @@ internal static class PersistenceExtensions
     {
         // Instances starting together take turns: the first migrates and creates the admin, the others find it done.
         await using var exclusive = await app.Services.StartUpExclusivelyAsync();
+        if (string.IsNullOrWhiteSpace(app.Services.GetRequiredService<IOptions<DashboardOptions>>().Value.DataProtection.CertificateFile))
+        {
+            app.Logger.LogWarning("The Data Protection keys (which protect sign-ins, pull secrets, webhook secrets and registry tokens) are stored "
+                + "unencrypted beside the data they protect; set Dashboard:DataProtection:CertificateFile to encrypt them at rest (README, Configuration)");
+        }
+
         await app.Services.MigrateDashboardDatabaseAsync();
         var bootstrap = app.Services.GetRequiredService<IOptions<DashboardOptions>>().Value.Bootstrap;
         string? generated;
