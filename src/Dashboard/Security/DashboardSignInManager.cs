@@ -5,7 +5,11 @@ using Microsoft.Extensions.Options;
 
 namespace Dashboard.Security;
 
-/// <summary>Identity's sign-in manager, plus: a disabled user cannot sign in, and every failure is logged.</summary>
+/// <summary>
+/// Identity's sign-in manager, plus: a disabled user cannot sign in, every failure is logged, and failed passwords are
+/// throttled per client address and locked per user and address (<see cref="SignInThrottle"/>) instead of Identity's
+/// lockout of the whole account.
+/// </summary>
 internal sealed class DashboardSignInManager(
     UserManager<DashboardUser> userManager,
     IHttpContextAccessor contextAccessor,
@@ -13,18 +17,36 @@ internal sealed class DashboardSignInManager(
     IOptions<IdentityOptions> optionsAccessor,
     ILogger<DashboardSignInManager> logger,
     IAuthenticationSchemeProvider schemes,
-    IUserConfirmation<DashboardUser> confirmation)
+    IUserConfirmation<DashboardUser> confirmation,
+    SignInThrottle throttle)
     : SignInManager<DashboardUser>(userManager, contextAccessor, claimsFactory, optionsAccessor, logger, schemes, confirmation)
 {
     public override async Task<bool> CanSignInAsync(DashboardUser user) => !user.Disabled && await base.CanSignInAsync(user);
 
     public override async Task<SignInResult> CheckPasswordSignInAsync(DashboardUser user, string password, bool lockoutOnFailure)
     {
-        var result = await base.CheckPasswordSignInAsync(user, password, lockoutOnFailure);
-        if (!result.Succeeded)
+        var address = Context.Connection.RemoteIpAddress;
+        if (throttle.Refusal(user.Id, address) is { } refusal)
         {
-            Logger.LogWarning("Sign-in failed for user {UserName} from {RemoteAddress}: {Reason}",
-                user.UserName, Context.Connection.RemoteIpAddress, Describe(result));
+            // No password hash for a refused attempt: failing in bulk costs the attacker, not us.
+            Logger.LogWarning("Sign-in of user {UserName} from {RemoteAddress} not checked: {Reason}", user.UserName, address, refusal);
+            return SignInResult.LockedOut;
+        }
+
+        // Identity's own lockout would lock the account for every address; the throttle locks this address only.
+        var result = await base.CheckPasswordSignInAsync(user, password, lockoutOnFailure: false);
+        if (result.Succeeded)
+        {
+            throttle.Succeeded(user.Id, address);
+        }
+        else
+        {
+            if (!result.IsNotAllowed && !result.IsLockedOut)
+            {
+                throttle.Failed(user.Id, address);
+            }
+
+            Logger.LogWarning("Sign-in failed for user {UserName} from {RemoteAddress}: {Reason}", user.UserName, address, Describe(result));
         }
 
         return result;

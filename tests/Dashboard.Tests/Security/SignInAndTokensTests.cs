@@ -39,7 +39,7 @@ public sealed partial class SignInAndTokensTests(DashboardFactory app) : IClassF
     }
 
     [Fact]
-    public async Task Five_wrong_passwords_lock_the_account_even_for_the_right_one()
+    public async Task Five_wrong_passwords_lock_the_user_out_from_that_address_even_for_the_right_one()
     {
         await app.CreateUserAsync("clumsy");
         for (var i = 0; i < 5; i++)

@@ -1,15 +1,9 @@
 using System.Net;
 using System.Net.Http.Headers;
 using System.Net.Http.Json;
-using System.Net.Sockets;
 using System.Text;
 using System.Text.Json;
 using Dashboard.Tests.Infrastructure;
-using Microsoft.AspNetCore.Hosting;
-using Microsoft.AspNetCore.Hosting.Server;
-using Microsoft.AspNetCore.Hosting.Server.Features;
-using Microsoft.AspNetCore.Mvc.Testing;
-using Microsoft.Extensions.DependencyInjection;
 
 namespace Dashboard.Tests.Security;
 
@@ -110,89 +104,41 @@ public sealed class TrustBoundaryTests(DashboardFactory app) : IClassFixture<Das
 /// </summary>
 public sealed class AdmissionNetworkTests : IAsyncLifetime
 {
-    private const string AdminPassword = "Admin-Passw0rd!-networks";
-    private readonly string _directory = Directory.CreateTempSubdirectory("dashboard-admission-networks-").FullName;
-    private Factory _app = null!;
-    private Uri _address = null!;
+    private KestrelDashboard _app = null!;
 
     public Task InitializeAsync()
     {
-        _app = new Factory(_directory);
-        _app.UseKestrel(0);
-        _app.StartServer();
-        _address = new Uri(_app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First());
+        // No bearer token: the secure default decides by network, here 127.0.0.1 alone.
+        _app = new KestrelDashboard(new Dictionary<string, string>
+        {
+            ["Dashboard:Admission:AllowedNetworks:0"] = "127.0.0.1/32",
+            ["Dashboard:Admission:AllowedNetworks:1"] = "::1/128",
+        });
         return Task.CompletedTask;
     }
 
-    public async Task DisposeAsync()
-    {
-        await _app.DisposeAsync();
-        Microsoft.Data.Sqlite.SqliteConnection.ClearAllPools();
-        try
-        {
-            Directory.Delete(_directory, recursive: true);
-        }
-        catch (IOException)
-        {
-            // Hangfire may hold its file a moment longer.
-        }
-    }
+    public async Task DisposeAsync() => await _app.DisposeAsync();
 
     [Fact]
     public async Task Finding_5_without_a_token_admission_answers_only_the_allowed_networks_and_refused_callers_leave_no_decision()
     {
-        using var stranger = ClientFrom(IPAddress.Parse("127.0.0.2"));
+        using var stranger = _app.From(IPAddress.Parse("127.0.0.2"));
         using var refused = await stranger.PostAsync("/admission/validate", Review("stranger-pod"));
         Assert.Equal(HttpStatusCode.Forbidden, refused.StatusCode);
         Assert.Contains("AllowedNetworks", await refused.Content.ReadAsStringAsync());
         Assert.Equal(HttpStatusCode.Forbidden, (await stranger.PostAsync("/admission/mutate", Review("stranger-pod"))).StatusCode);
 
-        using var apiServer = ClientFrom(IPAddress.Loopback);
+        using var apiServer = _app.From(IPAddress.Loopback);
         using var answered = await apiServer.PostAsync("/admission/validate", Review("cluster-pod"));
         Assert.Equal(HttpStatusCode.OK, answered.StatusCode);
 
         // Decisions are written in order by one writer: once the later one is kept, the refused one would be too.
-        using var admin = ClientFrom(IPAddress.Loopback);
-        admin.DefaultRequestHeaders.Authorization = DashboardFactory.Basic("admin", AdminPassword);
+        using var admin = _app.From(IPAddress.Loopback, "admin", KestrelDashboard.AdminPassword);
         var decisions = await Eventually.ReadAsync(() => admin.GetStringAsync("/api/v1/policy/decisions"), text => text.Contains("cluster-pod"));
         Assert.Contains("cluster-pod", decisions);
         Assert.DoesNotContain("stranger-pod", decisions);
     }
 
-    private HttpClient ClientFrom(IPAddress local) =>
-        new(new SocketsHttpHandler
-        {
-            ConnectCallback = async (context, ct) =>
-            {
-                var socket = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
-                socket.Bind(new IPEndPoint(local, 0));
-                await socket.ConnectAsync(context.DnsEndPoint, ct);
-                return new NetworkStream(socket, ownsSocket: true);
-            },
-        })
-        { BaseAddress = _address };
-
     private static StringContent Review(string pod) => new(Policy.AdmissionReviewTests.Review("Pod",
         $$$"""{"metadata":{"name":"{{{pod}}}"},"spec":{"containers":[{"name":"app","image":"nginx:1.27"}]}}"""), Encoding.UTF8, "application/json");
-
-    private sealed class Factory(string directory) : WebApplicationFactory<Program>
-    {
-        private readonly TestDatabase _database = TestDatabase.Create();
-
-        public override async ValueTask DisposeAsync()
-        {
-            await base.DisposeAsync();
-            await _database.DisposeAsync();
-        }
-
-        protected override void ConfigureWebHost(IWebHostBuilder builder)
-        {
-            builder.UseSetting("Dashboard:DataDirectory", Path.Combine(directory, "data"));
-            _database.Configure(builder);
-            builder.UseSetting("Dashboard:Bootstrap:AdminPassword", AdminPassword);
-            // No bearer token: the secure default decides by network, here 127.0.0.1 alone.
-            builder.UseSetting("Dashboard:Admission:AllowedNetworks:0", "127.0.0.1/32");
-            builder.UseSetting("Dashboard:Admission:AllowedNetworks:1", "::1/128");
-        }
-    }
 }
