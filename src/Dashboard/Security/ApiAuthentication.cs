@@ -17,8 +17,8 @@ internal sealed class ApiAuthenticationOptions : AuthenticationSchemeOptions
 
 /// <summary>
 /// Credentials in the <c>Authorization</c> header: <c>Bearer &lt;personal access token&gt;</c>, or HTTP Basic with
-/// <c>username:token</c> or <c>username:password</c> (what registry clients and scripts send). Passwords count
-/// towards the account's lockout like a sign-in in the browser does. Registered twice: as <see cref="SchemeName"/> for
+/// <c>username:token</c> or <c>username:password</c> (what registry clients and scripts send). Passwords go through
+/// the same throttle as a sign-in in the browser (<see cref="SignInThrottle"/>). Registered twice: as <see cref="SchemeName"/> for
 /// the API, and as <see cref="RegistrySchemeName"/> for the registry routes, which alone also take the registry's pull
 /// tokens (<see cref="Registry.RegistryTokens"/>): a pull token opens pulls, nothing else (docs/security.md).
 /// </summary>
