@@ -80,11 +80,18 @@ public sealed class PullThrough(
 
     /// <summary>
     /// Opens a blob from the stream's upstream repositories in OpenShift's order (the current images of its tags, then
-    /// older history); the caller streams and disposes the answer. Null when none of them has it.
+    /// older history); the caller streams and disposes the answer. Null when none of them has it — or when none of the
+    /// stream's recorded manifests names it: knowing the digest of a layer the stream never recorded (another tag of the
+    /// same upstream repository) gets nothing, though the namespace's pull secrets could fetch it.
     /// </summary>
     public async Task<HttpResponseMessage?> OpenBlobAsync(Caller caller, string @namespace, string streamName, Digest digest, bool head, string? range,
         CancellationToken ct = default, bool keepOffload = false)
     {
+        if (await RecordedBlobAsync(caller, @namespace, streamName, digest, ct, fetchMissing: true) is null)
+        {
+            return null;
+        }
+
         await using var db = await contexts.CreateDbContextAsync(ct);
         var (ns, stream) = await StreamAsync(db, caller, @namespace, streamName, ct);
         var candidates = stream.SpecTags.Select(t => stream.CurrentImage(t.Name)).OfType<TagEvent>()
@@ -113,21 +120,54 @@ public sealed class PullThrough(
     public async Task<long?> StatedSizeAsync(Caller caller, string @namespace, string streamName, Digest digest, CancellationToken ct = default) =>
         (await RecordedBlobAsync(caller, @namespace, streamName, digest, ct))?.Size;
 
-    /// <summary>The descriptor of the blob in one of the stream's recorded manifests (or their platform manifests), as cached.</summary>
-    private async Task<Descriptor?> RecordedBlobAsync(Caller caller, string @namespace, string streamName, Digest digest, CancellationToken ct)
+    /// <summary>The most recorded manifests one blob request fetches from upstream to learn whether they name the blob.</summary>
+    private const int MaxManifestFetchesPerBlob = 16;
+
+    /// <summary>
+    /// The descriptor of the blob in one of the stream's recorded manifests (or their platform manifests): those in the
+    /// cache, and with <paramref name="fetchMissing"/> also those fetched (verified against their recorded digest) from
+    /// upstream — the current images first, a bounded number per request.
+    /// </summary>
+    private async Task<Descriptor?> RecordedBlobAsync(Caller caller, string @namespace, string streamName, Digest digest, CancellationToken ct,
+        bool fetchMissing = false)
     {
-        if (cache is null)
+        if (cache is null && !fetchMissing)
         {
             return null;
         }
 
         await using var db = await contexts.CreateDbContextAsync(ct);
         var (_, stream) = await StreamAsync(db, caller, @namespace, streamName, ct);
-        var pending = new Queue<string>(stream.History.Select(e => e.Image).Distinct());
+        var pending = new Queue<string>(stream.SpecTags.Select(t => stream.CurrentImage(t.Name)).OfType<TagEvent>()
+            .Concat(stream.History.OrderByDescending(e => e.Created)).Select(e => e.Image).Distinct());
         var seen = new HashSet<string>();
+        var fetched = 0;
         while (pending.TryDequeue(out var next))
         {
-            if (!seen.Add(next) || !Digest.TryParse(next, out var manifestDigest, out _) || cache.Manifest(manifestDigest!) is not { } manifest)
+            if (!seen.Add(next) || !Digest.TryParse(next, out var manifestDigest, out _))
+            {
+                continue;
+            }
+
+            var manifest = cache?.Manifest(manifestDigest!);
+            if (manifest is null && fetchMissing && fetched++ < MaxManifestFetchesPerBlob)
+            {
+                try
+                {
+                    manifest = await ManifestAsync(caller, @namespace, streamName, manifestDigest!.ToString(), ct);
+                }
+                catch (DashboardException)
+                {
+                    // Not servable for this stream (a platform manifest of a list no longer in its history): names nothing.
+                }
+                catch (RegistryException e)
+                {
+                    logger.LogInformation("Manifest {Digest} of {Namespace}/{Stream} could not be read to check a blob: {Reason}", manifestDigest,
+                        @namespace, streamName, e.Reason);
+                }
+            }
+
+            if (manifest is null)
             {
                 continue;
             }

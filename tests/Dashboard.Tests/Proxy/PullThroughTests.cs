@@ -228,6 +228,33 @@ public sealed class PullThroughTests : IAsyncLifetime
     }
 
     /// <summary>
+    /// Only what the stream recorded is served, blobs included: a layer of another tag of the same upstream repository,
+    /// which the namespace's pull secret could fetch, is refused to whoever knows its digest — cached or not.
+    /// </summary>
+    [Fact]
+    public async Task A_blob_the_stream_never_recorded_is_refused_though_its_upstream_repository_has_it()
+    {
+        await ImagePusher.PushImageAsync(_upstream, "team/web", "7.0", seed: "recorded");
+        await ImagePusher.PushImageAsync(_upstream, "team/web", "never-imported", seed: "unrecorded");
+        await TagAsync("7.0", $"{_upstream.Host}/team/web:7.0");
+        using var member = new HttpClient { BaseAddress = _admin.BaseAddress };
+        member.DefaultRequestHeaders.Authorization = new("Basic", Convert.ToBase64String(Encoding.UTF8.GetBytes($"puller:{UserPassword}")));
+        using var upstream = _upstream.Pusher("team/web");
+        using var ask = new HttpRequestMessage(HttpMethod.Get, "/v2/team/web/manifests/never-imported");
+        ask.Headers.Accept.ParseAdd(ImagePusher.OciManifest);
+        var other = await (await upstream.SendAsync(ask)).Content.ReadFromJsonAsync<JsonElement>();
+        var foreignLayer = other.GetProperty("layers")[0].GetProperty("digest").GetString()!;
+        var recorded = await member.GetFromJsonAsync<JsonElement>("/v2/shop/web/manifests/7.0");
+        var ownLayer = recorded.GetProperty("layers")[0].GetProperty("digest").GetString()!;
+
+        var refused = await member.GetAsync($"/v2/shop/web/blobs/{foreignLayer}");
+        Assert.Equal(HttpStatusCode.NotFound, refused.StatusCode);
+        Assert.Contains("BLOB_UNKNOWN", await refused.Content.ReadAsStringAsync());
+        Assert.Equal(HttpStatusCode.NotFound, (await member.SendAsync(new HttpRequestMessage(HttpMethod.Head, $"/v2/shop/web/blobs/{foreignLayer}"))).StatusCode);
+        Assert.Equal(HttpStatusCode.OK, (await member.GetAsync($"/v2/shop/web/blobs/{ownLayer}")).StatusCode);
+    }
+
+    /// <summary>
     /// Issue 11, finding 4. The first client's download is held open by the test through the cache itself (the leader's
     /// side of <see cref="Dashboard.Domain.Proxy.BlobCache.Join"/>), so the other namespace's request is certain to wait
     /// for it rather than race it; both requests after that are real HTTP clients of the registry endpoint.
