@@ -23,6 +23,7 @@ var app = builder.Build();
 await app.PrepareDatabaseAsync();
 
 app.UseForwardedHeadersFromKnownProxies();
+app.UseExtraPortsForTheirEndpointsOnly();
 app.UseSecurityHeaders();
 app.UseErrorHandling();
 app.UseRequestBodyLimits();

@@ -25,8 +25,18 @@ internal static class AccountsApi
         users.MapPut("/{userName}", UpdateUser).ProducesValidationProblem();
     }
 
+    /// <summary>
+    /// A new token is made with a password or the console's session, never with a token: a leaked short-lived token
+    /// cannot make itself a permanent one that outlives its revocation.
+    /// </summary>
     private static async Task<Created<NewTokenDto>> CreateToken(TokenRequest request, AccessTokenService tokens, ClaimsPrincipal user, CancellationToken ct)
     {
+        if (user.HasClaim(ApiAuthentication.CredentialClaim, ApiAuthentication.PersonalAccessToken))
+        {
+            throw new Dashboard.Domain.ForbiddenException(
+                "A personal access token cannot create tokens: sign in with your password (Basic) or use the Access tokens page.");
+        }
+
         var created = await tokens.CreateAsync(user.ToCaller(), request.Name, request.ExpiresAt, ct);
         return TypedResults.Created($"/api/v1/tokens/{created.Id}", new NewTokenDto(created.Id, created.Name, created.Token, created.ExpiresAt));
     }

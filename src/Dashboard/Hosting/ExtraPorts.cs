@@ -48,6 +48,35 @@ internal static class ExtraPorts
         return builder;
     }
 
+    /// <summary>
+    /// A port of its own serves its own endpoints and health only: the console, the API and Hangfire are not reachable
+    /// on the admission or registry port (opened to a cluster's API server or nodes), whatever path is asked for.
+    /// </summary>
+    public static void UseExtraPortsForTheirEndpointsOnly(this WebApplication app)
+    {
+        var admission = app.Services.GetRequiredService<Microsoft.Extensions.Options.IOptions<AdmissionOptions>>().Value.Port;
+        var registry = app.Services.GetRequiredService<Microsoft.Extensions.Options.IOptions<Dashboard.Domain.Proxy.ProxyOptions>>().Value.Port;
+        if (admission == 0 && registry == 0)
+        {
+            return;
+        }
+
+        app.Use((context, next) =>
+        {
+            var port = context.Connection.LocalPort;
+            var path = context.Request.Path;
+            var elsewhere = (admission > 0 && port == admission && !path.StartsWithSegments("/admission"))
+                || (registry > 0 && port == registry && !path.StartsWithSegments("/v2"));
+            if (elsewhere && !path.StartsWithSegments("/healthz"))
+            {
+                context.Response.StatusCode = StatusCodes.Status404NotFound;
+                return Task.CompletedTask;
+            }
+
+            return next(context);
+        });
+    }
+
     public static X509Certificate2? Certificate(string? certificateFile, string? keyFile) =>
         File.Exists(certificateFile) && File.Exists(keyFile) ? X509Certificate2.CreateFromPemFile(certificateFile, keyFile) : null;
 }

@@ -31,6 +31,13 @@ internal sealed class ApiAuthentication(
 
     public const string RegistrySchemeName = "Registry";
 
+    /// <summary>Names the kind of credential a principal came with, when it was a personal access token.</summary>
+    public const string CredentialClaim = "dashboard_credential";
+
+    public const string PersonalAccessToken = "personal-access-token";
+
+    private bool _byAccessToken;
+
     /// <summary>
     /// Bearer only: a <c>Basic</c> challenge makes a browser ask for a password and then send it with every request to
     /// the site, cross-site form posts included, which would walk around the cookie's forgery check. Scripts send Basic
@@ -82,6 +89,11 @@ internal sealed class ApiAuthentication(
         }
 
         var principal = await signIn.CreateUserPrincipalAsync(user);
+        if (_byAccessToken)
+        {
+            ((System.Security.Claims.ClaimsIdentity)principal.Identity!).AddClaim(new System.Security.Claims.Claim(CredentialClaim, PersonalAccessToken));
+        }
+
         if (scopes is not null)
         {
             // A registry token: it may pull only the repositories it names (none: only the catalog and /v2/).
@@ -160,6 +172,8 @@ internal sealed class ApiAuthentication(
         {
             return (null, "unknown, expired or revoked access token");
         }
+
+        _byAccessToken = true;
 
         return await signIn.CanSignInAsync(user) ? (user, null) : (null, $"user '{user.UserName}' is disabled");
     }

@@ -77,6 +77,13 @@ public sealed class AdmissionPortTests : IAsyncLifetime
         Assert.Equal(HttpStatusCode.OK, answer.StatusCode);
         Assert.True(JsonDocument.Parse(await answer.Content.ReadAsStringAsync()).RootElement.GetProperty("response").GetProperty("allowed").GetBoolean());
 
+        // The admission port serves admission and health only: no console, API or Hangfire for whoever reaches it.
+        using var onAdmissionPort = new HttpRequestMessage(HttpMethod.Get, "/api/v1/namespaces");
+        onAdmissionPort.Headers.Authorization = new("Basic", Convert.ToBase64String(Encoding.UTF8.GetBytes("admin:Admin-Passw0rd!-admission")));
+        Assert.Equal(HttpStatusCode.NotFound, (await apiServer.SendAsync(onAdmissionPort)).StatusCode);
+        Assert.Equal(HttpStatusCode.NotFound, (await apiServer.GetAsync("/account/login")).StatusCode);
+        Assert.Equal(HttpStatusCode.OK, (await apiServer.GetAsync("/healthz")).StatusCode);
+
         var appAddress = _app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First(a => a.StartsWith("http://"));
         using var console = new HttpClient { BaseAddress = new Uri(appAddress) };
         using var onAppPort = new HttpRequestMessage(HttpMethod.Post, "/admission/validate") { Content = new StringContent(review, Encoding.UTF8, "application/json") };
@@ -91,6 +98,8 @@ public sealed class AdmissionPortTests : IAsyncLifetime
         using var registry = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{_registryPort}") };
         var challenge = await registry.GetAsync("/v2/");
         Assert.Equal(HttpStatusCode.Unauthorized, challenge.StatusCode);
+        Assert.Equal(HttpStatusCode.NotFound, (await registry.GetAsync("/account/login")).StatusCode);
+        Assert.Equal(HttpStatusCode.NotFound, (await registry.GetAsync("/api/v1/namespaces")).StatusCode);
         Assert.Contains($"realm=\"http://127.0.0.1:{_registryPort}/v2/token\"", challenge.Headers.WwwAuthenticate.ToString());
 
         var appAddress = _app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First(a => a.StartsWith("http://")

@@ -106,6 +106,13 @@ public sealed partial class SignInAndTokensTests(DashboardFactory app) : IClassF
         Assert.Equal(HttpStatusCode.OK, (await basic.GetAsync("/api/v1/namespaces")).StatusCode);
         using var otherUser = app.As(DashboardFactory.AdminUser, token);
         Assert.Equal(HttpStatusCode.Unauthorized, (await otherUser.GetAsync("/api/v1/namespaces")).StatusCode);
+        // A token does not make tokens: a leaked one cannot outlive its own revocation through a permanent successor.
+        foreach (var withToken in new[] { bearer, basic })
+        {
+            var minted = await withToken.PostAsJsonAsync("/api/v1/tokens", new { name = "successor" });
+            Assert.Equal(HttpStatusCode.Forbidden, minted.StatusCode);
+            Assert.Contains("password", (await Problem.ReadAsync(minted)).GetProperty("detail").GetString());
+        }
 
         var listed = await robot.GetFromJsonAsync<JsonElement>("/api/v1/tokens");
         var entry = Assert.Single(listed.EnumerateArray());
