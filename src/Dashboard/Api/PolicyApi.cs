@@ -58,6 +58,10 @@ internal static class PolicyApi
 
         var decision = await admission.EvaluateAsync(user.ToCaller(), new PolicyRequest(request.Namespace!, request.Resource ?? PolicyResources.Pods,
             [.. (request.Images ?? []).Select(i => new CheckedImage(i))]), ct);
-        return TypedResults.Ok(new EvaluateResponse(decision.Allowed, decision.Violations, decision.Warnings, decision.Audits, decision.Trace));
+        // The trace tells every rule's name and conditions: the policy itself, which only admins read. Members get the
+        // findings, as admission would tell them.
+        var caller = user.ToCaller();
+        return TypedResults.Ok(new EvaluateResponse(decision.Allowed, decision.Violations, decision.Warnings, decision.Audits,
+            caller.IsAdmin ? decision.Trace : []));
     }
 }

@@ -44,7 +44,8 @@ internal static class RegistryEndpoint
             v2.OnlyOnPort(port);
         }
 
-        v2.MapGet("/", Ping);
+        // Some clients (containerd) probe with HEAD.
+        v2.MapMethods("/", ["GET", "HEAD"], Ping);
         v2.MapGet("/token", Token);
         v2.MapGet("/_catalog", Catalog);
         v2.MapMethods("/{ns}/{stream}/manifests/{reference}", ["GET", "HEAD"], Manifest);

@@ -227,6 +227,16 @@ public sealed class PullThroughTests : IAsyncLifetime
         Assert.All(answers, bytes => Assert.Equal(layer, "sha256:" + Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(bytes))));
     }
 
+    [Fact]
+    public async Task The_registry_probe_answers_head_as_get_with_the_challenge_or_200()
+    {
+        using var anonymous = new HttpClient(new HttpClientHandler { AllowAutoRedirect = false }) { BaseAddress = _admin.BaseAddress };
+        using var challenge = await anonymous.SendAsync(new HttpRequestMessage(HttpMethod.Head, "/v2/"));
+        Assert.Equal(HttpStatusCode.Unauthorized, challenge.StatusCode);
+        Assert.Contains("Bearer realm=", challenge.Headers.WwwAuthenticate.ToString());
+        Assert.Equal(HttpStatusCode.OK, (await _admin.SendAsync(new HttpRequestMessage(HttpMethod.Head, "/v2/"))).StatusCode);
+    }
+
     /// <summary>
     /// Only what the stream recorded is served, blobs included: a layer of another tag of the same upstream repository,
     /// which the namespace's pull secret could fetch, is refused to whoever knows its digest — cached or not.

@@ -191,6 +191,7 @@ public sealed class AuthorizationMatrixTests(DashboardFactory app) : IClassFixtu
         ["POST /api/v1/policy/evaluate"] = SignedInChange,
 
         ["GET /v2"] = RegistryRoot,
+        ["HEAD /v2"] = RegistryRoot,
         ["GET /v2/_catalog"] = RegistryRoot,
         ["GET /v2/token"] = RegistryTokenEndpoint,
         ["GET /v2/{ns}/{stream}/manifests/{reference}"] = RegistryRepository,
