@@ -79,6 +79,9 @@ public sealed class BlobCache
 
     public bool Enabled { get; }
 
+    /// <summary>The directory the cache writes to (readiness checks that it can).</summary>
+    public string Root => _root;
+
     public OffloadMode Offload { get; }
 
     public CacheStatistics Statistics

@@ -83,6 +83,10 @@ public sealed class AuthorizationMatrixTests(DashboardFactory app) : IClassFixtu
     {
         ["GET /healthz"] = Public,
         ["POST /healthz"] = Public,
+        ["GET /healthz/live"] = Public,
+        ["POST /healthz/live"] = Public,
+        ["GET /healthz/ready"] = Public,
+        ["POST /healthz/ready"] = Public,
         ["GET /account/login"] = Public,
         ["POST /account/login"] = Public,
         ["POST /account/logout"] = SignOut,

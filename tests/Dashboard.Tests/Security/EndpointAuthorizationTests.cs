@@ -24,7 +24,7 @@ public sealed class EndpointAuthorizationTests(DashboardFactory app) : IClassFix
     /// served); <c>/admission/validate</c> and <c>/admission/mutate</c> are called by a cluster's API server, which has no session, disclose nothing
     /// but decisions, and ask for a bearer token when one is configured.
     /// </summary>
-    private static readonly HashSet<string> AnonymousRoutes = ["/account/login", "/healthz", "/metrics", "/admission/validate", "/admission/mutate"];
+    private static readonly HashSet<string> AnonymousRoutes = ["/account/login", "/healthz", "/healthz/live", "/healthz/ready", "/metrics", "/admission/validate", "/admission/mutate"];
 
     /// <summary>
     /// The registry endpoint takes no cookie session (registry clients use the Docker token flow), so its routes carry no
