@@ -60,14 +60,14 @@ public sealed class PolicyStore(IDbContextFactory<DashboardDbContext> contexts, 
             }
 
             await using var db = await contexts.CreateDbContextAsync(ct);
-            var version = await db.PolicySets.Select(p => (long?)p.Version).FirstOrDefaultAsync(ct) ?? 0;
+            var version = await db.PolicySets.OrderBy(p => p.Id).Select(p => (long?)p.Version).FirstOrDefaultAsync(ct) ?? 0;
             if (loaded is not null && loaded.Version == version)
             {
                 _loaded = loaded with { CheckedAt = clock.GetTimestamp() };
                 return loaded.Policy;
             }
 
-            var row = await db.PolicySets.AsNoTracking().FirstOrDefaultAsync(ct);
+            var row = await db.PolicySets.AsNoTracking().OrderBy(p => p.Id).FirstOrDefaultAsync(ct);
             var policy = row is null ? CompiledPolicy.Empty : PolicyValidator.Compile(ReadRules(row.Rules), ReadExemptions(row.Exemptions));
             _loaded = new Loaded(version, policy, clock.GetTimestamp());
             return policy;
@@ -83,7 +83,7 @@ public sealed class PolicyStore(IDbContextFactory<DashboardDbContext> contexts, 
     {
         caller.RequireAdmin("read the image policy");
         await using var db = await contexts.CreateDbContextAsync(ct);
-        var row = await db.PolicySets.AsNoTracking().FirstOrDefaultAsync(ct);
+        var row = await db.PolicySets.AsNoTracking().OrderBy(p => p.Id).FirstOrDefaultAsync(ct);
         return row is null ? ([], [], 0) : (ReadRules(row.Rules), ReadExemptions(row.Exemptions), row.Version);
     }
 
@@ -114,7 +114,7 @@ public sealed class PolicyStore(IDbContextFactory<DashboardDbContext> contexts, 
     {
         caller.RequireAdmin("change the image policy");
         await using var db = await contexts.CreateDbContextAsync(ct);
-        var row = await db.PolicySets.FirstOrDefaultAsync(ct);
+        var row = await db.PolicySets.OrderBy(p => p.Id).FirstOrDefaultAsync(ct);
         var current = row is null ? CompiledPolicy.Empty : PolicyValidator.Compile(ReadRules(row.Rules), ReadExemptions(row.Exemptions));
         var policy = compile(current);
         if (row is null)

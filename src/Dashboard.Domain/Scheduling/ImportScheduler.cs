@@ -162,7 +162,7 @@ public sealed class ImportScheduler(
             return (int.MaxValue, null);
         }
 
-        var row = await db.ScheduleSettings.FirstOrDefaultAsync(ct);
+        var row = await db.ScheduleSettings.OrderBy(r => r.Id).FirstOrDefaultAsync(ct);
         if (row is null)
         {
             row = new ScheduleSettingsRow();

@@ -94,7 +94,7 @@ public sealed class ScheduleSettings
     public async Task RefreshAsync(CancellationToken ct = default)
     {
         await using var db = await _contexts.CreateDbContextAsync(ct);
-        _overrides = await db.ScheduleSettings.AsNoTracking().FirstOrDefaultAsync(ct) ?? new ScheduleSettingsRow();
+        _overrides = await db.ScheduleSettings.AsNoTracking().OrderBy(r => r.Id).FirstOrDefaultAsync(ct) ?? new ScheduleSettingsRow();
     }
 
     /// <summary>Validates the whole set (a bad value is refused naming it), stores it as the run-time overrides and applies it.</summary>
@@ -150,7 +150,7 @@ public sealed class ScheduleSettings
         }
 
         await using var db = await _contexts.CreateDbContextAsync(ct);
-        var row = await db.ScheduleSettings.FirstOrDefaultAsync(ct);
+        var row = await db.ScheduleSettings.OrderBy(r => r.Id).FirstOrDefaultAsync(ct);
         if (row is null)
         {
             row = new ScheduleSettingsRow();
