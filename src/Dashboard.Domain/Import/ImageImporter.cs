@@ -107,7 +107,6 @@ public sealed class ImageImporter(
             var (image, source, digest, note) = spec.FromKind == TagSourceKind.ImageStreamTag
                 ? await FollowStreamTagAsync(db, caller, ns.Name, spec, ct)
                 : await FetchAsync(db, ns.Id, spec, UpToDate(stream, spec) ? stream.CurrentImage(tag) : null, heads, ct);
-
             if (image is not null && !await db.Images.AnyAsync(i => i.Digest == image.Digest, ct))
             {
                 db.Images.Add(image);
