@@ -40,6 +40,25 @@ public sealed class ImageStreamDetailTests : ConsoleContext
     }
 
     [Fact]
+    public async Task Tags_are_listed_in_import_priority_by_default_and_by_name_on_request()
+    {
+        var viewer = await SignInAsync("sorter");
+        await SeedAsync(viewer, NamespaceRole.Viewer);
+        var streams = Services.GetRequiredService<ImageStreamService>();
+        foreach (var tag in new[] { "v9", "v10", "latest", "nightly" })
+        {
+            await streams.SetTagAsync(Caller.System, "team-a", "app", new TagSpec(tag, TagSourceKind.DockerImage, $"quay.io/org/app:{tag}"));
+        }
+
+        var page = Render<ImageStreamDetail>(p => p.Add(c => c.Namespace, "team-a").Add(c => c.Name, "app"));
+        IReadOnlyList<string> Listed() => [.. page.FindAll("[data-testid=tags] tbody tr td:first-child").Select(td => td.TextContent.Trim())];
+
+        page.WaitForAssertion(() => Assert.Equal(["latest", "v10", "v9", "1.0", "nightly"], Listed()));
+        page.Find("input[aria-label='Sort tags by name']").Change(true);
+        page.WaitForAssertion(() => Assert.Equal(["1.0", "latest", "nightly", "v10", "v9"], Listed()));
+    }
+
+    [Fact]
     public async Task An_editor_sees_the_edit_controls()
     {
         var editor = await SignInAsync("editor");
