@@ -11,6 +11,9 @@ namespace Dashboard.Domain.Proxy;
 
 public sealed record ProxyManifest(byte[] Content, string MediaType, Digest Digest);
 
+/// <summary>An upstream's answer for a blob, and the size the stream's recorded manifest states for it (when it says).</summary>
+public sealed record UpstreamBlob(HttpResponseMessage Response, long? StatedSize);
+
 /// <summary>An upstream repository a stream's images come from, and how to reach it.</summary>
 internal sealed record Upstream(string Registry, string Repository, bool Insecure);
 
@@ -84,16 +87,16 @@ public sealed class PullThrough(
     /// stream's recorded manifests names it: knowing the digest of a layer the stream never recorded (another tag of the
     /// same upstream repository) gets nothing, though the namespace's pull secrets could fetch it.
     /// </summary>
-    public async Task<HttpResponseMessage?> OpenBlobAsync(Caller caller, string @namespace, string streamName, Digest digest, bool head, string? range,
+    public async Task<UpstreamBlob?> OpenBlobAsync(Caller caller, string @namespace, string streamName, Digest digest, bool head, string? range,
         CancellationToken ct = default, bool keepOffload = false)
     {
-        if (await RecordedBlobAsync(caller, @namespace, streamName, digest, ct, fetchMissing: true) is null)
+        await using var db = await contexts.CreateDbContextAsync(ct);
+        var (ns, stream) = await StreamAsync(db, caller, @namespace, streamName, ct);
+        if (await RecordedBlobAsync(caller, @namespace, stream, digest, fetchMissing: true, ct) is not { } named)
         {
             return null;
         }
 
-        await using var db = await contexts.CreateDbContextAsync(ct);
-        var (ns, stream) = await StreamAsync(db, caller, @namespace, streamName, ct);
         var candidates = stream.SpecTags.Select(t => stream.CurrentImage(t.Name)).OfType<TagEvent>()
             .Concat(stream.History.OrderByDescending(e => e.Created))
             .Select(e => UpstreamOf(stream, e)).Distinct().ToList();
@@ -102,7 +105,7 @@ public sealed class PullThrough(
             var response = await WithSecretsAsync(ns.Id, upstream, target => registry.OpenBlobAsync(target, upstream.Repository, digest, head, range, ct, keepOffload), ct);
             if (response is not null)
             {
-                return response;
+                return new UpstreamBlob(response, named.Size);
             }
         }
 
@@ -113,12 +116,17 @@ public sealed class PullThrough(
     /// Whether a cached blob may be served for this stream: one of the stream's recorded manifests (or a platform manifest
     /// of one) names it. A blob cached for another namespace's image is not handed to whoever knows its digest.
     /// </summary>
-    public async Task<bool> OwnsBlobAsync(Caller caller, string @namespace, string streamName, Digest digest, CancellationToken ct = default) =>
-        await RecordedBlobAsync(caller, @namespace, streamName, digest, ct) is not null;
+    public async Task<bool> OwnsBlobAsync(Caller caller, string @namespace, string streamName, Digest digest, CancellationToken ct = default)
+    {
+        if (cache is null)
+        {
+            return false;
+        }
 
-    /// <summary>The size this stream's recorded manifests state for the blob, when they name it (with a size).</summary>
-    public async Task<long?> StatedSizeAsync(Caller caller, string @namespace, string streamName, Digest digest, CancellationToken ct = default) =>
-        (await RecordedBlobAsync(caller, @namespace, streamName, digest, ct))?.Size;
+        await using var db = await contexts.CreateDbContextAsync(ct);
+        var (_, stream) = await StreamAsync(db, caller, @namespace, streamName, ct);
+        return await RecordedBlobAsync(caller, @namespace, stream, digest, fetchMissing: false, ct) is not null;
+    }
 
     /// <summary>The most recorded manifests one blob request fetches from upstream to learn whether they name the blob.</summary>
     private const int MaxManifestFetchesPerBlob = 16;
@@ -128,16 +136,9 @@ public sealed class PullThrough(
     /// cache, and with <paramref name="fetchMissing"/> also those fetched (verified against their recorded digest) from
     /// upstream — the current images first, a bounded number per request.
     /// </summary>
-    private async Task<Descriptor?> RecordedBlobAsync(Caller caller, string @namespace, string streamName, Digest digest, CancellationToken ct,
-        bool fetchMissing = false)
+    private async Task<Descriptor?> RecordedBlobAsync(Caller caller, string @namespace, ImageStream stream, Digest digest, bool fetchMissing,
+        CancellationToken ct)
     {
-        if (cache is null && !fetchMissing)
-        {
-            return null;
-        }
-
-        await using var db = await contexts.CreateDbContextAsync(ct);
-        var (_, stream) = await StreamAsync(db, caller, @namespace, streamName, ct);
         var pending = new Queue<string>(stream.SpecTags.Select(t => stream.CurrentImage(t.Name)).OfType<TagEvent>()
             .Concat(stream.History.OrderByDescending(e => e.Created)).Select(e => e.Image).Distinct());
         var seen = new HashSet<string>();
@@ -154,7 +155,7 @@ public sealed class PullThrough(
             {
                 try
                 {
-                    manifest = await ManifestAsync(caller, @namespace, streamName, manifestDigest!.ToString(), ct);
+                    manifest = await ManifestAsync(caller, @namespace, stream.Name, manifestDigest!.ToString(), ct);
                 }
                 catch (DashboardException)
                 {
@@ -163,7 +164,7 @@ public sealed class PullThrough(
                 catch (RegistryException e)
                 {
                     logger.LogInformation("Manifest {Digest} of {Namespace}/{Stream} could not be read to check a blob: {Reason}", manifestDigest,
-                        @namespace, streamName, e.Reason);
+                        @namespace, stream.Name, e.Reason);
                 }
             }
 

@@ -99,15 +99,19 @@ public sealed class WebhookService : IDisposable
         }
 
         // The user-info and query string are write-only, like the secret: the URL as shown (redacted) sent back keeps them.
-        var (shown, protectedUrl) = existing is not null && url!.Trim() == Webhook.Redact(existing.Url)
-            ? (Webhook.Redact(existing.Url), existing.ProtectedUrl ?? (existing.Url == Webhook.Redact(existing.Url) ? null : _protector.Protect(existing.Url)))
-            : (Webhook.Redact(uri!.ToString()), Webhook.Redact(uri!.ToString()) == uri.ToString() ? null : _protector.Protect(uri.ToString()));
+        // A row written before URLs were redacted holds the whole URL in Url and is protected now.
+        var keep = existing is not null && url!.Trim() == Webhook.Redact(existing.Url);
+        var (shown, protectedUrl) = keep && existing!.ProtectedUrl is { } kept ? (existing.Url, kept) : Split(keep ? existing!.Url : uri!.ToString());
         webhook.Set(shown, protectedUrl, string.IsNullOrEmpty(secret) ? existing!.ProtectedSecret : _protector.Protect(secret),
             string.IsNullOrWhiteSpace(streams) ? null : streams.Trim(), string.IsNullOrWhiteSpace(tags) ? null : tags.Trim());
         AuditTrail.Record(db, _clock, caller, existing is null ? "created" : "changed", "Webhook", ns.Name, webhook.Name, $"{webhook.Url} streams={webhook.Streams ?? "*"} tags={webhook.Tags ?? "*"}");
         await db.SaveUniqueAsync("name", $"Webhook '{name}' already exists.", ct);
         return new WebhookInfo(webhook.Name, webhook.Url, webhook.Streams, webhook.Tags, webhook.CreatedAt);
     }
+
+    /// <summary>A whole URL as shown (redacted) and as stored (protected, only when redacting hid something).</summary>
+    private (string Shown, string? Protected) Split(string url) =>
+        Webhook.Redact(url) is var shown && shown == url ? (url, null) : (shown, _protector.Protect(url));
 
     public async Task DeleteAsync(Caller caller, string @namespace, string name, CancellationToken ct = default)
     {

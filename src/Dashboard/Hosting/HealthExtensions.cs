@@ -18,7 +18,7 @@ internal static class HealthExtensions
             .AddCheck<MigrationsCheck>("migrations", tags: [Ready])
             .AddCheck<JobServerHeartbeatCheck>("job-server", tags: [Ready])
             .AddCheck<CacheDirectoryCheck>("cache", tags: [Ready])
-            .AddCheck<ReadyDatabaseCheck>("database-reachable", tags: [Ready]);
+            .AddCheck<DatabaseCheck>("database-reachable", tags: [Ready]);
 
     /// <summary>
     /// Health, anonymous on purpose (probes and load balancers have no login): <c>/healthz</c> as before (database and
@@ -72,15 +72,6 @@ internal static class HealthExtensions
             // a full count on every probe would grow with the table.
             await db.Namespaces.AnyAsync(ct);
             return HealthCheckResult.Healthy("reachable");
-        }
-    }
-
-    private sealed class ReadyDatabaseCheck(IDbContextFactory<DashboardDbContext> contexts) : IHealthCheck
-    {
-        public async Task<HealthCheckResult> CheckHealthAsync(HealthCheckContext context, CancellationToken ct)
-        {
-            await using var db = await contexts.CreateDbContextAsync(ct);
-            return await db.Database.CanConnectAsync(ct) ? HealthCheckResult.Healthy("reachable") : HealthCheckResult.Unhealthy("cannot connect");
         }
     }
 

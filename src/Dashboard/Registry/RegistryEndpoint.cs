@@ -161,28 +161,26 @@ internal static class RegistryEndpoint
                 }
                 else
                 {
-                    HttpResponseMessage? first = null;
+                    UpstreamBlob? first = null;
                     try
                     {
                         first = await pull.OpenBlobAsync(caller, ns, stream, parsed!, head, range, ct, offload);
                     }
                     finally
                     {
-                        if (first is not { StatusCode: System.Net.HttpStatusCode.OK })
+                        if (first?.Response is not { StatusCode: System.Net.HttpStatusCode.OK })
                         {
                             cache.Abandon(parsed!, complete!);
                         }
                     }
 
-                    // What the stream's manifest says the blob weighs, else what the upstream says: nothing longer is written.
-                    var stated = first is { StatusCode: System.Net.HttpStatusCode.OK }
-                        ? await pull.StatedSizeAsync(caller, ns, stream, parsed!, ct) ?? first.Content.Headers.ContentLength
-                        : null;
                     return first switch
                     {
                         null => Error(StatusCodes.Status404NotFound, "BLOB_UNKNOWN", $"No upstream repository of {ns}/{stream} has blob {digest}."),
-                        { StatusCode: System.Net.HttpStatusCode.OK } => new CachingBlob(first, parsed!, cache, complete!, logger, stated),
-                        _ => Relay(first, parsed!, head, cache),
+                        // What the stream's manifest says the blob weighs, else what the upstream says: nothing longer is written.
+                        { Response.StatusCode: System.Net.HttpStatusCode.OK } => new CachingBlob(first.Response, parsed!, cache, complete!, logger,
+                            first.StatedSize ?? first.Response.Content.Headers.ContentLength),
+                        _ => Relay(first.Response, parsed!, head, cache),
                     };
                 }
             }
@@ -190,7 +188,7 @@ internal static class RegistryEndpoint
             var upstream = await pull.OpenBlobAsync(caller, ns, stream, parsed!, head, range, ct, offload);
             return upstream is null
                 ? Error(StatusCodes.Status404NotFound, "BLOB_UNKNOWN", $"No upstream repository of {ns}/{stream} has blob {digest}.")
-                : Relay(upstream, parsed!, head, cache);
+                : Relay(upstream.Response, parsed!, head, cache);
         }, "BLOB_UNKNOWN");
 
     /// <summary>An upstream answer for the client: its redirect to blob storage as the same redirect (content offload), else the bytes.</summary>
