@@ -179,11 +179,12 @@ start_cluster() {
   as_owner "$bindir/initdb" -D "$dir" -U postgres -E UTF8 --locale=C --auth=trust --no-sync --no-instructions >&2 \
     || die "initdb failed in $dir"
 
-  # Trust, loopback only (the server listens only on 127.0.0.1; the unix socket lives inside $dir).
+  # Trust on the unix socket (inside $dir, for this script); passwords over TCP (loopback only), as a real server asks,
+  # so the tests can see what a wrong password does.
   cat > "$dir/pg_hba.conf" <<'EOF'
 # TYPE  DATABASE        USER            ADDRESS                 METHOD
 local   all             all                                     trust
-host    all             all             127.0.0.1/32            trust
+host    all             all             127.0.0.1/32            scram-sha-256
 EOF
   [ "$is_root" -eq 0 ] || chown postgres:postgres "$dir/pg_hba.conf"
 

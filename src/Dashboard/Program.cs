@@ -4,45 +4,60 @@ using Dashboard.Jobs;
 using Dashboard.Registry;
 using Dashboard.Security;
 
-var builder = WebApplication.CreateBuilder(OperatorSettings.Options(args));
+try
+{
+    await RunAsync(args);
+    return 0;
+}
+catch (StartUpFailure e)
+{
+    // A setting to fix: one line that says which and how, not a stack trace.
+    Console.Error.WriteLine($"The dashboard cannot start: {e.Message}");
+    return 1;
+}
 
-builder.AddDashboardOptions();
-builder.AddPersistence();
-builder.AddImporting();
-builder.AddSignInAndRoles();
-builder.AddBackgroundJobs();
-builder.AddConsole();
-builder.AddRestApi();
-builder.AddMetrics();
-builder.AddForwardedHeaders();
-builder.AddAdmission();
-builder.AddRegistryEndpoint();
+static async Task RunAsync(string[] args)
+{
+    var builder = WebApplication.CreateBuilder(OperatorSettings.Options(args));
 
-var app = builder.Build();
+    builder.AddDashboardOptions();
+    builder.AddPersistence();
+    builder.AddImporting();
+    builder.AddSignInAndRoles();
+    builder.AddBackgroundJobs();
+    builder.AddConsole();
+    builder.AddRestApi();
+    builder.AddMetrics();
+    builder.AddForwardedHeaders();
+    builder.AddAdmission();
+    builder.AddRegistryEndpoint();
 
-await app.PrepareDatabaseAsync();
+    var app = builder.Build();
 
-app.UseForwardedHeadersFromKnownProxies();
-app.UseExtraPortsForTheirEndpointsOnly();
-app.UseSecurityHeaders();
-app.UseErrorHandling();
-app.UseRequestBodyLimits();
-app.UseAuthentication();
-app.UseAuthorization();
-app.UseAntiforgery();
-app.UseCrossSiteRequestChecks();
+    await app.PrepareDatabaseAsync();
 
-app.MapHealth();
-app.MapMetrics();
-app.MapAdmission();
-app.MapRegistryEndpoint();
-app.MapAccountEndpoints();
-app.MapRestApi();
-app.MapHangfireDashboardForAdmins();
-app.MapConsole();
-app.ScheduleRecurringJobs();
+    app.UseForwardedHeadersFromKnownProxies();
+    app.UseExtraPortsForTheirEndpointsOnly();
+    app.UseSecurityHeaders();
+    app.UseErrorHandling();
+    app.UseRequestBodyLimits();
+    app.UseAuthentication();
+    app.UseAuthorization();
+    app.UseAntiforgery();
+    app.UseCrossSiteRequestChecks();
 
-app.Run();
+    app.MapHealth();
+    app.MapMetrics();
+    app.MapAdmission();
+    app.MapRegistryEndpoint();
+    app.MapAccountEndpoints();
+    app.MapRestApi();
+    app.MapHangfireDashboardForAdmins();
+    app.MapConsole();
+    app.ScheduleRecurringJobs();
+
+    await app.RunAsync();
+}
 
 /// <summary>The host's entry point, named so tests can start it with <c>WebApplicationFactory&lt;Program&gt;</c>.</summary>
 public partial class Program;

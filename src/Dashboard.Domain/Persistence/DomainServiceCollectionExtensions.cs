@@ -9,6 +9,8 @@ using Dashboard.Domain.Registry;
 using Dashboard.Domain.Users;
 using Microsoft.Data.Sqlite;
 using Microsoft.EntityFrameworkCore;
+using Microsoft.EntityFrameworkCore.Infrastructure;
+using Microsoft.EntityFrameworkCore.Migrations;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 
@@ -90,6 +92,9 @@ public static class DomainServiceCollectionExtensions
             await db.Database.ExecuteSqlRawAsync("PRAGMA journal_mode=WAL;", ct);
         }
 
+        // EF reads the history table before creating it and logs that failed read as an error on a new database
+        // (dotnet/efcore#37328): an operator's first start would show a "fail:" line for nothing. Created first, it is never missing.
+        await db.GetService<IHistoryRepository>().CreateIfNotExistsAsync(ct);
         await db.Database.MigrateAsync(ct);
     }
 

@@ -99,7 +99,7 @@ internal static class DashboardOptionsExtensions
         }
 
         return string.IsNullOrWhiteSpace(value)
-            ? throw new InvalidOperationException(
+            ? throw new StartUpFailure(
                 "Dashboard:Database:Provider is PostgreSQL but ConnectionStrings:Dashboard is not set. Set it to a Npgsql connection " +
                 "string, e.g. Host=db;Database=dashboard;Username=dashboard;Password=… (environment: ConnectionStrings__Dashboard).")
             : value;

@@ -67,14 +67,28 @@ internal static class PersistenceExtensions
         }
         catch (Exception e) when (e is IOException or CryptographicException or InvalidOperationException)
         {
-            throw new InvalidOperationException(
+            throw new StartUpFailure(
                 $"Dashboard:DataProtection:CertificateFile cannot be used to encrypt the Data Protection keys: {e.Message}", e);
         }
     }
 
-    /// <summary>Applies migrations and makes sure the first admin exists, before the app takes requests.</summary>
+    /// <summary>
+    /// Applies migrations and makes sure the first admin exists, before the app takes requests. On PostgreSQL the
+    /// databases are reached first (and created when missing and the role may), so a wrong setting stops the start with
+    /// one line that says what to fix.
+    /// </summary>
     public static async Task PrepareDatabaseAsync(this WebApplication app)
     {
+        if (app.Services.GetRequiredService<IOptions<DashboardOptions>>().Value.Database.Provider == DatabaseProvider.PostgreSQL)
+        {
+            var databases = new[] { "Dashboard", "Hangfire" }.Select(name => app.Configuration.GetConnectionString(name)).OfType<string>()
+                .Where(value => !string.IsNullOrWhiteSpace(value)).Distinct(StringComparer.Ordinal);
+            foreach (var connectionString in databases)
+            {
+                await PostgreSqlStartUp.EnsureDatabaseAsync(connectionString, app.Logger);
+            }
+        }
+
         // Instances starting together take turns: the first migrates and creates the admin, the others find it done.
         await using var exclusive = await app.Services.StartUpExclusivelyAsync();
         if (string.IsNullOrWhiteSpace(app.Services.GetRequiredService<IOptions<DashboardOptions>>().Value.DataProtection.CertificateFile))
@@ -93,7 +107,7 @@ internal static class PersistenceExtensions
         }
         catch (ValidationFailedException e)
         {
-            throw new InvalidOperationException(
+            throw new StartUpFailure(
                 $"Dashboard:Bootstrap:AdminPassword is not accepted for the first admin account: {e.Message} " +
                 "Set a stronger one, or leave it empty to have one generated.", e);
         }

@@ -46,6 +46,42 @@ public sealed class AppProcess : IAsyncDisposable
 
     public static async Task<AppProcess> StartAsync(IEnumerable<KeyValuePair<string, string>> settings)
     {
+        var (process, data, address) = Launch(settings);
+        var app = new AppProcess(process, data, address);
+        process.OutputDataReceived += (_, line) => app.Append(line.Data);
+        process.ErrorDataReceived += (_, line) => app.Append(line.Data);
+        process.BeginOutputReadLine();
+        process.BeginErrorReadLine();
+        await app.WaitUntilUpAsync();
+        return app;
+    }
+
+    /// <summary>Starts the app and waits for it to exit by itself (a start that must fail): its exit code and what it wrote to stderr.</summary>
+    public static async Task<(int ExitCode, string Errors)> RunToExitAsync(IEnumerable<KeyValuePair<string, string>> settings)
+    {
+        var (process, data, _) = Launch(settings);
+        using (process)
+        {
+            using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(60));
+            var errors = process.StandardError.ReadToEndAsync(timeout.Token);
+            _ = process.StandardOutput.ReadToEndAsync(timeout.Token);
+            try
+            {
+                await process.WaitForExitAsync(timeout.Token);
+            }
+            catch (OperationCanceledException)
+            {
+                process.Kill(entireProcessTree: true);
+                Assert.Fail("the app was expected to stop by itself within 60 s, and was still running");
+            }
+
+            Directory.Delete(data, recursive: true);
+            return (process.ExitCode, await errors);
+        }
+    }
+
+    private static (Process Process, string Data, Uri Address) Launch(IEnumerable<KeyValuePair<string, string>> settings)
+    {
         var dll = Path.Combine(RepositoryRoot(), "src", "Dashboard", "bin", "Debug", "net10.0", "Dashboard.dll");
         Assert.True(File.Exists(dll), $"{dll} is missing: build the solution first (./test.sh does).");
         var data = Directory.CreateTempSubdirectory("dashboard-instance-").FullName;
@@ -60,14 +96,7 @@ public sealed class AppProcess : IAsyncDisposable
             start.Environment[key] = value;
         }
 
-        var process = Process.Start(start)!;
-        var app = new AppProcess(process, data, new Uri($"http://127.0.0.1:{port}"));
-        process.OutputDataReceived += (_, line) => app.Append(line.Data);
-        process.ErrorDataReceived += (_, line) => app.Append(line.Data);
-        process.BeginOutputReadLine();
-        process.BeginErrorReadLine();
-        await app.WaitUntilUpAsync();
-        return app;
+        return (Process.Start(start)!, data, new Uri($"http://127.0.0.1:{port}"));
     }
 
     /// <summary>Ends the process at once, as a crash or <c>kill -9</c> does: no shutdown, nothing finished or released.</summary>
