@@ -32,12 +32,14 @@ public sealed class ScheduleTests(DashboardServer server)
         await dialog.GetByRole(AriaRole.Button, new() { Name = "Save and import", Exact = true }).ClickAsync();
         await Expect(dialog).ToBeHiddenAsync();
 
-        // The scheduler's next tick gives the tag its schedule; the page lists it with its source and next check.
+        // The tag has its schedule from the moment it is saved, and the import at set time is its first check: the page
+        // lists it at once with its source, that check's result and the next check.
         var schedules = await context.NewPageAsync();
         await schedules.GotoAsync("schedules");
         await schedules.WaitForInteractiveAsync();
         var row = schedules.GetByRole(AriaRole.Row).Filter(new() { HasText = "e2e-sched/app:1.0" });
-        await Expect(row).ToBeVisibleAsync(new() { Timeout = 20_000 });
+        await Expect(row).ToBeVisibleAsync();
+        await Expect(row.GetByText("Imported", new() { Exact = true })).ToBeVisibleAsync();
         await Expect(row.GetByText(source, new() { Exact = true })).ToBeVisibleAsync();
         await Expect(row.GetByText("15 min", new() { Exact = true })).ToBeVisibleAsync();
         await Expect(row.GetByText(new Regex(@"^\d{4}-\d\d-\d\d \d\d:\d\d UTC$"))).ToBeVisibleAsync();

@@ -3,6 +3,7 @@ using Dashboard.Domain.Auditing;
 using Dashboard.Domain.Images;
 using Dashboard.Domain.Namespaces;
 using Dashboard.Domain.Persistence;
+using Dashboard.Domain.Scheduling;
 using Microsoft.EntityFrameworkCore;
 
 namespace Dashboard.Domain.ImageStreams;
@@ -31,7 +32,8 @@ public sealed record TagSpec(
 public sealed record ImageStreamView(ImageStream Stream, bool CanEdit);
 
 /// <summary>Lists, reads and changes image streams and their spec tags, within the caller's namespaces.</summary>
-public sealed class ImageStreamService(IDbContextFactory<DashboardDbContext> contexts, TimeProvider clock, Policy.IImageFacts facts)
+public sealed class ImageStreamService(IDbContextFactory<DashboardDbContext> contexts, TimeProvider clock, Policy.IImageFacts facts,
+    ScheduleSettings schedule)
 {
     public const int MaxMetadataEntries = 64;
     public const int MaxMetadataKeyLength = 317;
@@ -181,9 +183,35 @@ public sealed class ImageStreamService(IDbContextFactory<DashboardDbContext> con
         AuditTrail.Record(db, clock, caller, before is null ? "created" : "changed", "Tag", ns.Name, $"{stream.Name}:{tag.Name}",
             before is null ? tag.Describe() : $"{before} → {tag.Describe()}");
         await db.SaveUniqueAsync("name", "Someone else created this stream or tag at the same time; reload and try again.", ct);
+        await ScheduleNowAsync(db, stream.Id, tag, ct);
         // A re-pointed tag resolves nothing until its new source is imported (docs/security.md): admission must not wait 30 s to learn it.
         facts.Forget();
         return tag;
+    }
+
+    /// <summary>
+    /// A newly scheduled tag has its schedule from the moment it is saved, not from the scheduler's next tick: the import
+    /// that follows at set time is its first check, shown (and counted as failing) on the Schedules page like any other.
+    /// </summary>
+    private async Task ScheduleNowAsync(DashboardDbContext db, int streamId, TagReference tag, CancellationToken ct)
+    {
+        if (!tag.Scheduled || await db.TagSchedules.AnyAsync(s => s.ImageStreamId == streamId && s.Tag == tag.Name, ct))
+        {
+            return;
+        }
+
+        var now = clock.GetUtcNow().UtcDateTime;
+        var first = SchedulePlanner.FirstCheck(now, SchedulePlanner.Interval(tag.IntervalSeconds, schedule.Current), Random.Shared.NextDouble());
+        db.TagSchedules.Add(new TagSchedule(streamId, tag.Name, first));
+        try
+        {
+            await db.SaveChangesAsync(ct);
+        }
+        catch (DbUpdateException)
+        {
+            // The scheduler's tick created it in the meantime: one schedule per tag either way.
+            db.ChangeTracker.Clear();
+        }
     }
 
     public async Task DeleteTagAsync(Caller caller, string @namespace, string name, string tag, CancellationToken ct = default)

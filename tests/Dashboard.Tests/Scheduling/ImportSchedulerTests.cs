@@ -387,4 +387,22 @@ public sealed class ImportSchedulerTests : IAsyncLifetime
             Assert.Empty(await db.TagSchedules.ToListAsync());
         }
     }
+
+    [Fact]
+    public async Task The_import_at_set_time_is_the_tags_first_check_and_a_failure_there_counts_as_failing()
+    {
+        await _services.GetRequiredService<NamespaceService>().CreateAsync(Caller.System, "sched");
+        // Set and imported at once, as the tag dialog's "Save and import" and the tag API do; no tick in between.
+        await ScheduleAsync("e", $"{_registry.Host}/team/absent:1");
+        var outcome = await _services.GetRequiredService<ImageImporter>().ImportTagAsync(Caller.System, "sched", "e", "1");
+        Assert.Equal("NotFound", outcome.Reason);
+
+        await using var db = await _services.GetRequiredService<IDbContextFactory<DashboardDbContext>>().CreateDbContextAsync();
+        var schedule = await db.TagSchedules.SingleAsync();
+        Assert.Equal(_clock.GetUtcNow().UtcDateTime, schedule.LastCheckAt);
+        Assert.Equal("NotFound", schedule.LastResult);
+        Assert.Equal(1, schedule.ConsecutiveFailures);
+        // Backed off like a scheduled check that failed: 30 minutes ± 10%.
+        Assert.InRange(schedule.NextCheckAt - schedule.LastCheckAt!.Value, TimeSpan.FromMinutes(27), TimeSpan.FromMinutes(33));
+    }
 }
