@@ -56,6 +56,7 @@ public static class DomainServiceCollectionExtensions
         services.AddSingleton<Scheduling.ScheduleQueries>();
         services.AddSingleton<Scheduling.ScheduleSettings>();
         services.AddSingleton<Scheduling.ScheduleActivity>();
+        services.TryAddSingleton<Diagnostics.DashboardTelemetry>();
         services.TryAddSingleton<Scheduling.IJobStatistics, Scheduling.NoJobStatistics>();
         services.AddSingleton<Triggers.WebhookService>();
         services.AddSingleton<Triggers.ChangeEventQueries>();

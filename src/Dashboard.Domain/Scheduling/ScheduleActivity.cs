@@ -1,3 +1,4 @@
+using Dashboard.Domain.Diagnostics;
 using Dashboard.Domain.Persistence;
 using Microsoft.EntityFrameworkCore;
 
@@ -37,22 +38,19 @@ public sealed class ScheduleActivity
 {
     private readonly IDbContextFactory<DashboardDbContext> _contexts;
     private readonly IInstanceSignals _signals;
+    private readonly DashboardTelemetry _telemetry;
 
-    public ScheduleActivity(IDbContextFactory<DashboardDbContext> contexts, IInstanceSignals signals)
+    public ScheduleActivity(IDbContextFactory<DashboardDbContext> contexts, IInstanceSignals signals, DashboardTelemetry telemetry)
     {
         _contexts = contexts;
         _signals = signals;
+        _telemetry = telemetry;
         // Another instance's checks show on this instance's open pages too.
         signals.Subscribe(InstanceTopics.ScheduleActivity, TellPagesAsync);
     }
 
-    /// <summary>Upper bounds (seconds) of the check duration histogram.</summary>
-    public static readonly double[] DurationBuckets = [0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30];
-
     private readonly Lock _lock = new();
     private readonly Dictionary<string, long> _byResult = new(StringComparer.Ordinal);
-    private readonly long[] _durationCounts = new long[DurationBuckets.Length + 1];
-    private double _durationSum;
     private readonly List<Func<Task>> _subscribers = [];
 
     /// <summary>Checks since start by result (Imported, Unchanged, Unreachable…).</summary>
@@ -63,18 +61,6 @@ public sealed class ScheduleActivity
             lock (_lock)
             {
                 return new Dictionary<string, long>(_byResult);
-            }
-        }
-    }
-
-    /// <summary>The duration histogram since start: counts per bucket (the last is above every bound), and the sum in seconds.</summary>
-    public (long[] Counts, double Sum) Durations
-    {
-        get
-        {
-            lock (_lock)
-            {
-                return ([.. _durationCounts], _durationSum);
             }
         }
     }
@@ -92,10 +78,7 @@ public sealed class ScheduleActivity
             foreach (var check in checks)
             {
                 _byResult[check.Result] = _byResult.GetValueOrDefault(check.Result) + 1;
-                var seconds = check.Duration.TotalSeconds;
-                var bucket = Array.FindIndex(DurationBuckets, b => seconds <= b);
-                _durationCounts[bucket < 0 ? DurationBuckets.Length : bucket]++;
-                _durationSum += seconds;
+                _telemetry.CheckDuration.Record(check.Duration.TotalSeconds);
             }
         }
 

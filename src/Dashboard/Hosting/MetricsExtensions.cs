@@ -1,12 +1,13 @@
-using System.ComponentModel.DataAnnotations;
-using System.Globalization;
+using System.Diagnostics.Metrics;
 using System.Net;
-using System.Text;
 using Dashboard.Domain.Access;
+using Dashboard.Domain.Diagnostics;
+using Dashboard.Domain.Proxy;
 using Dashboard.Domain.Registry;
 using Dashboard.Domain.Scheduling;
 using Dashboard.Domain.Triggers;
 using Microsoft.Extensions.Options;
+using Prometheus;
 
 namespace Dashboard.Hosting;
 
@@ -28,88 +29,113 @@ public sealed class MetricsOptions
 
 internal static class MetricsExtensions
 {
-    public static void AddMetrics(this WebApplicationBuilder builder) =>
+    public static void AddMetrics(this WebApplicationBuilder builder)
+    {
         builder.Services.AddOptions<MetricsOptions>().BindConfiguration(MetricsOptions.Section)
             .Validate(o => NetworkAllowList.AreValid(o.Networks), $"{MetricsOptions.Section}:AllowedNetworks holds a value that is not a CIDR network (e.g. 10.0.0.0/8).")
             .ValidateOnStart();
+        builder.Services.AddSingleton<PrometheusMetrics>();
+    }
 
     /// <summary>
     /// <c>GET /metrics</c> in the Prometheus text format: anonymous from the allowed networks (default loopback), else for
-    /// signed-in admins only. It carries counts and registry host names, nothing else.
+    /// signed-in admins only. It carries counts, durations and registry host names, nothing else.
     /// </summary>
-    public static void MapMetrics(this WebApplication app) =>
+    public static void MapMetrics(this WebApplication app)
+    {
+        // Listening from the start: a histogram's measurements made before the first scrape count too.
+        app.Services.GetRequiredService<PrometheusMetrics>();
         app.MapGet("/metrics", WriteAsync).AllowAnonymous().ExcludeFromDescription();
+    }
 
-    private static async Task<IResult> WriteAsync(HttpContext context, IOptionsMonitor<MetricsOptions> options, ScheduleActivity activity,
-        ScheduleQueries queries, RegistryClient registry, WebhookService webhooks, Dashboard.Domain.Proxy.BlobCache cache, CancellationToken ct)
+    private static async Task WriteAsync(HttpContext context, IOptionsMonitor<MetricsOptions> options, PrometheusMetrics metrics, CancellationToken ct)
     {
         var user = context.User;
         if (!options.CurrentValue.Allows(context.Connection.RemoteIpAddress) && !user.IsInRole(Domain.Users.DashboardUser.AdminRole))
         {
             // A plain status, not a redirect to the sign-in page: the callers are scrapers.
-            return Results.Problem(statusCode: user.Identity?.IsAuthenticated == true ? 403 : 401,
-                detail: "Metrics are served to the networks in Dashboard:Metrics:AllowedNetworks and to admins.");
+            await Results.Problem(statusCode: user.Identity?.IsAuthenticated == true ? 403 : 401,
+                detail: "Metrics are served to the networks in Dashboard:Metrics:AllowedNetworks and to admins.").ExecuteAsync(context);
+            return;
         }
 
-        var overview = await queries.QueryAsync(Caller.System, new ScheduleQuery(Take: 1), ct);
-        var text = new StringBuilder();
-        Family(text, "dashboard_schedule_checks_total", "counter", "Scheduled checks finished on this instance since start, by result.");
-        foreach (var (result, count) in activity.ChecksByResult.OrderBy(r => r.Key))
-        {
-            text.Append(CultureInfo.InvariantCulture, $"dashboard_schedule_checks_total{{result=\"{Escape(result)}\"}} {count}\n");
-        }
-
-        Family(text, "dashboard_schedule_check_duration_seconds", "histogram", "Duration of scheduled checks on this instance.");
-        var (counts, sum) = activity.Durations;
-        long cumulative = 0;
-        for (var i = 0; i < ScheduleActivity.DurationBuckets.Length; i++)
-        {
-            cumulative += counts[i];
-            text.Append(CultureInfo.InvariantCulture, $"dashboard_schedule_check_duration_seconds_bucket{{le=\"{ScheduleActivity.DurationBuckets[i]}\"}} {cumulative}\n");
-        }
-
-        cumulative += counts[^1];
-        text.Append(CultureInfo.InvariantCulture, $"dashboard_schedule_check_duration_seconds_bucket{{le=\"+Inf\"}} {cumulative}\n");
-        text.Append(CultureInfo.InvariantCulture, $"dashboard_schedule_check_duration_seconds_sum {sum}\n");
-        text.Append(CultureInfo.InvariantCulture, $"dashboard_schedule_check_duration_seconds_count {cumulative}\n");
-
-        Gauge(text, "dashboard_scheduled_tags", "Tags re-imported on a schedule.", overview.Scheduled);
-        Gauge(text, "dashboard_scheduled_tags_failing", "Scheduled tags whose last check failed.", overview.Failing);
-        Gauge(text, "dashboard_jobs_queued", "Background jobs waiting in the queues.", overview.Jobs.Queued);
-        Gauge(text, "dashboard_job_workers", "Background job workers over all servers.", overview.Jobs.Workers);
-
-        Family(text, "dashboard_registry_paused", "gauge", "1 while scheduled checks leave a rate-limited registry alone.");
-        foreach (var paused in registry.PausedRegistries().OrderBy(p => p.Key))
-        {
-            text.Append(CultureInfo.InvariantCulture, $"dashboard_registry_paused{{registry=\"{Escape(paused.Key)}\"}} 1\n");
-        }
-
-        Gauge(text, "dashboard_registries_paused", "Registries paused now.", overview.PausedRegistries.Count);
-
-        var (succeeded, failed) = webhooks.Attempts;
-        Family(text, "dashboard_webhook_deliveries_total", "counter", "Webhook delivery attempts on this instance since start, by result.");
-        text.Append(CultureInfo.InvariantCulture, $"dashboard_webhook_deliveries_total{{result=\"succeeded\"}} {succeeded}\n");
-        text.Append(CultureInfo.InvariantCulture, $"dashboard_webhook_deliveries_total{{result=\"failed\"}} {failed}\n");
-        var proxy = cache.Statistics;
-        Family(text, "dashboard_proxy_cache_requests_total", "counter", "Pull-through blob requests on this instance since start, by cache result.");
-        text.Append(CultureInfo.InvariantCulture, $"dashboard_proxy_cache_requests_total{{result=\"hit\"}} {proxy.Hits}\n");
-        text.Append(CultureInfo.InvariantCulture, $"dashboard_proxy_cache_requests_total{{result=\"miss\"}} {proxy.Misses}\n");
-        Family(text, "dashboard_proxy_served_bytes_total", "counter", "Blob bytes served by the pull-through endpoint on this instance since start.");
-        text.Append(CultureInfo.InvariantCulture, $"dashboard_proxy_served_bytes_total {proxy.BytesServed}\n");
-        Family(text, "dashboard_proxy_upstream_errors_total", "counter", "Upstream failures the pull-through endpoint met on this instance since start.");
-        text.Append(CultureInfo.InvariantCulture, $"dashboard_proxy_upstream_errors_total {proxy.UpstreamErrors}\n");
-        Gauge(text, "dashboard_proxy_cache_bytes", "Bytes in the pull-through blob cache.", proxy.SizeBytes);
-        return Results.Text(text.ToString(), "text/plain; version=0.0.4; charset=utf-8");
+        context.Response.ContentType = "text/plain; version=0.0.4; charset=utf-8";
+        await metrics.WriteAsync(context.Response.Body, ct);
     }
+}
 
-    private static void Family(StringBuilder text, string name, string type, string help) =>
-        text.Append(CultureInfo.InvariantCulture, $"# HELP {name} {help}\n# TYPE {name} {type}\n");
+/// <summary>
+/// The instruments of <see cref="DashboardTelemetry.Meter"/> that read the dashboard's state at each scrape, and
+/// prometheus-net's bridge from .NET meters to the Prometheus text format (docs/decisions/0012-metrics-and-traces.md):
+/// this app's meters (its own and ASP.NET Core's, created through its <see cref="IMeterFactory"/>) and the runtime's.
+/// </summary>
+internal sealed class PrometheusMetrics : IDisposable
+{
+    /// <summary>Process-wide meters of the platform worth scraping: GC, CPU and thread pool; outbound HTTP (registries, webhooks).</summary>
+    private static readonly HashSet<string> PlatformMeters = ["System.Runtime", "System.Net.Http"];
 
-    private static void Gauge(StringBuilder text, string name, string help, long value)
+    private static readonly double[] DefaultBuckets = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10];
+
+    private readonly CollectorRegistry _registry = Metrics.NewCustomRegistry();
+    private readonly IDisposable _adapter;
+    private readonly ScheduleQueries _queries;
+    private ScheduleOverview? _overview;
+
+    public PrometheusMetrics(DashboardTelemetry telemetry, IMeterFactory meters, ScheduleActivity activity, ScheduleQueries queries,
+        RegistryClient registry, WebhookService webhooks, BlobCache cache)
     {
-        Family(text, name, "gauge", help);
-        text.Append(CultureInfo.InvariantCulture, $"{name} {value}\n");
+        _queries = queries;
+        var meter = telemetry.Meter;
+        meter.CreateObservableCounter("schedule_checks_total",
+            () => activity.ChecksByResult.Select(r => new Measurement<long>(r.Value, new KeyValuePair<string, object?>("result", r.Key))),
+            description: "Scheduled checks finished on this instance since start, by result.");
+        meter.CreateObservableGauge("scheduled_tags", () => _overview?.Scheduled ?? 0, description: "Tags re-imported on a schedule.");
+        meter.CreateObservableGauge("scheduled_tags_failing", () => _overview?.Failing ?? 0, description: "Scheduled tags whose last check failed.");
+        meter.CreateObservableGauge("jobs_queued", () => _overview?.Jobs.Queued ?? 0, description: "Background jobs waiting in the queues.");
+        meter.CreateObservableGauge("job_workers", () => _overview?.Jobs.Workers ?? 0, description: "Background job workers over all servers.");
+        meter.CreateObservableGauge("registry_paused",
+            () => registry.PausedRegistries().Select(p => new Measurement<int>(1, new KeyValuePair<string, object?>("registry", p.Key))),
+            description: "1 while scheduled checks leave a rate-limited registry alone.");
+        meter.CreateObservableGauge("registries_paused", () => registry.PausedRegistries().Count, description: "Registries paused now.");
+        meter.CreateObservableCounter("webhook_deliveries_total", () =>
+        {
+            var (succeeded, failed) = webhooks.Attempts;
+            return new[] { Result(succeeded, "succeeded"), Result(failed, "failed") };
+        }, description: "Webhook delivery attempts on this instance since start, by result.");
+        meter.CreateObservableCounter("proxy_cache_requests_total", () =>
+        {
+            var statistics = cache.Statistics;
+            return new[] { Result(statistics.Hits, "hit"), Result(statistics.Misses, "miss") };
+        }, description: "Pull-through blob requests on this instance since start, by cache result.");
+        meter.CreateObservableCounter("proxy_served_bytes_total", () => cache.Statistics.BytesServed, "By",
+            "Blob bytes served by the pull-through endpoint on this instance since start.");
+        meter.CreateObservableCounter("proxy_upstream_errors_total", () => cache.Statistics.UpstreamErrors,
+            description: "Upstream failures the pull-through endpoint met on this instance since start.");
+        meter.CreateObservableGauge("proxy_cache_bytes", () => cache.Statistics.SizeBytes, "By", "Bytes in the pull-through blob cache.");
+
+        _adapter = MeterAdapter.StartListening(new MeterAdapterOptions
+        {
+            Registry = _registry,
+            // The options' factory defaults to the process-wide registry's, which would win over Registry.
+            MetricFactory = Metrics.WithCustomRegistry(_registry),
+            InstrumentFilterPredicate = instrument =>
+                instrument.Meter == meter || instrument.Meter.Scope == meters || PlatformMeters.Contains(instrument.Meter.Name),
+            // The adapter forgets a series not measured for this long (a day at most), and a forgotten counter starts again
+            // from zero, which Prometheus reads as a restart; the series are few (results, registries, routes): keep them long.
+            MetricsExpireAfter = TimeSpan.FromDays(1),
+            ResolveHistogramBuckets = instrument =>
+                (instrument as Histogram<double>)?.Advice?.HistogramBucketBoundaries?.ToArray() ?? DefaultBuckets,
+        });
     }
 
-    private static string Escape(string value) => value.Replace("\\", "\\\\").Replace("\"", "\\\"").Replace("\n", "\\n");
+    /// <summary>Reads what the gauges show from the database, then writes every series.</summary>
+    public async Task WriteAsync(Stream body, CancellationToken ct)
+    {
+        _overview = await _queries.QueryAsync(Caller.System, new ScheduleQuery(Take: 1), ct);
+        await _registry.CollectAndExportAsTextAsync(body, ct);
+    }
+
+    public void Dispose() => _adapter.Dispose();
+
+    private static Measurement<long> Result(long value, string result) => new(value, new KeyValuePair<string, object?>("result", result));
 }
