@@ -7,15 +7,18 @@ namespace Dashboard.Tests.Infrastructure;
 /// A private Docker Engine (Debian's <c>docker.io</c>) for the test run, as RECIPES.md describes: a <c>dockerd</c> of
 /// its own with vfs storage and no networking of its own (no iptables, no bridge), every file and socket under a
 /// temporary directory, sharing nothing with a system daemon. It runs as root. The containerd that dockerd starts
-/// (its socket under the exec root) also serves <c>ctr</c>, in a namespace of the tests' own.
+/// (its socket under the exec root) also serves <c>ctr</c>, in a containerd namespace apart from dockerd's.
 /// </summary>
 public sealed class DockerEngine : IAsyncDisposable
 {
     /// <summary>Debian's client: <c>/usr/local/bin</c> may hold another docker CLI earlier in PATH.</summary>
     public const string DockerCli = "/usr/bin/docker";
 
-    /// <summary>The containerd namespace of dockerd's images and of the tests' <c>ctr</c> pulls.</summary>
+    /// <summary>dockerd's namespace in its containerd (docker 20.10 keeps the manifests it pulled there).</summary>
     public const string ContainerdNamespace = "dashboard-tests";
+
+    /// <summary>The namespace of the tests' <c>ctr</c> pulls: what ctr finds there, ctr put there.</summary>
+    public const string CtrNamespace = "dashboard-tests-ctr";
 
     private readonly string _directory;
     private readonly Process _daemon;
@@ -81,11 +84,11 @@ public sealed class DockerEngine : IAsyncDisposable
             new Dictionary<string, string> { ["DOCKER_HOST"] = "unix://" + Socket, ["DOCKER_CONFIG"] = config }, input);
 
     /// <summary>
-    /// Runs containerd's <c>ctr</c> against the containerd of this daemon, in the tests' namespace. The native snapshotter
-    /// unpacks by copying, as vfs does: no mounts.
+    /// Runs containerd's <c>ctr</c> against the containerd of this daemon, in the tests' own namespace. A test names the
+    /// snapshotter: native unpacks by copying, as vfs does, with no mounts.
     /// </summary>
     public Task<CommandResult> CtrAsync(params string[] arguments) =>
-        Command.RunAsync("ctr", ["--address", ContainerdSocket, "--namespace", ContainerdNamespace, .. arguments]);
+        Command.RunAsync("ctr", ["--address", ContainerdSocket, "--namespace", CtrNamespace, .. arguments]);
 
     public async ValueTask DisposeAsync()
     {

@@ -30,8 +30,10 @@ public sealed class CtrPullTests(RealClientsFixture clients)
         Assert.True(listed.Succeeded, listed.ToString());
         var row = listed.Output.Split('\n').Single(line => line.StartsWith(image + " ", StringComparison.Ordinal));
         Assert.Equal(index.Digest, row.Split(' ', StringSplitOptions.RemoveEmptyEntries)[2]);
-        // The platform's image was fetched whole: its manifest and layer are in the content store.
+        // This machine's platform was fetched and unpacked: its manifest is in the content store, its layer a snapshot.
         var content = await clients.Docker.CtrAsync("content", "ls", "--quiet");
         Assert.Contains(amd64.Digest, content.Output);
+        var snapshots = await clients.Docker.CtrAsync("snapshots", "--snapshotter", "native", "ls");
+        Assert.Contains("Committed", snapshots.Output);
     }
 }
