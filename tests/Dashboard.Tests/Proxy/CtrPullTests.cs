@@ -21,7 +21,7 @@ public sealed class CtrPullTests(RealClientsFixture clients)
         Assert.False(refused.Succeeded, refused.ToString());
         Assert.Contains("401 Unauthorized", refused.Output);
 
-        var pull = await clients.Docker.CtrAsync("images", "pull", "--plain-http", "--snapshotter", "native",
+        var pull = await clients.Docker.CtrAsync("images", "pull", "--plain-http", "--snapshotter", "native", "--platform", "linux/amd64",
             "--user", $"{RealClientsFixture.Member}:{RealClientsFixture.UserPassword}", image);
 
         Assert.True(pull.Succeeded, pull.ToString());
@@ -30,7 +30,7 @@ public sealed class CtrPullTests(RealClientsFixture clients)
         Assert.True(listed.Succeeded, listed.ToString());
         var row = listed.Output.Split('\n').Single(line => line.StartsWith(image + " ", StringComparison.Ordinal));
         Assert.Equal(index.Digest, row.Split(' ', StringSplitOptions.RemoveEmptyEntries)[2]);
-        // This machine's platform was fetched and unpacked: its manifest is in the content store, its layer a snapshot.
+        // The platform asked for was fetched and unpacked: its manifest is in the content store, its layer a snapshot.
         var content = await clients.Docker.CtrAsync("content", "ls", "--quiet");
         Assert.Contains(amd64.Digest, content.Output);
         var snapshots = await clients.Docker.CtrAsync("snapshots", "--snapshotter", "native", "ls");
