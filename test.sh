@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
-# Runs every test of the dashboard: installs what the tests need when it is missing (Debian's Chromium for the
-# browser tests, docker-registry and htpasswd for the registry tests, skopeo as the pull client, PostgreSQL for the
-# second provider), restores and builds the solution (warnings are errors), runs each test project and prints
-# "N passed, N failed". Dashboard.Tests runs twice: on SQLite files, then on a throwaway PostgreSQL server (a cluster
-# under a temporary directory on a loopback port, started and removed here). Exits non-zero when anything fails.
+# Runs every test of the dashboard: installs what the tests need when it is missing (Debian's Chromium for the browser
+# tests, docker-registry and htpasswd for the registry tests, skopeo, Docker Engine with containerd's ctr, and podman
+# as pull clients, PostgreSQL for the second provider), restores and builds the solution (warnings are errors), runs
+# each test project and prints "N passed, N failed". Dashboard.Tests runs twice: on SQLite files, then on a throwaway
+# PostgreSQL server (a cluster under a temporary directory on a loopback port, started and removed here). Exits
+# non-zero when anything fails.
 set -euo pipefail
 cd "$(dirname "$0")"
 
@@ -12,6 +13,9 @@ command -v chromium >/dev/null 2>&1 || need+=(chromium)
 command -v docker-registry >/dev/null 2>&1 || need+=(docker-registry)
 command -v htpasswd >/dev/null 2>&1 || need+=(apache2-utils)
 command -v skopeo >/dev/null 2>&1 || need+=(skopeo)
+# docker.io depends on containerd, which has ctr; the tests start a dockerd of their own, never the system's.
+command -v dockerd >/dev/null 2>&1 || need+=(docker.io)
+command -v podman >/dev/null 2>&1 || need+=(podman)
 ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || need+=(postgresql)
 if [ ${#need[@]} -gt 0 ]; then
   echo "Installing Debian packages: ${need[*]}"
@@ -34,12 +38,13 @@ status=0
 dotnet test tests/Dashboard.Tests --no-build -c Debug --filter "Category!=PostgreSql" --logger "trx;LogFileName=Dashboard.Tests.trx" --results-directory "$results" || status=1
 dotnet test tests/E2E --no-build -c Debug --logger "trx;LogFileName=E2E.trx" --results-directory "$results" || status=1
 
-# Every test of Dashboard.Tests again on PostgreSQL, with the ones that need it (several app instances on one database).
+# Dashboard.Tests again on PostgreSQL, with the ones that need it (several app instances on one database); not the
+# real-client tests (docker, ctr, podman), which test the registry endpoint and gain nothing from another database.
 postgres_dir=$(mktemp -d /tmp/dashboard-postgres.XXXXXX)
 trap 'scripts/postgres.sh stop "$postgres_dir/cluster" >/dev/null 2>&1 || true; rm -rf "$postgres_dir"' EXIT
 DASHBOARD_TEST_POSTGRES=$(scripts/postgres.sh start "$postgres_dir/cluster")
 export DASHBOARD_TEST_POSTGRES
-dotnet test tests/Dashboard.Tests --no-build -c Debug --logger "trx;LogFileName=Dashboard.Tests.PostgreSql.trx" --results-directory "$results" || status=1
+dotnet test tests/Dashboard.Tests --no-build -c Debug --filter "Category!=Clients" --logger "trx;LogFileName=Dashboard.Tests.PostgreSql.trx" --results-directory "$results" || status=1
 unset DASHBOARD_TEST_POSTGRES
 
 passed=0 failed=0 skipped=0 files=0

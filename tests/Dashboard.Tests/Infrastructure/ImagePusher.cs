@@ -1,5 +1,6 @@
 using System.IO.Compression;
 using System.Net.Http.Headers;
+using System.Formats.Tar;
 using System.Security.Cryptography;
 using System.Text;
 using System.Text.Json;
@@ -10,8 +11,9 @@ namespace Dashboard.Tests.Infrastructure;
 public sealed record PushedManifest(string Digest, string MediaType, int Size, long LayerSize);
 
 /// <summary>
-/// Builds small real images (a gzip layer, a config with labels, an OCI manifest or index) and pushes them with the
-/// registry's own upload API, as RECIPES.md describes — no Docker, no network.
+/// Builds small real images (a tar+gzip layer holding one file, a config with labels and the layer's diff_id, an OCI
+/// manifest or index) and pushes them with the registry's own upload API, as RECIPES.md describes — no Docker, no
+/// network. The layers are real so that clients which extract them (<c>docker pull</c>, ctr, podman) accept the images.
 /// </summary>
 public static class ImagePusher
 {
@@ -22,14 +24,15 @@ public static class ImagePusher
         IReadOnlyDictionary<string, string>? labels = null, string architecture = "amd64", string os = "linux", string? seed = null)
     {
         using var client = registry.Pusher(repository);
-        var layer = Gzip(Encoding.UTF8.GetBytes($"layer of {repository}:{tag} {seed} {architecture}"));
+        var tar = Tar("seed.txt", Encoding.UTF8.GetBytes($"layer of {repository}:{tag} {seed} {architecture}\n"));
+        var layer = Gzip(tar);
         var config = JsonSerializer.SerializeToUtf8Bytes(new
         {
             architecture,
             os,
             created = "2026-11-01T12:00:00Z",
             config = new { Labels = labels ?? new Dictionary<string, string>() },
-            rootfs = new { type = "layers", diff_ids = new[] { Sha(Encoding.UTF8.GetBytes("diff " + seed)) } },
+            rootfs = new { type = "layers", diff_ids = new[] { Sha(tar) } },
         });
         await PushBlobAsync(client, repository, layer);
         await PushBlobAsync(client, repository, config);
@@ -104,6 +107,23 @@ public static class ImagePusher
         {
             throw new InvalidOperationException($"push of {repository}:{tag} failed: {(int)response.StatusCode} {await response.Content.ReadAsStringAsync()}");
         }
+    }
+
+    /// <summary>A tar archive of one file, the same bytes every time (no timestamps or owners from this machine).</summary>
+    private static byte[] Tar(string name, byte[] content)
+    {
+        using var output = new MemoryStream();
+        using (var writer = new TarWriter(output, TarEntryFormat.Ustar, leaveOpen: true))
+        {
+            writer.WriteEntry(new UstarTarEntry(TarEntryType.RegularFile, name)
+            {
+                DataStream = new MemoryStream(content),
+                ModificationTime = DateTimeOffset.UnixEpoch,
+                Mode = UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.GroupRead | UnixFileMode.OtherRead,
+            });
+        }
+
+        return output.ToArray();
     }
 
     private static byte[] Gzip(byte[] data)
