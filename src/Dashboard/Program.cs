@@ -28,6 +28,7 @@ static async Task RunAsync(string[] args)
     builder.AddConsole();
     builder.AddRestApi();
     builder.AddMetrics();
+    builder.AddTelemetry();
     builder.AddForwardedHeaders();
     builder.AddAdmission();
     builder.AddRegistryEndpoint();

@@ -1,6 +1,8 @@
 using System.Collections.Concurrent;
+using System.Diagnostics;
 using Dashboard.Domain.Access;
 using Dashboard.Domain.Auditing;
+using Dashboard.Domain.Diagnostics;
 using Dashboard.Domain.Images;
 using Dashboard.Domain.ImageStreams;
 using Dashboard.Domain.Persistence;
@@ -39,11 +41,21 @@ public sealed class ImageImporter(
     public async Task<ImportOutcome> ImportTagAsync(Caller caller, string @namespace, string streamName, string tag, CancellationToken ct = default,
         UpstreamHeads? heads = null)
     {
+        using var span = DashboardTelemetry.Source.StartActivity("import");
+        span?.SetTag("dashboard.namespace", @namespace).SetTag("dashboard.stream", streamName).SetTag("dashboard.tag", tag)
+            .SetTag("dashboard.scheduled", heads is not null);
         var gate = _running.GetOrAdd($"{@namespace}/{streamName}:{tag}", _ => new SemaphoreSlim(1, 1));
         await gate.WaitAsync(ct);
         try
         {
-            return await ImportTagOnceAsync(caller, @namespace, streamName, tag, heads, ct);
+            var outcome = await ImportTagOnceAsync(caller, @namespace, streamName, tag, heads, ct);
+            span?.SetTag("dashboard.import.result", outcome.Reason).SetTag("dashboard.image", outcome.Image);
+            if (!outcome.Succeeded)
+            {
+                span?.SetStatus(ActivityStatusCode.Error, outcome.Reason);
+            }
+
+            return outcome;
         }
         finally
         {

@@ -1,4 +1,5 @@
 using Dashboard.Domain.Access;
+using Dashboard.Domain.Diagnostics;
 using Dashboard.Domain.Images;
 using Dashboard.Domain.ImageStreams;
 using Dashboard.Domain.Persistence;
@@ -30,6 +31,8 @@ public sealed class PullThrough(
 
     public async Task<ProxyManifest> ManifestAsync(Caller caller, string @namespace, string streamName, string reference, CancellationToken ct = default)
     {
+        using var span = DashboardTelemetry.Source.StartActivity("pull-through manifest");
+        span?.SetTag("dashboard.namespace", @namespace).SetTag("dashboard.stream", streamName).SetTag("dashboard.reference", reference);
         await using var db = await contexts.CreateDbContextAsync(ct);
         var (ns, stream) = await StreamAsync(db, caller, @namespace, streamName, ct);
         TagEvent? entry;
@@ -90,6 +93,8 @@ public sealed class PullThrough(
     public async Task<UpstreamBlob?> OpenBlobAsync(Caller caller, string @namespace, string streamName, Digest digest, bool head, string? range,
         CancellationToken ct = default, bool keepOffload = false)
     {
+        using var span = DashboardTelemetry.Source.StartActivity("pull-through blob");
+        span?.SetTag("dashboard.namespace", @namespace).SetTag("dashboard.stream", streamName).SetTag("dashboard.digest", digest.ToString());
         await using var db = await contexts.CreateDbContextAsync(ct);
         var (ns, stream) = await StreamAsync(db, caller, @namespace, streamName, ct);
         if (await RecordedBlobAsync(caller, @namespace, stream, digest, fetchMissing: true, ct) is not { } named)

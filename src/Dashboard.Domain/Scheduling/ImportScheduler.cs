@@ -1,4 +1,5 @@
 using Dashboard.Domain.Access;
+using Dashboard.Domain.Diagnostics;
 using Dashboard.Domain.Images;
 using Dashboard.Domain.Registry;
 using Dashboard.Domain.Import;
@@ -92,6 +93,8 @@ public sealed class ImportScheduler(
     /// </summary>
     public async Task RunAsync(ScheduledCheck check, CancellationToken ct = default, string? jobId = null)
     {
+        using var span = DashboardTelemetry.Source.StartActivity("scheduled check");
+        span?.SetTag("dashboard.upstream", check.Upstream).SetTag("dashboard.tags", check.ScheduleIds.Length);
         var heads = new UpstreamHeads();
         var results = new List<CheckResult>(check.ScheduleIds.Length);
         foreach (var id in check.ScheduleIds)

@@ -5,6 +5,7 @@ using System.Text;
 using System.Text.Json;
 using Dashboard.Domain.Access;
 using Dashboard.Domain.Auditing;
+using Dashboard.Domain.Diagnostics;
 using Dashboard.Domain.Namespaces;
 using Dashboard.Domain.Persistence;
 using Dashboard.Domain.PullSecrets;
@@ -198,6 +199,8 @@ public sealed class WebhookService : IDisposable
 
     private async Task<WebhookDelivery> SendAsync(DashboardDbContext db, Webhook webhook, ChangeEvent change, CancellationToken ct)
     {
+        using var span = DashboardTelemetry.Source.StartActivity("webhook delivery");
+        span?.SetTag("dashboard.namespace", change.Namespace).SetTag("dashboard.webhook", webhook.Name).SetTag("dashboard.event", change.Id);
         var body = JsonSerializer.SerializeToUtf8Bytes(change.ToCloudEvent());
         var started = Stopwatch.GetTimestamp();
         int? status = null;
@@ -234,8 +237,10 @@ public sealed class WebhookService : IDisposable
             (int)Stopwatch.GetElapsedTime(started).TotalMilliseconds);
         db.WebhookDeliveries.Add(delivery);
         Interlocked.Increment(ref succeeded ? ref _succeeded : ref _failed);
+        span?.SetTag("dashboard.webhook.result", result);
         if (!succeeded)
         {
+            span?.SetStatus(ActivityStatusCode.Error, result);
             _logger.LogWarning("Webhook {Namespace}/{Webhook} delivery of event {Event} failed: {Result}", change.Namespace, webhook.Name, change.Id, result);
         }
 

@@ -3,6 +3,7 @@ using System.Security.Cryptography;
 using System.Text;
 using System.Text.Json;
 using System.Text.Json.Nodes;
+using Dashboard.Domain.Diagnostics;
 using Dashboard.Domain.Policy;
 using Microsoft.Extensions.Options;
 
@@ -129,13 +130,23 @@ internal static class AdmissionExtensions
             return Results.Problem(statusCode: StatusCodes.Status400BadRequest, detail: $"The body is not JSON: {e.Message}");
         }
 
+        using var span = DashboardTelemetry.Source.StartActivity("admission review");
         try
         {
-            return Results.Json(await answer(review));
+            var response = await answer(review);
+            if (span is not null && response["response"] is JsonObject verdict)
+            {
+                span.SetTag("dashboard.admission.kind", review?["request"]?["kind"]?["kind"]?.ToString())
+                    .SetTag("dashboard.namespace", review?["request"]?["namespace"]?.ToString())
+                    .SetTag("dashboard.admission.allowed", verdict["allowed"]?.GetValue<bool>());
+            }
+
+            return Results.Json(response);
         }
         catch (MalformedAdmissionException e)
         {
             logger.LogInformation("A malformed AdmissionReview was refused: {Reason}", e.Message);
+            span?.SetStatus(System.Diagnostics.ActivityStatusCode.Error, "malformed AdmissionReview");
             return Results.Problem(statusCode: StatusCodes.Status400BadRequest, detail: e.Message);
         }
     }

@@ -161,7 +161,8 @@ public sealed class AppProcess : IAsyncDisposable
         Assert.Fail($"the app did not answer /healthz within 60 s:\n{Log}");
     }
 
-    private static string RepositoryRoot()
+    /// <summary>The checkout this test run was built from (the folder holding Dashboard.sln).</summary>
+    public static string RepositoryRoot()
     {
         var directory = new DirectoryInfo(AppContext.BaseDirectory);
         while (directory is not null && !File.Exists(Path.Combine(directory.FullName, "Dashboard.sln")))

@@ -29,6 +29,9 @@ public sealed class DashboardFactory : WebApplicationFactory<Program>, IAsyncLif
     /// </summary>
     public const string AdmissionToken = "the-clusters-admission-token";
 
+    /// <summary>More settings or services for a test class's own app (a fixture that news this factory up sets it).</summary>
+    public Action<IWebHostBuilder>? Configure { get; init; }
+
     public string DataDirectory { get; } = Path.Combine(Path.GetTempPath(), "dashboard-tests-" + Guid.NewGuid().ToString("N"));
 
     protected override void ConfigureWebHost(IWebHostBuilder builder)
@@ -47,6 +50,7 @@ public sealed class DashboardFactory : WebApplicationFactory<Program>, IAsyncLif
         // "a disabled user's session stops working" is observable without waiting a minute.
         builder.ConfigureTestServices(services =>
             services.Configure<SecurityStampValidatorOptions>(options => options.ValidationInterval = TimeSpan.Zero));
+        Configure?.Invoke(builder);
     }
 
     public Task InitializeAsync()
