@@ -22,6 +22,9 @@ public sealed record RepositoryPlan(ImageReference Repository, IReadOnlyList<str
 
 public sealed record RepositoryImportResult(IReadOnlyList<ImportOutcome> Imported, IReadOnlyList<string> AdditionalTags, bool ListCut = false);
 
+/// <summary>Where a running repository import is: tags finished (and how many of them failed) of the total, and the ones in flight.</summary>
+public sealed record RepositoryImportProgress(int Total, int Done, int Failed, IReadOnlyList<string> InFlight);
+
 /// <summary>
 /// <c>oc import-image --all</c>: lists a repository's tags, orders them by <see cref="TagPriority"/>, points a spec tag
 /// of the stream at each of the first N and imports them, a bounded number at a time per registry.
@@ -71,7 +74,9 @@ public sealed class RepositoryImporter(
         return new RepositoryPlan(reference, [.. ordered.Take(limit)], [.. ordered.Skip(limit)], listing.Cut);
     }
 
-    public async Task<RepositoryImportResult> ImportAsync(Caller caller, string @namespace, string stream, RepositoryImportRequest request, CancellationToken ct = default)
+    /// <param name="progress">Told when a tag starts and when it ends (from the importing threads, one call at a time).</param>
+    public async Task<RepositoryImportResult> ImportAsync(Caller caller, string @namespace, string stream, RepositoryImportRequest request, CancellationToken ct = default,
+        Func<RepositoryImportProgress, Task>? progress = null)
     {
         var plan = await PlanAsync(caller, @namespace, request, ct);
         await using (var db = await contexts.CreateDbContextAsync(ct))
@@ -99,9 +104,15 @@ public sealed class RepositoryImporter(
 
         // The registry client holds every request to the registry's bounds; this only keeps enough tags going to use them.
         var outcomes = new ImportOutcome[plan.Selected.Count];
+        var tracker = new ProgressTracker(plan.Selected.Count, progress);
         await Parallel.ForEachAsync(plan.Selected.Select((tag, i) => (tag, i)),
             new ParallelOptions { MaxDegreeOfParallelism = Math.Min(16, throttle.BoundsFor(plan.Repository.Registry).Concurrency), CancellationToken = ct },
-            async (item, token) => outcomes[item.i] = await importer.ImportTagAsync(caller, @namespace, stream, item.tag, token));
+            async (item, token) =>
+            {
+                await tracker.StartedAsync(item.tag);
+                outcomes[item.i] = await importer.ImportTagAsync(caller, @namespace, stream, item.tag, token);
+                await tracker.FinishedAsync(item.tag, outcomes[item.i].Succeeded);
+            });
         return new RepositoryImportResult(outcomes, plan.AdditionalTags, plan.ListCut);
     }
 
@@ -123,5 +134,42 @@ public sealed class RepositoryImporter(
         }
 
         throw refused!;
+    }
+
+    /// <summary>Counts the tags of one import as they start and end, and tells <c>progress</c> one change at a time.</summary>
+    private sealed class ProgressTracker(int total, Func<RepositoryImportProgress, Task>? progress)
+    {
+        private readonly SemaphoreSlim _gate = new(1, 1);
+        private readonly List<string> _inFlight = [];
+        private int _done;
+        private int _failed;
+
+        public Task StartedAsync(string tag) => ChangeAsync(() => _inFlight.Add(tag));
+
+        public Task FinishedAsync(string tag, bool succeeded) => ChangeAsync(() =>
+        {
+            _inFlight.Remove(tag);
+            _done++;
+            _failed += succeeded ? 0 : 1;
+        });
+
+        private async Task ChangeAsync(Action change)
+        {
+            if (progress is null)
+            {
+                return;
+            }
+
+            await _gate.WaitAsync();
+            try
+            {
+                change();
+                await progress(new RepositoryImportProgress(total, _done, _failed, [.. _inFlight]));
+            }
+            finally
+            {
+                _gate.Release();
+            }
+        }
     }
 }

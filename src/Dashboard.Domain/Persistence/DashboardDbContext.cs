@@ -49,6 +49,8 @@ public sealed class DashboardDbContext(DbContextOptions<DashboardDbContext> opti
 
     public DbSet<Scheduling.CheckMinute> CheckMinutes => Set<Scheduling.CheckMinute>();
 
+    public DbSet<Import.RepositoryImportRun> RepositoryImportRuns => Set<Import.RepositoryImportRun>();
+
     public DbSet<Policy.PolicySet> PolicySets => Set<Policy.PolicySet>();
 
     public DbSet<Policy.AdmissionRecord> AdmissionRecords => Set<Policy.AdmissionRecord>();

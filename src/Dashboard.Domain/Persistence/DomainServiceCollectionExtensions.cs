@@ -52,6 +52,8 @@ public static class DomainServiceCollectionExtensions
         services.AddSingleton<RegistryClient>();
         services.AddSingleton<ImageImporter>();
         services.AddSingleton<RepositoryImporter>();
+        // Its queue is the host's job system (IRepositoryImportQueue).
+        services.AddSingleton<RepositoryImportRuns>();
         services.AddSingleton<Scheduling.ImportScheduler>();
         services.AddSingleton<Scheduling.ScheduleQueries>();
         services.AddSingleton<Scheduling.ScheduleSettings>();

@@ -23,6 +23,9 @@ public static class InstanceTopics
     /// <summary>An admin changed the import settings: every instance reads them again (registry bounds apply per instance).</summary>
     public const string ImportSettings = "import-settings";
 
+    /// <summary>A background repository import moved on: open stream pages and import dialogs show where it is.</summary>
+    public const string RepositoryImports = "repository-imports";
+
     /// <summary>An import or an annotation changed what the policy knows about images.</summary>
     public const string ImageFacts = "image-facts";
 }

@@ -1,6 +1,7 @@
 using System.Text.Json;
 using System.Text.Json.Serialization;
 using Dashboard.Domain.Images;
+using Dashboard.Domain.Import;
 using Dashboard.Domain.ImageStreams;
 using Dashboard.Domain.Namespaces;
 
@@ -103,7 +104,26 @@ public sealed record RepositoryImportRequestDto(string? From, int? MaxTags, bool
 public sealed record ImportedTagDto(string Tag, string? Image, TagConditionDto Condition);
 
 /// <param name="TagListCut">The registry listed more tags than <c>Dashboard:Import:MaxListedTags</c>: the rest were not read, so not ordered either.</param>
-public sealed record RepositoryImportDto(IReadOnlyList<ImportedTagDto> Imported, IReadOnlyList<string> AdditionalTags, bool TagListCut);
+public sealed record RepositoryImportDto(IReadOnlyList<ImportedTagDto> Imported, IReadOnlyList<string> AdditionalTags, bool TagListCut)
+{
+    public static RepositoryImportDto From(RepositoryImportResult result, DateTime at) => new(
+        [.. result.Imported.Select(o => new ImportedTagDto(o.Tag, o.Image,
+            new TagConditionDto("ImportSuccess", o.Succeeded ? "True" : "False", o.Reason, o.Message, at, 0)))],
+        result.AdditionalTags, result.ListCut);
+}
+
+/// <summary>
+/// A background repository import: <c>state</c> Queued, Running, Finished (every tag tried; <c>failed</c> of them failed)
+/// or Failed (the import as a whole, <c>message</c> says why); <c>done</c> of <c>total</c> tags, the ones in flight, and
+/// once Finished the same <c>result</c> the synchronous call answers.
+/// </summary>
+public sealed record RepositoryImportRunDto(long Id, string Namespace, string Stream, string From, RepositoryImportState State, int Total, int Done,
+    int Failed, IReadOnlyList<string> InFlight, string? Message, DateTime StartedAt, DateTime? FinishedAt, RepositoryImportDto? Result)
+{
+    public static RepositoryImportRunDto Of(RepositoryImportRun run, TimeProvider clock) => new(run.Id, run.Namespace, run.Stream, run.From,
+        run.State, run.Total, run.Done, run.Failed, run.InFlight is { Length: > 0 } inFlight ? inFlight.Split(", ") : [], run.Message, run.StartedAt,
+        run.FinishedAt, RepositoryImportRuns.ResultOf(run) is { } result ? RepositoryImportDto.From(result, run.FinishedAt ?? clock.GetUtcNow().UtcDateTime) : null);
+}
 
 public sealed record SpecTagDto(string Name, ObjectReferenceDto From, bool Scheduled, bool Insecure, ImportMode ImportMode,
     ReferencePolicy ReferencePolicy, long Generation, IReadOnlyDictionary<string, string> Annotations, int? IntervalSeconds);

@@ -18,7 +18,8 @@ internal static class ImageStreamsApi
         streams.MapGet("/{name}", Get);
         streams.MapDelete("/{name}", Delete);
         streams.MapPut("/{name}/tags/{tag}", SetTag).ProducesValidationProblem();
-        streams.MapPost("/{name}/import", ImportRepository).ProducesValidationProblem();
+        streams.MapPost("/{name}/import", ImportRepository).ProducesValidationProblem().Produces<RepositoryImportRunDto>(StatusCodes.Status202Accepted);
+        streams.MapGet("/{name}/imports/{importId:long}", GetRepositoryImport);
         streams.MapDelete("/{name}/tags/{tag}", DeleteTag);
     }
 
@@ -69,18 +70,38 @@ internal static class ImageStreamsApi
         return TypedResults.Ok(stream.Status.Tags.Single(t => t.Tag == tag));
     }
 
-    /// <summary><c>oc import-image --all</c>: the repository's tags in priority order, the first maxTags imported.</summary>
-    private static async Task<Ok<RepositoryImportDto>> ImportRepository(string ns, string name, RepositoryImportRequestDto request,
-        RepositoryImporter importer, ClaimsPrincipal user, TimeProvider clock, CancellationToken ct)
+    /// <summary>
+    /// <c>oc import-image --all</c>: the repository's tags in priority order, the first maxTags imported. With
+    /// <c>Prefer: respond-async</c> (RFC 7240) the import goes on in the background: <c>202 Accepted</c> at once, with a
+    /// <c>Location</c> to poll for its progress and, at the end, the same outcome the synchronous answer carries.
+    /// </summary>
+    private static async Task<IResult> ImportRepository(string ns, string name, RepositoryImportRequestDto request, HttpRequest http,
+        RepositoryImporter importer, RepositoryImportRuns runs, ClaimsPrincipal user, TimeProvider clock, CancellationToken ct)
     {
-        var result = await importer.ImportAsync(user.ToCaller(), ns, name,
-            new RepositoryImportRequest(request.From, request.MaxTags, request.Insecure, request.Scheduled, request.ImportMode), ct);
-        var now = clock.GetUtcNow().UtcDateTime;
-        return TypedResults.Ok(new RepositoryImportDto(
-            [.. result.Imported.Select(o => new ImportedTagDto(o.Tag, o.Image,
-                new TagConditionDto("ImportSuccess", o.Succeeded ? "True" : "False", o.Reason, o.Message, now, 0)))],
-            result.AdditionalTags, result.ListCut));
+        var wanted = new RepositoryImportRequest(request.From, request.MaxTags, request.Insecure, request.Scheduled, request.ImportMode);
+        if (PrefersAsync(http))
+        {
+            var run = await runs.StartAsync(user.ToCaller(), ns, name, wanted, ct);
+            var location = $"/api/v1/namespaces/{Uri.EscapeDataString(run.Namespace)}/imagestreams/{Uri.EscapeDataString(run.Stream)}/imports/{run.Id}";
+            http.HttpContext.Response.Headers["Preference-Applied"] = "respond-async";
+            return TypedResults.Accepted(location, RepositoryImportRunDto.Of(run, clock));
+        }
+
+        var result = await importer.ImportAsync(user.ToCaller(), ns, name, wanted, ct);
+        return TypedResults.Ok(RepositoryImportDto.From(result, clock.GetUtcNow().UtcDateTime));
     }
+
+    /// <summary>A background repository import: where it is, and its outcome once it is over. For readers of the namespace.</summary>
+    private static async Task<Ok<RepositoryImportRunDto>> GetRepositoryImport(string ns, string name, long importId, RepositoryImportRuns runs,
+        ClaimsPrincipal user, TimeProvider clock, CancellationToken ct)
+    {
+        var run = await runs.GetAsync(user.ToCaller(), ns, importId, ct);
+        return run.Stream == name ? TypedResults.Ok(RepositoryImportRunDto.Of(run, clock))
+            : throw new NotFoundException($"Image stream '{ns}/{name}' has no repository import {importId}.");
+    }
+
+    private static bool PrefersAsync(HttpRequest request) =>
+        request.Headers["Prefer"].SelectMany(value => (value ?? "").Split(',')).Any(p => p.Trim().Equals("respond-async", StringComparison.OrdinalIgnoreCase));
 
     private static async Task<NoContent> DeleteTag(string ns, string name, string tag, ImageStreamService service, ClaimsPrincipal user, CancellationToken ct)
     {

@@ -59,6 +59,8 @@ internal static class BackgroundJobsExtensions
         builder.Services.AddTransient<SchedulerTickJob>();
         builder.Services.AddTransient<ScheduledImportJob>();
         builder.Services.AddTransient<WebhookDeliveryJob>();
+        builder.Services.AddTransient<RepositoryImportJob>();
+        builder.Services.AddSingleton<Dashboard.Domain.Import.IRepositoryImportQueue, HangfireRepositoryImportQueue>();
         builder.Services.AddSingleton<Dashboard.Domain.Triggers.IChangeNotifier, HangfireChangeNotifier>();
         builder.Services.AddSingleton<IJobStatistics, HangfireJobStatistics>();
     }

@@ -191,4 +191,70 @@ public sealed class TaggingTests(DashboardFactory app) : IClassFixture<Dashboard
         Assert.Equal(HttpStatusCode.UnprocessableEntity, missing.StatusCode);
         Assert.Equal("NotFound", (await Problem.ReadAsync(missing)).GetProperty("reason").GetString());
     }
+
+    [Fact]
+    public async Task With_prefer_respond_async_a_repository_import_answers_202_and_its_location_tells_progress_then_the_outcome()
+    {
+        foreach (var tag in new[] { "1.0", "1.1", "2.0", "latest" })
+        {
+            await ImagePusher.PushImageAsync(_registry, "team/later", tag, seed: tag);
+        }
+
+        await app.CreateNamespaceAsync("repo-async", "later");
+        await app.CreateUserAsync("async-viewer", "repo-async", "Viewer");
+        await app.CreateNamespaceAsync("repo-async-other");
+        await app.CreateUserAsync("async-outsider", "repo-async-other", "Editor");
+        using var admin = app.AsAdmin();
+        using var request = new HttpRequestMessage(HttpMethod.Post, "/api/v1/namespaces/repo-async/imagestreams/later/import")
+        {
+            Content = JsonContent.Create(new { from = $"{_registry.Host}/team/later", maxTags = 3, insecure = true }),
+        };
+        request.Headers.Add("Prefer", "respond-async");
+
+        using var accepted = await admin.SendAsync(request);
+
+        Assert.Equal(HttpStatusCode.Accepted, accepted.StatusCode);
+        Assert.Equal("respond-async", accepted.Headers.GetValues("Preference-Applied").Single());
+        var location = accepted.Headers.Location!.OriginalString;
+        Assert.Matches(@"^/api/v1/namespaces/repo-async/imagestreams/later/imports/\d+$", location);
+        var started = await accepted.Content.ReadFromJsonAsync<JsonElement>();
+        Assert.Equal(3, started.GetProperty("total").GetInt32());
+        Assert.Contains(started.GetProperty("state").GetString(), new[] { "Queued", "Running", "Finished" });
+
+        // Hangfire runs it; a reader of the namespace follows it to the end.
+        using var viewer = app.As("async-viewer", DashboardFactory.UserPassword);
+        var finished = await Eventually.ReadAsync(() => viewer.GetFromJsonAsync<JsonElement>(location),
+            run => run.GetProperty("state").GetString() is "Finished" or "Failed", TimeSpan.FromSeconds(60));
+        Assert.Equal("Finished", finished.GetProperty("state").GetString());
+        Assert.Equal((3, 3, 0), (finished.GetProperty("total").GetInt32(), finished.GetProperty("done").GetInt32(), finished.GetProperty("failed").GetInt32()));
+        Assert.Empty(finished.GetProperty("inFlight").EnumerateArray());
+        var result = finished.GetProperty("result");
+        Assert.Equal(["latest", "2.0", "1.1"], result.GetProperty("imported").EnumerateArray().Select(t => t.GetProperty("tag").GetString()));
+        Assert.All(result.GetProperty("imported").EnumerateArray(), t => Assert.Equal("True", t.GetProperty("condition").GetProperty("status").GetString()));
+        Assert.Equal(["1.0"], result.GetProperty("additionalTags").EnumerateArray().Select(t => t.GetString()));
+        var stream = await admin.GetFromJsonAsync<JsonElement>("/api/v1/namespaces/repo-async/imagestreams/later");
+        Assert.Equal(3, stream.GetProperty("status").GetProperty("tags").GetArrayLength());
+
+        // Someone who cannot read the namespace learns nothing of it, not even that the import exists.
+        using var outsider = app.As("async-outsider", DashboardFactory.UserPassword);
+        using var hidden = await outsider.GetAsync(location);
+        Assert.Equal(HttpStatusCode.NotFound, hidden.StatusCode);
+        Assert.Contains("'repo-async' does not exist", (await Problem.ReadAsync(hidden)).GetProperty("detail").GetString());
+    }
+
+    [Fact]
+    public async Task An_asynchronous_repository_import_with_a_bad_source_is_refused_at_once_naming_the_field()
+    {
+        await app.CreateNamespaceAsync("repo-async-bad", "x");
+        using var admin = app.AsAdmin();
+        using var request = new HttpRequestMessage(HttpMethod.Post, "/api/v1/namespaces/repo-async-bad/imagestreams/x/import")
+        {
+            Content = JsonContent.Create(new { from = "Not A Repo" }),
+        };
+        request.Headers.Add("Prefer", "respond-async");
+
+        using var refused = await admin.SendAsync(request);
+
+        Assert.Contains("spaces", await Problem.FieldErrorAsync(refused, "from"));
+    }
 }

@@ -38,7 +38,7 @@ public static class EndpointWalk
                 "tag" => "latest",
                 "digest" => "sha256:" + new string('a', 64),
                 "id" => Guid.NewGuid().ToString(),
-                "eventid" => "1",
+                "eventid" or "importid" => "1",
                 "username" => "target",
                 "documentname" => "v1",
                 _ => "x",

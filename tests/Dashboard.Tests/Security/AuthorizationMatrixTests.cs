@@ -155,6 +155,7 @@ public sealed class AuthorizationMatrixTests(DashboardFactory app) : IClassFixtu
         ["DELETE /api/v1/namespaces/{ns}/imagestreams/{name}"] = NamespaceChange,
         ["PUT /api/v1/namespaces/{ns}/imagestreams/{name}/tags/{tag}"] = NamespaceChange,
         ["POST /api/v1/namespaces/{ns}/imagestreams/{name}/import"] = NamespaceChange,
+        ["GET /api/v1/namespaces/{ns}/imagestreams/{name}/imports/{importId:long}"] = NamespaceRead,
         ["DELETE /api/v1/namespaces/{ns}/imagestreams/{name}/tags/{tag}"] = NamespaceChange,
         ["POST /api/v1/namespaces/{ns}/imagestreams/{name}/tags/{tag}/import"] = NamespaceChange,
 

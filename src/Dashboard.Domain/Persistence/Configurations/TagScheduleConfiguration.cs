@@ -33,3 +33,20 @@ internal sealed class CheckMinuteConfiguration : IEntityTypeConfiguration<CheckM
 {
     public void Configure(EntityTypeBuilder<CheckMinute> builder) => builder.HasKey(m => m.Minute);
 }
+
+internal sealed class RepositoryImportRunConfiguration : IEntityTypeConfiguration<Import.RepositoryImportRun>
+{
+    public void Configure(EntityTypeBuilder<Import.RepositoryImportRun> builder)
+    {
+        builder.HasIndex(r => new { r.NamespaceId, r.Stream, r.StartedAt });
+        builder.HasOne<Namespaces.Namespace>().WithMany().HasForeignKey(r => r.NamespaceId).OnDelete(DeleteBehavior.Cascade);
+        builder.Property(r => r.Namespace).HasMaxLength(Namespaces.NamespaceName.MaxLength);
+        builder.Property(r => r.Stream).HasMaxLength(ImageStreamName.MaxLength);
+        builder.Property(r => r.From).HasMaxLength(Images.ImageReference.MaxLength);
+        builder.Property(r => r.ImportMode).HasConversion<string>().HasMaxLength(20);
+        builder.Property(r => r.State).HasConversion<string>().HasMaxLength(20);
+        builder.Property(r => r.RequestedBy).HasMaxLength(450);
+        builder.Property(r => r.InFlight).HasMaxLength(Import.RepositoryImportRun.MaxInFlightLength);
+        builder.Property(r => r.Message).HasMaxLength(Import.RepositoryImportRun.MaxMessageLength);
+    }
+}
