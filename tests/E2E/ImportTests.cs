@@ -98,4 +98,52 @@ public sealed class ImportTests(DashboardServer server)
         await Expect(tagRow.GetByRole(AriaRole.Link, new() { Name = moved.Digest[..("sha256:".Length + 12)], Exact = true })).ToBeVisibleAsync();
         await Expect(tagRow.GetByRole(AriaRole.Button, new() { Name = "History (2)" })).ToBeVisibleAsync();
     }
+
+    [Fact]
+    public async Task A_repository_import_shows_its_progress_goes_on_when_the_dialog_closes_and_the_stream_page_follows_it()
+    {
+        await using var registry = await RegistryServer.StartAsync();
+        var tags = Enumerable.Range(1, 12).Select(i => $"1.{i}").ToList();
+        foreach (var tag in tags)
+        {
+            await ImagePusher.PushImageAsync(registry, "team/many", tag, seed: tag);
+        }
+
+        // Four requests a second to this registry (three per tag): the import takes seconds, long enough to leave it running.
+        await server.PutImportSettingsAsync(new { registryOverrides = new object[] { new { host = registry.Host, requestsPerSecond = 4 } } });
+        try
+        {
+            await server.CreateNamespaceAsync("e2e-repo");
+            await server.CreateImageStreamAsync("e2e-repo", "many");
+            await using var context = await server.NewContextAsync();
+            var page = await context.NewPageAsync();
+            await page.GotoAsync("imagestreams/e2e-repo/many");
+            await page.SignInAsync(DashboardServer.AdminUser, DashboardServer.AdminPassword);
+            await page.WaitForInteractiveAsync();
+
+            await page.Button("Import repository").ClickAsync();
+            var dialog = page.GetByRole(AriaRole.Dialog);
+            await dialog.GetByLabel("Repository").FillAsync($"{registry.Host}/team/many");
+            await dialog.GetByLabel("Insecure registry").CheckAsync();
+            await dialog.GetByRole(AriaRole.Button, new() { Name = "List tags", Exact = true }).ClickAsync();
+            await Expect(dialog.GetByText("12 tag(s) will be imported")).ToBeVisibleAsync();
+            await dialog.GetByRole(AriaRole.Button, new() { Name = "Import", Exact = true }).ClickAsync();
+
+            var progress = dialog.GetByTestId("repository-import");
+            await Expect(progress).ToContainTextAsync(new Regex(@"Importing .*team/many: \d+ of 12 tag\(s\) done"));
+            await dialog.GetByRole(AriaRole.Button, new() { Name = "Close (the import goes on)", Exact = true }).ClickAsync();
+            await Expect(dialog).ToBeHiddenAsync();
+
+            // The stream page follows the import without a reload, to its end.
+            var status = page.GetByTestId("repository-import");
+            await Expect(status).ToContainTextAsync(new Regex(@"Importing .*team/many: \d+ of 12"));
+            await Expect(status).ToContainTextAsync($"Imported {registry.Host}/team/many: 12 of 12 tag(s)", new() { Timeout = 30_000 });
+            var rows = page.GetByTestId("tags").GetByRole(AriaRole.Row).Filter(new() { HasText = $"{registry.Host}/team/many:" });
+            await Expect(rows).ToHaveCountAsync(12);
+        }
+        finally
+        {
+            await server.PutImportSettingsAsync(new { registryOverrides = Array.Empty<object>() });
+        }
+    }
 }

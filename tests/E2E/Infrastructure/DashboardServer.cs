@@ -113,6 +113,13 @@ public sealed class DashboardServer : IAsyncLifetime
         await EnsureSuccessAsync(response);
     }
 
+    /// <summary>Changes the import settings as an admin would on the Settings page (only the fields given).</summary>
+    public async Task PutImportSettingsAsync(object settings)
+    {
+        using var response = await _admin!.PutAsJsonAsync("api/v1/settings/import", settings);
+        await EnsureSuccessAsync(response);
+    }
+
     /// <summary>A viewer of a new namespace holding the given streams.</summary>
     public async Task CreateViewerAsync(string userName, string @namespace, params string[] streams)
     {
