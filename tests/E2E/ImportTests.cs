@@ -69,12 +69,6 @@ public sealed class ImportTests(DashboardServer server)
         await page.DismissNoteAsync($"1.0: Unchanged at {pushed.Digest[7..19]}");
         await Expect(tagRow.GetByText("Imported", new() { Exact = true })).ToBeVisibleAsync();
 
-        // The README's picture: refreshed only on request (UPDATE_SCREENSHOT=1 ./test.sh), so a test run leaves the tree clean.
-        var screenshot = Environment.GetEnvironmentVariable("UPDATE_SCREENSHOT") == "1"
-            ? Repository.PathOf("docs", "screenshot.png")
-            : Repository.PathOf(".test-results", "screenshot.png");
-        await page.ScreenshotAsync(new PageScreenshotOptions { Path = screenshot });
-
         await tagRow.GetByRole(AriaRole.Link, new() { Name = shortDigest, Exact = true }).ClickAsync();
         await Expect(page.Heading(pushed.Digest)).ToBeVisibleAsync();
         await Expect(page.GetByRole(AriaRole.Cell, new() { Name = $"{registry.Host}/team/app@{pushed.Digest}", Exact = true })).ToBeVisibleAsync();

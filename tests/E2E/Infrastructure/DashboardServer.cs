@@ -106,10 +106,10 @@ public sealed class DashboardServer : IAsyncLifetime
     }
 
     /// <summary>Points a tag at an image in a registry, as the tag dialog does.</summary>
-    public async Task SetTagAsync(string @namespace, string stream, string tag, string image)
+    public async Task SetTagAsync(string @namespace, string stream, string tag, string image, bool insecure = false, bool scheduled = false)
     {
         using var response = await _admin!.PutAsJsonAsync($"api/v1/namespaces/{@namespace}/imagestreams/{stream}/tags/{tag}",
-            new { from = new { kind = "DockerImage", name = image } });
+            new { from = new { kind = "DockerImage", name = image }, insecure, scheduled });
         await EnsureSuccessAsync(response);
     }
 
@@ -117,6 +117,16 @@ public sealed class DashboardServer : IAsyncLifetime
     public async Task PutImportSettingsAsync(object settings)
     {
         using var response = await _admin!.PutAsJsonAsync("api/v1/settings/import", settings);
+        await EnsureSuccessAsync(response);
+    }
+
+    /// <summary>The image policy's rules as the API returns them, to put back after a test changed them.</summary>
+    public async Task<System.Text.Json.JsonElement> GetPolicyRulesAsync() =>
+        await _admin!.GetFromJsonAsync<System.Text.Json.JsonElement>("api/v1/policy/rules");
+
+    public async Task PutPolicyRulesAsync(object rules)
+    {
+        using var response = await _admin!.PutAsJsonAsync("api/v1/policy/rules", rules);
         await EnsureSuccessAsync(response);
     }
 
