@@ -41,7 +41,8 @@ internal static class MetricsExtensions
         app.MapGet("/metrics", WriteAsync).AllowAnonymous().ExcludeFromDescription();
 
     private static async Task<IResult> WriteAsync(HttpContext context, IOptionsMonitor<MetricsOptions> options, ScheduleActivity activity,
-        ScheduleQueries queries, RegistryClient registry, WebhookService webhooks, Dashboard.Domain.Proxy.BlobCache cache, CancellationToken ct)
+        ScheduleQueries queries, RegistryClient registry, WebhookService webhooks, Dashboard.Domain.Proxy.BlobCache cache, CircuitCounter circuits,
+        CancellationToken ct)
     {
         var user = context.User;
         if (!options.CurrentValue.Allows(context.Connection.RemoteIpAddress) && !user.IsInRole(Domain.Users.DashboardUser.AdminRole))
@@ -99,6 +100,14 @@ internal static class MetricsExtensions
         Family(text, "dashboard_proxy_upstream_errors_total", "counter", "Upstream failures the pull-through endpoint met on this instance since start.");
         text.Append(CultureInfo.InvariantCulture, $"dashboard_proxy_upstream_errors_total {proxy.UpstreamErrors}\n");
         Gauge(text, "dashboard_proxy_cache_bytes", "Bytes in the pull-through blob cache.", proxy.SizeBytes);
+
+        // What a console tab costs (README, "Sizing"): open tabs, the circuits kept after their tab went away, and memory.
+        var connected = circuits.Connected;
+        Family(text, "dashboard_circuits", "gauge", "Console circuits on this instance: connected (open tabs) and disconnected (kept for a reconnect).");
+        text.Append(CultureInfo.InvariantCulture, $"dashboard_circuits{{state=\"connected\"}} {connected}\n");
+        text.Append(CultureInfo.InvariantCulture, $"dashboard_circuits{{state=\"disconnected\"}} {Math.Max(0, circuits.Open - connected)}\n");
+        Gauge(text, "process_resident_memory_bytes", "Resident memory of this instance's process.", Environment.WorkingSet);
+        Gauge(text, "dotnet_gc_heap_bytes", "Managed heap size after the last garbage collection.", GC.GetGCMemoryInfo().HeapSizeBytes);
         return Results.Text(text.ToString(), "text/plain; version=0.0.4; charset=utf-8");
     }
 
