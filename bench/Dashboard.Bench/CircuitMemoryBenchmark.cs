@@ -18,8 +18,9 @@ namespace Dashboard.Bench;
 /// <summary>
 /// What an open console tab costs the server. The real app (Release build, its own process, SQLite) seeded with 300
 /// image streams in 10 namespaces (3 tags each, 2 of them scheduled, with history and check results), a fresh process
-/// per round; Debian's Chromium signed in as the admin opens N tabs (10, 50, 100), alternating the Image streams page and
-/// the Schedules page, each waited for until its circuit is interactive and its grid has rows. The app's resident memory
+/// per round; Debian's Chromium signed in as the admin opens N tabs (10, 50, 100), half on the Image streams page and
+/// half on the Schedules page (the Image streams half first, measured on its own), each waited for until its
+/// circuit is interactive and its grid has rows. The app's resident memory
 /// (VmRSS) and managed heap are read after a full garbage collection induced through the diagnostics port (no endpoint
 /// needed), with 0 tabs and with N; the cost per circuit is their difference over N. Then the browser context goes away
 /// without the disconnect beacon Blazor sends when a page unloads (as when a network drops or a laptop sleeps): the
@@ -65,9 +66,9 @@ internal static class CircuitMemoryBenchmark
 
         Console.WriteLine();
         Console.WriteLine($"{Namespaces * StreamsPerNamespace} image streams in {Namespaces} namespaces, {Namespaces * StreamsPerNamespace * 2} scheduled tags; "
-            + $"a fresh app process per round; tabs alternate Image streams (25 rows) and Schedules (50 rows).");
+            + $"a fresh app process per round; half the tabs on Image streams (25 rows), half on Schedules (50 rows).");
         Console.WriteLine($"Memory after a full GC induced from outside, median of {Samples} readings 1 s apart; MiB; "
-            + $"disconnected circuits kept {RetentionSeconds} s for this run (Dashboard:Circuits:MaxRetainedDisconnected as configured).");
+            + $"disconnected circuits kept {RetentionSeconds} s, up to {TabCounts.Max()}, for this run.");
         Console.WriteLine();
         Console.WriteLine("| tabs | RSS, 0 tabs | RSS, N tabs open | per open tab (KiB) | heap, 0 tabs | heap, N tabs | heap per tab (KiB) "
             + "| RSS, N kept disconnected | heap, kept | heap per kept circuit (KiB) | RSS after they are dropped | heap after |");
@@ -78,6 +79,20 @@ internal static class CircuitMemoryBenchmark
                 $"| {r.Tabs} | {MiB(r.Idle.Rss)} | {MiB(r.Open.Rss)} | {KiB((r.Open.Rss - r.Idle.Rss) / r.Tabs)} | {MiB(r.Idle.Heap)} | {MiB(r.Open.Heap)} "
                 + $"| {KiB((r.Open.Heap - r.Idle.Heap) / r.Tabs)} | {MiB(r.Kept.Rss)} | {MiB(r.Kept.Heap)} | {KiB((r.Kept.Heap - r.Idle.Heap) / r.Tabs)} "
                 + $"| {MiB(r.Dropped.Rss)} | {MiB(r.Dropped.Heap)} |"));
+        }
+
+        Console.WriteLine();
+        Console.WriteLine("Per page (managed heap after a full GC, KiB per tab): the first half of the tabs are Image streams, the second half Schedules.");
+        Console.WriteLine();
+        Console.WriteLine("| tabs | Image streams tab | Schedules tab | RSS per Image streams tab | RSS per Schedules tab |");
+        Console.WriteLine("|---:|---:|---:|---:|---:|");
+        foreach (var r in rounds)
+        {
+            var first = r.Tabs / 2;
+            var second = r.Tabs - first;
+            Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                $"| {r.Tabs} | {KiB((r.ImageStreamsOnly.Heap - r.Idle.Heap) / first)} | {KiB((r.Open.Heap - r.ImageStreamsOnly.Heap) / second)} "
+                + $"| {KiB((r.ImageStreamsOnly.Rss - r.Idle.Rss) / first)} | {KiB((r.Open.Rss - r.ImageStreamsOnly.Rss) / second)} |"));
         }
 
         Console.WriteLine();
@@ -93,7 +108,7 @@ internal static class CircuitMemoryBenchmark
 
     private sealed record Reading(long Rss, long Heap);
 
-    private sealed record Round(int Tabs, Reading Idle, Reading Open, Reading Kept, Reading Dropped, double OpenSeconds, int CircuitsOpen, int CircuitsKept,
+    private sealed record Round(int Tabs, Reading Idle, Reading ImageStreamsOnly, Reading Open, Reading Kept, Reading Dropped, double OpenSeconds, int CircuitsOpen, int CircuitsKept,
         double DroppedAfterSeconds, long PeakRss);
 
     private static async Task<Round> RoundAsync(IBrowser browser, int tabs)
@@ -102,6 +117,8 @@ internal static class CircuitMemoryBenchmark
             new Dictionary<string, string>
             {
                 ["Dashboard__Circuits__DisconnectedRetentionSeconds"] = RetentionSeconds.ToString(CultureInfo.InvariantCulture),
+                // Every closed tab's circuit is kept, so what each holds can be measured.
+                ["Dashboard__Circuits__MaxRetainedDisconnected"] = TabCounts.Max().ToString(CultureInfo.InvariantCulture),
                 // Nothing imports during the measurement: the schedules stay as seeded.
                 ["Dashboard__Import__Disabled"] = "true",
             },
@@ -123,12 +140,12 @@ internal static class CircuitMemoryBenchmark
         var context = await browser.NewContextAsync(ContextOptions(app, signedIn));
         // The beacon a closing page sends to /_blazor/disconnect would end its circuit at once: a dropped network sends none.
         await context.RouteAsync("**/_blazor/disconnect*", route => route.AbortAsync());
+        // Half the tabs on each page: the Image streams tabs first, read, then the Schedules tabs, so each page's share shows.
         var opening = Stopwatch.StartNew();
-        for (var i = 0; i < tabs; i++)
-        {
-            await OpenAsync(await context.NewPageAsync(), i % 2 == 0 ? "imagestreams" : "schedules");
-        }
-
+        await OpenManyAsync(context, "imagestreams", tabs / 2);
+        await WaitForCircuitsAsync(app, c => c.Connected == tabs / 2, $"{tabs / 2} connected circuits");
+        var half = await ReadAsync(app);
+        await OpenManyAsync(context, "schedules", tabs - tabs / 2);
         var openSeconds = opening.Elapsed.TotalSeconds;
         var circuitsOpen = (await WaitForCircuitsAsync(app, c => c.Connected == tabs, $"{tabs} connected circuits")).Connected;
         var open = await ReadAsync(app);
@@ -140,7 +157,7 @@ internal static class CircuitMemoryBenchmark
         await WaitForCircuitsAsync(app, c => c.Disconnected == 0, "the kept circuits to be dropped", TimeSpan.FromSeconds(RetentionSeconds * 3));
         var droppedAfter = gone.Elapsed.TotalSeconds;
         var dropped = await ReadAsync(app);
-        return new Round(tabs, idle, open, keptReading, dropped, openSeconds, circuitsOpen, kept.Disconnected, droppedAfter, app.Memory().Peak);
+        return new Round(tabs, idle, half, open, keptReading, dropped, openSeconds, circuitsOpen, kept.Disconnected, droppedAfter, app.Memory().Peak);
     }
 
     private static BrowserNewContextOptions ContextOptions(AppProcess app, string storageState) => new()
@@ -162,6 +179,16 @@ internal static class CircuitMemoryBenchmark
         var state = await context.StorageStateAsync();
         await page.CloseAsync();
         return state;
+    }
+
+    /// <summary>Opens <paramref name="count"/> tabs of one page, a few at a time as a browser restoring a session would.</summary>
+    private static async Task OpenManyAsync(IBrowserContext context, string path, int count)
+    {
+        for (var opened = 0; opened < count; opened += 4)
+        {
+            var batch = Enumerable.Range(0, Math.Min(4, count - opened)).Select(async _ => await OpenAsync(await context.NewPageAsync(), path));
+            await Task.WhenAll(batch);
+        }
     }
 
     /// <summary>Opens a page and waits until its circuit has taken over and its grid shows rows from the database.</summary>
