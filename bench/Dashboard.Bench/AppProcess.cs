@@ -32,7 +32,9 @@ internal sealed class AppProcess : IAsyncDisposable
 
     public string DataDirectory => _data;
 
-    public static async Task<AppProcess> StartAsync(IReadOnlyDictionary<string, string>? settings = null)
+    /// <param name="settings">Environment variables for the app, e.g. <c>Dashboard__Registries__AllowLoopback</c>.</param>
+    /// <param name="prepare">Runs on the data directory before the app starts, e.g. to seed its SQLite database.</param>
+    public static async Task<AppProcess> StartAsync(IReadOnlyDictionary<string, string>? settings = null, Func<string, Task>? prepare = null)
     {
         var dll = Path.Combine(Repository.Root, "src", "Dashboard", "bin", "Release", "net10.0", "Dashboard.dll");
         if (!File.Exists(dll))
@@ -41,6 +43,11 @@ internal sealed class AppProcess : IAsyncDisposable
         }
 
         var data = Directory.CreateTempSubdirectory("dashboard-bench-app-").FullName;
+        if (prepare is not null)
+        {
+            await prepare(data);
+        }
+
         var port = FreePort();
         var start = new ProcessStartInfo("dotnet", [dll]) { WorkingDirectory = Path.GetDirectoryName(dll)!, RedirectStandardOutput = true, RedirectStandardError = true };
         start.Environment["Urls"] = $"http://127.0.0.1:{port}";

@@ -5,6 +5,7 @@
 //   dotnet run -c Release --project bench/Dashboard.Bench -- admission /admission/validate under load (build src/Dashboard in Release first)
 //   dotnet run -c Release --project bench/Dashboard.Bench -- proxy     a 256 MiB layer direct, through the dashboard, through docker-registry's proxy
 //   dotnet run -c Release --project bench/Dashboard.Bench -- instances scheduled-import throughput: one SQLite instance, one and two on PostgreSQL
+//   dotnet run -c Release --project bench/Dashboard.Bench -- circuits  memory per open console tab and per disconnected circuit (build src/Dashboard in Release first)
 // No argument runs them all.
 using Dashboard.Bench;
 
@@ -16,6 +17,7 @@ var benchmarks = new Dictionary<string, Func<Task>>
     ["admission"] = AdmissionBenchmark.RunAsync,
     ["proxy"] = ProxyBenchmark.RunAsync,
     ["instances"] = InstancesBenchmark.RunAsync,
+    ["circuits"] = CircuitMemoryBenchmark.RunAsync,
 };
 
 var chosen = args.Length == 0 ? [.. benchmarks.Keys] : args;

@@ -12,6 +12,7 @@ internal static class ConsoleExtensions
         // (by default ASP.NET Core does that only in Development); a published app has no manifest and skips it.
         builder.WebHost.UseStaticWebAssets();
         builder.Services.AddRazorComponents().AddInteractiveServerComponents();
+        builder.Services.AddCircuitSettings();
         // Notes appear at the bottom right, where they do not cover the pages' action buttons at the top.
         builder.Services.AddMudServices(options => options.SnackbarConfiguration.PositionClass = MudBlazor.Defaults.Classes.Position.BottomRight);
         builder.Services.AddHttpContextAccessor();

@@ -82,7 +82,7 @@ internal sealed class PrometheusMetrics : IDisposable
     private ScheduleOverview? _overview;
 
     public PrometheusMetrics(DashboardTelemetry telemetry, IMeterFactory meters, ScheduleActivity activity, ScheduleQueries queries,
-        RegistryClient registry, WebhookService webhooks, BlobCache cache)
+        RegistryClient registry, WebhookService webhooks, BlobCache cache, CircuitCounter circuits)
     {
         _queries = queries;
         var meter = telemetry.Meter;
@@ -112,6 +112,18 @@ internal sealed class PrometheusMetrics : IDisposable
         meter.CreateObservableCounter("proxy_upstream_errors_total", () => cache.Statistics.UpstreamErrors,
             description: "Upstream failures the pull-through endpoint met on this instance since start.");
         meter.CreateObservableGauge("proxy_cache_bytes", () => cache.Statistics.SizeBytes, "By", "Bytes in the pull-through blob cache.");
+        // What a console tab costs (README, "Sizing"): open tabs, the circuits kept after their tab went away, and memory.
+        meter.CreateObservableGauge("circuits", () =>
+        {
+            var connected = circuits.Connected;
+            return new[]
+            {
+                new Measurement<int>(connected, new KeyValuePair<string, object?>("state", "connected")),
+                new Measurement<int>(Math.Max(0, circuits.Open - connected), new KeyValuePair<string, object?>("state", "disconnected")),
+            };
+        }, description: "Console circuits on this instance: connected (open tabs) and disconnected (kept for a reconnect).");
+        meter.CreateObservableGauge("process_resident_memory_bytes", () => Environment.WorkingSet, "By", "Resident memory of this instance's process.");
+        meter.CreateObservableGauge("gc_heap_bytes", () => GC.GetGCMemoryInfo().HeapSizeBytes, "By", "Managed heap size after the last garbage collection.");
 
         _adapter = MeterAdapter.StartListening(new MeterAdapterOptions
         {
