@@ -3,6 +3,7 @@ using Dashboard.Domain.Access;
 using Dashboard.Domain.Persistence;
 using Dashboard.Domain.Registry;
 using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 
 namespace Dashboard.Domain.Import;
@@ -11,6 +12,16 @@ namespace Dashboard.Domain.Import;
 public interface IRepositoryImportQueue
 {
     void Enqueue(long runId);
+}
+
+/// <summary>
+/// Without a job system (the domain alone, as component tests use it): the import runs on the thread pool of this
+/// process, and a restart loses it. The host replaces it with Hangfire.
+/// </summary>
+public sealed class InProcessRepositoryImportQueue(IServiceProvider services) : IRepositoryImportQueue
+{
+    public void Enqueue(long runId) =>
+        _ = Task.Run(() => services.GetRequiredService<RepositoryImportRuns>().RunAsync(runId));
 }
 
 /// <summary>
@@ -25,9 +36,10 @@ public sealed class RepositoryImportRuns(
     /// <summary>Progress is written at most this often (and always at the end): 200 tags are not 400 updates.</summary>
     public static readonly TimeSpan ProgressInterval = TimeSpan.FromMilliseconds(250);
 
-    private readonly Lock _lock = new();
-    private readonly List<Func<Task>> _subscribers = [];
-    private IDisposable? _signalSubscription;
+    private readonly PageListeners _pages = new();
+    private IDisposable? _fromOtherInstances;
+    private object? _fromOtherInstancesLock;
+    private bool _listening;
 
     public async Task<RepositoryImportRun> StartAsync(Caller caller, string @namespace, string stream, RepositoryImportRequest request, CancellationToken ct = default)
     {
@@ -123,13 +135,10 @@ public sealed class RepositoryImportRuns(
     /// <summary>Calls <paramref name="changed"/> when any repository import moved on (on any instance), until disposed.</summary>
     public IDisposable Subscribe(Func<Task> changed)
     {
-        lock (_lock)
-        {
-            _signalSubscription ??= signals.Subscribe(InstanceTopics.RepositoryImports, TellPagesAsync);
-            _subscribers.Add(changed);
-        }
-
-        return new Subscription(this, changed);
+        // Another instance's progress reaches this instance's pages too: listened to from the first page that asks.
+        LazyInitializer.EnsureInitialized(ref _fromOtherInstances, ref _listening, ref _fromOtherInstancesLock,
+            () => signals.Subscribe(InstanceTopics.RepositoryImports, _pages.TellAsync));
+        return _pages.Add(changed);
     }
 
     private async Task WriteProgressAsync(long id, RepositoryImportProgress progress, CancellationToken ct)
@@ -162,38 +171,6 @@ public sealed class RepositoryImportRuns(
     private async Task PublishAsync()
     {
         await signals.PublishAsync(InstanceTopics.RepositoryImports);
-        await TellPagesAsync();
-    }
-
-    private async Task TellPagesAsync()
-    {
-        Func<Task>[] subscribers;
-        lock (_lock)
-        {
-            subscribers = [.. _subscribers];
-        }
-
-        foreach (var subscriber in subscribers)
-        {
-            try
-            {
-                await subscriber();
-            }
-            catch (ObjectDisposedException)
-            {
-                // A page that went away between the copy and the call.
-            }
-        }
-    }
-
-    private sealed class Subscription(RepositoryImportRuns owner, Func<Task> changed) : IDisposable
-    {
-        public void Dispose()
-        {
-            lock (owner._lock)
-            {
-                owner._subscribers.Remove(changed);
-            }
-        }
+        await _pages.TellAsync();
     }
 }

@@ -52,8 +52,9 @@ public static class DomainServiceCollectionExtensions
         services.AddSingleton<RegistryClient>();
         services.AddSingleton<ImageImporter>();
         services.AddSingleton<RepositoryImporter>();
-        // Its queue is the host's job system (IRepositoryImportQueue).
+        // Its queue is the host's job system; alone, the domain runs imports on the thread pool.
         services.AddSingleton<RepositoryImportRuns>();
+        services.TryAddSingleton<IRepositoryImportQueue, InProcessRepositoryImportQueue>();
         services.AddSingleton<Scheduling.ImportScheduler>();
         services.AddSingleton<Scheduling.ScheduleQueries>();
         services.AddSingleton<Scheduling.ScheduleSettings>();

@@ -46,12 +46,12 @@ public sealed class ScheduleActivity
         _signals = signals;
         _telemetry = telemetry;
         // Another instance's checks show on this instance's open pages too.
-        signals.Subscribe(InstanceTopics.ScheduleActivity, TellPagesAsync);
+        signals.Subscribe(InstanceTopics.ScheduleActivity, _pages.TellAsync);
     }
 
     private readonly Lock _lock = new();
     private readonly Dictionary<string, long> _byResult = new(StringComparer.Ordinal);
-    private readonly List<Func<Task>> _subscribers = [];
+    private readonly PageListeners _pages = new();
 
     /// <summary>Checks since start by result (Imported, Unchanged, Unreachable…).</summary>
     public IReadOnlyDictionary<string, long> ChecksByResult
@@ -125,52 +125,12 @@ public sealed class ScheduleActivity
     }
 
     /// <summary>Calls <paramref name="changed"/> after checks were recorded or a schedule changed, until disposed.</summary>
-    public IDisposable Subscribe(Func<Task> changed)
-    {
-        lock (_lock)
-        {
-            _subscribers.Add(changed);
-        }
-
-        return new Subscription(this, changed);
-    }
+    public IDisposable Subscribe(Func<Task> changed) => _pages.Add(changed);
 
     /// <summary>Tells open pages, on this instance and the others, that schedules changed (a check, a manual import, a settings change).</summary>
     public async Task PublishAsync()
     {
         await _signals.PublishAsync(InstanceTopics.ScheduleActivity);
-        await TellPagesAsync();
-    }
-
-    private async Task TellPagesAsync()
-    {
-        Func<Task>[] subscribers;
-        lock (_lock)
-        {
-            subscribers = [.. _subscribers];
-        }
-
-        foreach (var subscriber in subscribers)
-        {
-            try
-            {
-                await subscriber();
-            }
-            catch (ObjectDisposedException)
-            {
-                // A page that went away between the copy and the call.
-            }
-        }
-    }
-
-    private sealed class Subscription(ScheduleActivity owner, Func<Task> changed) : IDisposable
-    {
-        public void Dispose()
-        {
-            lock (owner._lock)
-            {
-                owner._subscribers.Remove(changed);
-            }
-        }
+        await _pages.TellAsync();
     }
 }
