@@ -27,9 +27,22 @@ public sealed class Glob
         _tokens = tokens;
         _separators = separators;
         _ignoreCase = ignoreCase;
+        var prefix = tokens.TakeWhile(t => t.Item1 == Kind.Literal).Select(t => t.Item2).ToArray();
+        LiteralPrefix = new string(prefix);
+        IsLiteral = prefix.Length == tokens.Length;
+        LiteralSuffix = IsLiteral ? LiteralPrefix : new string([.. tokens.Reverse().TakeWhile(t => t.Item1 == Kind.Literal).Select(t => t.Item2).Reverse()]);
     }
 
     public string Text { get; }
+
+    /// <summary>Whether the pattern has no wildcard: it matches one value (ignoring case where it does).</summary>
+    public bool IsLiteral { get; }
+
+    /// <summary>The literal characters before the first wildcard (lower-cased when the glob ignores case): every match starts with them.</summary>
+    public string LiteralPrefix { get; }
+
+    /// <summary>The literal characters after the last wildcard (lower-cased when the glob ignores case): every match ends with them.</summary>
+    public string LiteralSuffix { get; }
 
     /// <param name="separators">Characters a single <c>*</c> (and <c>?</c>) does not cross; <c>**</c> does.</param>
     /// <param name="questionMark">Whether <c>?</c> is a wildcard for one character (webhook filters) or itself.</param>
@@ -72,16 +85,23 @@ public sealed class Glob
     public bool IsMatch(string value, out long steps)
     {
         steps = 0;
+        if (IsLiteral)
+        {
+            steps = value.Length;
+            return string.Equals(value, LiteralPrefix, _ignoreCase ? StringComparison.OrdinalIgnoreCase : StringComparison.Ordinal);
+        }
+
         var count = _tokens.Length;
-        var current = new bool[count + 1];
-        var next = new bool[count + 1];
+        // On the stack for the patterns people write (at most 255 characters): a match allocates nothing.
+        Span<bool> current = count < 256 ? stackalloc bool[count + 1] : new bool[count + 1];
+        Span<bool> next = count < 256 ? stackalloc bool[count + 1] : new bool[count + 1];
         current[0] = true;
         Close(current);
         foreach (var raw in value)
         {
             var c = _ignoreCase ? char.ToLowerInvariant(raw) : raw;
             var separator = _separators.Contains(c);
-            Array.Clear(next);
+            next.Clear();
             var alive = false;
             for (var i = 0; i < count; i++)
             {
@@ -111,7 +131,9 @@ public sealed class Glob
             }
 
             Close(next);
-            (current, next) = (next, current);
+            var swap = current;
+            current = next;
+            next = swap;
         }
 
         return current[count];
@@ -120,7 +142,7 @@ public sealed class Glob
     public override string ToString() => Text;
 
     /// <summary>A star may match nothing: a position before one is also a position after it.</summary>
-    private void Close(bool[] positions)
+    private void Close(Span<bool> positions)
     {
         for (var i = 0; i < _tokens.Length; i++)
         {

@@ -23,9 +23,9 @@ public sealed class ScreenshotTests(DashboardServer server)
             await ImagePusher.PushImageAsync(registry, "library/nginx", tag, new Dictionary<string, string> { ["org.opencontainers.image.version"] = tag }, seed: tag);
         }
 
-        await ImagePusher.PushImageAsync(registry, "team/api", "2.3.1", seed: "api");
+        await ImagePusher.PushImageAsync(registry, "team/checkout", "2.3.1", seed: "checkout");
         await server.CreateNamespaceAsync("storefront");
-        foreach (var stream in new[] { "nginx", "api", "worker" })
+        foreach (var stream in new[] { "nginx", "checkout", "mailer" })
         {
             await server.CreateImageStreamAsync("storefront", stream);
         }
@@ -37,7 +37,7 @@ public sealed class ScreenshotTests(DashboardServer server)
             await server.SetTagAsync("storefront", "nginx", tag, $"{registry.Host}/library/nginx:{tag}", insecure: true, scheduled: tag is "latest" or "1.26");
         }
 
-        await server.SetTagAsync("storefront", "api", "2.3.1", $"{registry.Host}/team/api:2.3.1", insecure: true, scheduled: true);
+        await server.SetTagAsync("storefront", "checkout", "2.3.1", $"{registry.Host}/team/checkout:2.3.1", insecure: true, scheduled: true);
         var rules = await server.GetPolicyRulesAsync();
         await server.PutPolicyRulesAsync(new object[]
         {
@@ -63,7 +63,7 @@ public sealed class ScreenshotTests(DashboardServer server)
 
             await page.GotoAsync("schedules");
             await page.WaitForInteractiveAsync();
-            await Expect(page.GetByRole(AriaRole.Row).Filter(new() { HasText = "storefront/api:2.3.1" })).ToBeVisibleAsync();
+            await Expect(page.GetByRole(AriaRole.Row).Filter(new() { HasText = "storefront/checkout:2.3.1" })).ToBeVisibleAsync();
             await ShootAsync(page, "schedules");
 
             await page.GotoAsync("policies");

@@ -1,4 +1,7 @@
+using System.Buffers;
+using System.Collections.Concurrent;
 using Dashboard.Domain.Images;
+using Dashboard.Domain.Policy.Conditions;
 
 namespace Dashboard.Domain.Policy;
 
@@ -51,53 +54,101 @@ public interface IImageFacts
     void Forget();
 }
 
-internal sealed record CompiledRule(int Index, PolicyRule Rule, IReadOnlyList<ImagePattern>? Registries, IReadOnlyList<ImagePattern>? Repositories,
-    IReadOnlyList<ImagePattern>? Tags, HashSet<string> Namespaces)
+/// <summary>A rule with its conditions (<see cref="ConditionKinds"/>), in the order they are checked and explained.</summary>
+internal sealed class CompiledRule
 {
-    public bool NeedsFacts => Rule.RequireKnown is not null || Rule.Labels is { Count: > 0 } || Rule.Annotations is { Count: > 0 };
-
-    public bool AppliesTo(PolicyRequest request) =>
-        Rule.Enabled && Rule.Resources.Contains(request.Resource) && (Rule.Namespaces?.Mode ?? NamespaceMode.All) switch
+    public CompiledRule(int index, PolicyRule rule, IReadOnlyList<ImageCondition> conditions, HashSet<string> namespaces)
+    {
+        Index = index;
+        Rule = rule;
+        Conditions = conditions;
+        Namespaces = namespaces;
+        NeedsFacts = conditions.Any(c => c.NeedsFacts);
+        var indexed = new List<PatternCondition>();
+        var others = new List<ImageCondition>();
+        foreach (var condition in conditions)
         {
-            NamespaceMode.Only => Namespaces.Contains(request.Namespace),
-            NamespaceMode.Except => !Namespaces.Contains(request.Namespace),
+            // One pattern condition per part goes to the index (it marks the part when any of its patterns matches);
+            // a second one of the same part is asked directly, so both must hold.
+            if (condition.AsPattern is { } pattern && (PatternMask & PartBit(pattern.Part)) == 0)
+            {
+                PatternMask |= PartBit(pattern.Part);
+                indexed.Add(pattern);
+            }
+            else
+            {
+                others.Add(condition);
+            }
+        }
+
+        Indexed = indexed;
+        Others = [.. others];
+    }
+
+    public int Index { get; }
+
+    public PolicyRule Rule { get; }
+
+    public IReadOnlyList<ImageCondition> Conditions { get; }
+
+    public HashSet<string> Namespaces { get; }
+
+    /// <summary>Whether a condition reads the image's facts, which then must be looked up.</summary>
+    public bool NeedsFacts { get; }
+
+    /// <summary>The parts of the reference this rule has patterns for, one bit each: the policy's index answers for them.</summary>
+    public byte PatternMask { get; }
+
+    /// <summary>The pattern conditions the policy's index answers for.</summary>
+    public IReadOnlyList<PatternCondition> Indexed { get; }
+
+    /// <summary>The conditions the index does not answer for (digest, known, labels…).</summary>
+    public ImageCondition[] Others { get; }
+
+    public static byte PartBit(ReferencePart part) => (byte)(1 << (int)part);
+
+    public bool AppliesTo(string @namespace, string resource) =>
+        Rule.Enabled && Rule.Resources.Contains(resource) && (Rule.Namespaces?.Mode ?? NamespaceMode.All) switch
+        {
+            NamespaceMode.Only => Namespaces.Contains(@namespace),
+            NamespaceMode.Except => !Namespaces.Contains(@namespace),
             _ => true,
         };
 
-    /// <summary>Whether the rule matches, without the words: the admission path asks this of every rule for every image.</summary>
+    /// <summary>Whether the rule matches (inverted when it says so), asking every condition; no words.</summary>
     public bool Matches(ImageReference image, ImageFact facts)
     {
-        var holds = Any(Registries, image.Registry) && Any(Repositories, image.Repository) && (Tags is null || Any(Tags, image.Tag ?? ""))
-            && (Rule.RequireDigest is not { } digest || (image.Digest is not null) == digest)
-            && (Rule.RequireKnown is not { } known || facts.Known == known)
-            && Holds(Rule.Labels, facts.Labels) && Holds(Rule.Annotations, facts.Annotations);
-        return holds != Rule.Invert;
-
-        static bool Any(IReadOnlyList<ImagePattern>? patterns, string value)
+        foreach (var condition in Conditions)
         {
-            if (patterns is null)
+            if (!condition.Holds(image, facts))
             {
-                return true;
+                return Rule.Invert;
             }
-
-            foreach (var pattern in patterns)
-            {
-                if (pattern.Matches(value))
-                {
-                    return true;
-                }
-            }
-
-            return false;
         }
 
-        static bool Holds(IReadOnlyList<KeyCondition>? conditions, IReadOnlyDictionary<string, string> values) =>
-            conditions is null || conditions.All(c => c.Op switch
+        return !Rule.Invert;
+    }
+
+    /// <summary>
+    /// The same, when the policy's index already said which of this rule's pattern parts hold (<paramref name="patternHits"/>,
+    /// one bit per part): only the other conditions are asked.
+    /// </summary>
+    public bool Matches(byte patternHits, ImageReference image, ImageFact facts)
+    {
+        if ((patternHits & PatternMask) != PatternMask)
+        {
+            return Rule.Invert;
+        }
+
+        foreach (var condition in Others)
+        {
+            if (!condition.Holds(image, facts))
             {
-                ConditionOp.Exists => values.ContainsKey(c.Key),
-                ConditionOp.NotExists => !values.ContainsKey(c.Key),
-                _ => values.TryGetValue(c.Key, out var v) && v == c.Value,
-            });
+                return Rule.Invert;
+            }
+        }
+
+        return !Rule.Invert;
     }
 
     /// <summary>Whether the rule's conditions hold (inverted when the rule says so), and the words that say why.</summary>
@@ -105,39 +156,18 @@ internal sealed record CompiledRule(int Index, PolicyRule Rule, IReadOnlyList<Im
     {
         var held = new List<string>();
         string? failed = null;
-        Check(Registries, image.Registry, "registry");
-        Check(Repositories, image.Repository, "repository");
-        if (failed is null && Tags is not null)
+        foreach (var condition in Conditions)
         {
-            Check(Tags, image.Tag ?? "", "tag");
-        }
-
-        if (failed is null && Rule.RequireDigest is { } digest)
-        {
-            if ((image.Digest is not null) == digest)
+            if (condition.Holds(image, facts))
             {
-                held.Add(digest ? "it is referenced by digest" : "it is referenced by tag, not digest");
+                held.Add(condition.Explain(image, facts, held: true));
             }
             else
             {
-                failed = digest ? "it is referenced by tag, not by digest" : "it is referenced by digest";
+                failed = condition.Explain(image, facts, held: false);
+                break;
             }
         }
-
-        if (failed is null && Rule.RequireKnown is { } known)
-        {
-            if (facts.Known == known)
-            {
-                held.Add(known ? "the dashboard knows it" : "it is not known to the dashboard (imported or referenced by no image stream)");
-            }
-            else
-            {
-                failed = known ? "it is not known to the dashboard (imported or referenced by no image stream)" : "the dashboard knows it";
-            }
-        }
-
-        KeyConditions(Rule.Labels, facts.Labels, "label");
-        KeyConditions(Rule.Annotations, facts.Annotations, "annotation");
 
         var matched = failed is null;
         if (Rule.Invert)
@@ -148,57 +178,6 @@ internal sealed record CompiledRule(int Index, PolicyRule Rule, IReadOnlyList<Im
         }
 
         return matched ? (true, held.Count == 0 ? "it applies to every image" : string.Join("; ", held)) : (false, failed!);
-
-        void Check(IReadOnlyList<ImagePattern>? patterns, string value, string what)
-        {
-            if (failed is not null || patterns is null)
-            {
-                return;
-            }
-
-            var hit = patterns.FirstOrDefault(p => p.Matches(value));
-            if (hit is not null)
-            {
-                held.Add($"{what} '{value}' matches '{hit}'");
-            }
-            else
-            {
-                failed = $"{what} '{value}' matches none of {string.Join(", ", patterns.Select(p => $"'{p}'"))}";
-            }
-        }
-
-        void KeyConditions(IReadOnlyList<KeyCondition>? conditions, IReadOnlyDictionary<string, string> values, string what)
-        {
-            foreach (var condition in conditions ?? [])
-            {
-                if (failed is not null)
-                {
-                    return;
-                }
-
-                var present = values.TryGetValue(condition.Key, out var value);
-                var holds = condition.Op switch
-                {
-                    ConditionOp.Exists => present,
-                    ConditionOp.NotExists => !present,
-                    _ => present && value == condition.Value,
-                };
-                var text = condition.Op switch
-                {
-                    ConditionOp.Exists => $"{what} '{condition.Key}' is set",
-                    ConditionOp.NotExists => $"{what} '{condition.Key}' is not set",
-                    _ => $"{what} '{condition.Key}' is '{condition.Value}'",
-                };
-                if (holds)
-                {
-                    held.Add(text);
-                }
-                else
-                {
-                    failed = condition.Op == ConditionOp.Equals && present ? $"{what} '{condition.Key}' is '{value}', not '{condition.Value}'" : $"not so: {text}";
-                }
-            }
-        }
     }
 }
 
@@ -210,8 +189,15 @@ internal sealed record CompiledRule(int Index, PolicyRule Rule, IReadOnlyList<Im
 /// </summary>
 public sealed class CompiledPolicy
 {
+    /// <summary>How many (namespace, resource) pairs keep their applicable rules ready; past it the cache starts over.</summary>
+    private const int MaxScopes = 10_000;
+
+    private static readonly ReferencePart[] Parts = [ReferencePart.Registry, ReferencePart.Repository, ReferencePart.Tag];
+
     private readonly IReadOnlyList<CompiledRule> _rules;
     private readonly Dictionary<string, HashSet<string>> _exemptions;
+    private readonly PatternIndex[] _indexes = [new(), new(), new()];
+    private readonly ConcurrentDictionary<(string Namespace, string Resource), Scope> _scopes = new();
 
     internal CompiledPolicy(IReadOnlyList<CompiledRule> rules, IReadOnlyList<PolicyRule> source, IReadOnlyList<PolicyExemption> exemptions)
     {
@@ -220,6 +206,16 @@ public sealed class CompiledPolicy
         Exemptions = exemptions;
         _exemptions = exemptions.GroupBy(e => e.Namespace, StringComparer.Ordinal)
             .ToDictionary(g => g.Key, g => g.SelectMany(e => e.Rules).ToHashSet(StringComparer.Ordinal), StringComparer.Ordinal);
+        foreach (var rule in rules)
+        {
+            foreach (var condition in rule.Indexed)
+            {
+                foreach (var pattern in condition.Patterns)
+                {
+                    _indexes[(int)condition.Part].Add(pattern, rule.Index);
+                }
+            }
+        }
     }
 
     public static CompiledPolicy Empty { get; } = PolicyValidator.Compile([]);
@@ -228,100 +224,126 @@ public sealed class CompiledPolicy
 
     public IReadOnlyList<PolicyExemption> Exemptions { get; }
 
+    /// <summary>The rule named <paramref name="rule"/>'s conditions in a few words each (the rule list's "Conditions" column).</summary>
+    public IReadOnlyList<string> Summary(string rule) =>
+        _rules.FirstOrDefault(r => r.Rule.Name == rule)?.Conditions.Select(c => c.Summary).ToList() ?? [];
+
     /// <summary>
     /// Decides a request. With <paramref name="explain"/> every rule's outcome is traced in words (the console and the
-    /// evaluate API); without it (admission) words are made only for the findings, so the hot path stays cheap.
+    /// evaluate API); without it (admission) the pattern index answers for the patterns, the other conditions are asked
+    /// only of rules whose patterns hold, and words are made only for the findings, so the hot path stays cheap.
     /// </summary>
     public async Task<PolicyDecision> EvaluateAsync(PolicyRequest request, IImageFacts facts, CancellationToken ct = default, bool explain = true)
     {
-        var exempt = _exemptions.GetValueOrDefault(request.Namespace);
-        var applicable = _rules.Where(r => r.AppliesTo(request) && exempt?.Contains(r.Rule.Name) != true).ToList();
-        var needFacts = applicable.Any(r => r.NeedsFacts);
-        var violations = new List<PolicyFinding>();
-        var warnings = new List<PolicyFinding>();
-        var audits = new List<PolicyFinding>();
+        var scope = ScopeOf(request.Namespace, request.Resource);
+        List<PolicyFinding>? violations = null, warnings = null, audits = null;
         var trace = new List<RuleTrace>();
         if (explain)
         {
-            var applied = applicable.ToHashSet();
+            var exempt = _exemptions.GetValueOrDefault(request.Namespace);
+            var applied = scope.Rules.ToHashSet();
             foreach (var rule in _rules.Where(r => !applied.Contains(r)))
             {
                 trace.Add(new RuleTrace("*", rule.Rule.Name, NotApplicable(rule, request, exempt)));
             }
         }
 
-        foreach (var use in request.Images)
+        var hits = explain ? null : ArrayPool<byte>.Shared.Rent(_rules.Count);
+        try
         {
-            if (!ImageReference.TryParse(use.Reference, out var image, out var error))
+            foreach (var use in request.Images)
             {
-                violations.Add(new PolicyFinding(use.Reference, use.Where, "(reference)", $"the reference cannot be read: {error}"));
-                if (explain)
+                if (!ImageReference.TryParse(use.Reference, out var image, out var error))
                 {
-                    trace.Add(new RuleTrace(use.Reference, "(reference)", $"refused: {error}"));
-                }
-
-                continue;
-            }
-
-            var fact = needFacts ? await facts.LookupAsync(image, request.Namespace, ct) : ImageFact.Unknown;
-            var shown = image.ToString();
-            var allowRules = new Dictionary<Enforcement, List<PolicyRule>>();
-            var allowed = new HashSet<Enforcement>();
-            foreach (var rule in applicable)
-            {
-                var r = rule.Rule;
-                var matched = rule.Matches(image, fact);
-                // Words only where someone reads them: the trace, and a Deny rule's finding.
-                var why = explain || (matched && r.Action == RuleAction.Deny) ? rule.Match(image, fact).Why : "";
-                if (r.Action == RuleAction.Allow)
-                {
-                    (allowRules.TryGetValue(r.Enforcement, out var list) ? list : allowRules[r.Enforcement] = []).Add(r);
-                    if (matched)
-                    {
-                        allowed.Add(r.Enforcement);
-                    }
-
+                    Add(ref violations, new PolicyFinding(use.Reference, use.Where, "(reference)", $"the reference cannot be read: {error}"));
                     if (explain)
                     {
-                        trace.Add(new RuleTrace(shown, r.Name, matched ? $"allows: {why}" : $"does not match: {why}"));
+                        trace.Add(new RuleTrace(use.Reference, "(reference)", $"refused: {error}"));
                     }
 
                     continue;
                 }
 
-                if (!matched)
+                if (hits is not null)
                 {
-                    if (explain)
+                    Array.Clear(hits, 0, _rules.Count);
+                    foreach (var part in Parts)
                     {
-                        trace.Add(new RuleTrace(shown, r.Name, $"does not match: {why}"));
+                        var marks = (Hits: hits, Bit: CompiledRule.PartBit(part));
+                        _indexes[(int)part].Match(PatternCondition.ValueOf(part, image), part == ReferencePart.Registry, ref marks,
+                            static (ref (byte[] Hits, byte Bit) marks, int rule) => marks.Hits[rule] |= marks.Bit);
+                    }
+                }
+
+                var fact = scope.NeedsFacts ? await facts.LookupAsync(image, request.Namespace, ct) : ImageFact.Unknown;
+                var shown = explain ? image.ToString() : null;
+                // Which enforcements' Allow rules let this image in, one bit each.
+                var allowedBy = 0;
+                foreach (var rule in scope.Rules)
+                {
+                    var r = rule.Rule;
+                    var matched = hits is null ? rule.Matches(image, fact) : rule.Matches(hits[rule.Index], image, fact);
+                    if (r.Action == RuleAction.Allow)
+                    {
+                        allowedBy |= matched ? 1 << (int)r.Enforcement : 0;
+                        if (explain)
+                        {
+                            var why = rule.Match(image, fact).Why;
+                            trace.Add(new RuleTrace(shown!, r.Name, matched ? $"allows: {why}" : $"does not match: {why}"));
+                        }
+
+                        continue;
                     }
 
-                    continue;
+                    if (!matched)
+                    {
+                        if (explain)
+                        {
+                            trace.Add(new RuleTrace(shown!, r.Name, $"does not match: {rule.Match(image, fact).Why}"));
+                        }
+
+                        continue;
+                    }
+
+                    // Words only where someone reads them: the trace, and a Deny rule's finding.
+                    var reason = rule.Match(image, fact).Why;
+                    shown ??= image.ToString();
+                    Add(ref Findings(r.Enforcement, ref violations, ref warnings, ref audits), new PolicyFinding(shown, use.Where, r.Name, Reason(r, reason)));
+                    if (explain)
+                    {
+                        trace.Add(new RuleTrace(shown, r.Name, $"{Verb(r.Enforcement)}: {reason}"));
+                    }
                 }
 
-                var finding = new PolicyFinding(shown, use.Where, r.Name, Reason(r, why));
-                (r.Enforcement switch { Enforcement.Enforce => violations, Enforcement.Warn => warnings, _ => audits }).Add(finding);
-                if (explain)
+                // Whitelist: Allow rules of an enforcement apply, and none of them matched this image.
+                foreach (var (enforcement, rules) in scope.AllowRules)
                 {
-                    trace.Add(new RuleTrace(shown, r.Name, $"{Verb(r.Enforcement)}: {why}"));
-                }
-            }
+                    if ((allowedBy & (1 << (int)enforcement)) != 0)
+                    {
+                        continue;
+                    }
 
-            // Whitelist: Allow rules of an enforcement apply, and none of them matched this image.
-            foreach (var (enforcement, rules) in allowRules.Where(a => !allowed.Contains(a.Key)))
-            {
-                var names = string.Join(", ", rules.Select(r => r.Name));
-                var finding = new PolicyFinding(shown, use.Where, names, "it matches no Allow rule; it must match one of: "
-                    + string.Join("; ", rules.Select(r => string.IsNullOrWhiteSpace(r.Description) ? r.Name : $"{r.Name} ({r.Description.Trim()})")));
-                (enforcement switch { Enforcement.Enforce => violations, Enforcement.Warn => warnings, _ => audits }).Add(finding);
-                if (explain)
-                {
-                    trace.Add(new RuleTrace(shown, names, $"{Verb(enforcement)}: matches no Allow rule"));
+                    shown ??= image.ToString();
+                    var names = string.Join(", ", rules.Select(r => r.Name));
+                    var finding = new PolicyFinding(shown, use.Where, names, "it matches no Allow rule; it must match one of: "
+                        + string.Join("; ", rules.Select(r => string.IsNullOrWhiteSpace(r.Description) ? r.Name : $"{r.Name} ({r.Description.Trim()})")));
+                    Add(ref Findings(enforcement, ref violations, ref warnings, ref audits), finding);
+                    if (explain)
+                    {
+                        trace.Add(new RuleTrace(shown, names, $"{Verb(enforcement)}: matches no Allow rule"));
+                    }
                 }
             }
         }
+        finally
+        {
+            if (hits is not null)
+            {
+                ArrayPool<byte>.Shared.Return(hits);
+            }
+        }
 
-        return new PolicyDecision(violations.Count == 0, violations, warnings, audits, trace);
+        return new PolicyDecision(violations is null, violations ?? [], warnings ?? [], audits ?? [], trace);
     }
 
     /// <summary>Whether the rule named <paramref name="rule"/> matches the image (its conditions only: no scope, no action).</summary>
@@ -331,25 +353,64 @@ public sealed class CompiledPolicy
     /// <summary>
     /// Before a repository's tags are listed: the rule that refuses every tag of it for <c>imports</c> in
     /// <paramref name="namespace"/>, or null when some tag could pass (each tag is still checked when it is imported).
+    /// Each condition says whether it holds for every image of the repository, for none, or cannot tell yet.
     /// </summary>
     public string? RefusesWholeRepository(string @namespace, ImageReference repository)
     {
-        var exempt = _exemptions.GetValueOrDefault(@namespace);
-        var request = new PolicyRequest(@namespace, PolicyResources.Imports, []);
-        var applicable = _rules.Where(r => r.AppliesTo(request) && r.Rule.Enforcement == Enforcement.Enforce && exempt?.Contains(r.Rule.Name) != true).ToList();
-        foreach (var rule in applicable.Where(r => r.Rule.Action == RuleAction.Deny && !r.Rule.Invert && r.Tags is null && r.Rule.RequireDigest is null
-            && !r.NeedsFacts && r.Matches(repository, ImageFact.Unknown)))
+        var applicable = ScopeOf(@namespace, PolicyResources.Imports).Rules.Where(r => r.Rule.Enforcement == Enforcement.Enforce).ToList();
+        foreach (var rule in applicable.Where(r => r.Rule.Action == RuleAction.Deny && !r.Rule.Invert
+            && r.Conditions.All(c => c.HoldsForRepository(repository) == true)))
         {
             return $"rule '{rule.Rule.Name}' refuses every image of {repository.Registry}/{repository.Repository}";
         }
 
         var allows = applicable.Where(r => r.Rule.Action == RuleAction.Allow).ToList();
-        bool CouldMatch(CompiledRule r) => r.Rule.Invert
-            || ((r.Registries?.Any(p => p.Matches(repository.Registry)) ?? true) && (r.Repositories?.Any(p => p.Matches(repository.Repository)) ?? true));
+        bool CouldMatch(CompiledRule r) => r.Rule.Invert || r.Conditions.All(c => c.HoldsForRepository(repository) != false);
         return allows.Count > 0 && !allows.Any(CouldMatch)
             ? $"no Allow rule lets images of {repository.Registry}/{repository.Repository} in (it must match one of: {string.Join(", ", allows.Select(a => a.Rule.Name))})"
             : null;
     }
+
+    /// <summary>The rules that apply to a namespace and resource (enabled, in scope, not exempt), kept per pair.</summary>
+    private Scope ScopeOf(string @namespace, string resource)
+    {
+        if (_scopes.TryGetValue((@namespace, resource), out var scope))
+        {
+            return scope;
+        }
+
+        var exempt = _exemptions.GetValueOrDefault(@namespace);
+        var rules = _rules.Where(r => r.AppliesTo(@namespace, resource) && exempt?.Contains(r.Rule.Name) != true).ToArray();
+        scope = new Scope(rules, rules.Any(r => r.NeedsFacts),
+            [.. rules.Where(r => r.Rule.Action == RuleAction.Allow).GroupBy(r => r.Rule.Enforcement).Select(g => (g.Key, (IReadOnlyList<PolicyRule>)[.. g.Select(r => r.Rule)]))]);
+        if (_scopes.Count >= MaxScopes)
+        {
+            _scopes.Clear();
+        }
+
+        _scopes.TryAdd((@namespace, resource), scope);
+        return scope;
+    }
+
+    private sealed record Scope(CompiledRule[] Rules, bool NeedsFacts, (Enforcement Enforcement, IReadOnlyList<PolicyRule> Rules)[] AllowRules);
+
+    private static ref List<PolicyFinding>? Findings(Enforcement enforcement, ref List<PolicyFinding>? violations, ref List<PolicyFinding>? warnings,
+        ref List<PolicyFinding>? audits)
+    {
+        if (enforcement == Enforcement.Enforce)
+        {
+            return ref violations;
+        }
+
+        if (enforcement == Enforcement.Warn)
+        {
+            return ref warnings;
+        }
+
+        return ref audits;
+    }
+
+    private static void Add(ref List<PolicyFinding>? findings, PolicyFinding finding) => (findings ??= []).Add(finding);
 
     private static string Verb(Enforcement enforcement) => enforcement switch
     {

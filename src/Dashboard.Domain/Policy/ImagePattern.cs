@@ -21,6 +21,12 @@ public sealed class ImagePattern
 
     public bool Matches(string value) => _glob.IsMatch(value);
 
+    /// <summary>What every match starts with (lower-case for registries), for <see cref="PatternIndex"/>.</summary>
+    internal string LiteralPrefix => _glob.LiteralPrefix;
+
+    /// <summary>What every match ends with (lower-case for registries).</summary>
+    internal string LiteralSuffix => _glob.LiteralSuffix;
+
     public override string ToString() => Text;
 
     /// <summary>Registry hosts: <c>host[:port]</c>, case-insensitive; <c>*</c> stays within a label (between dots).</summary>

@@ -1,3 +1,4 @@
+using System.Text.Json;
 using System.Text.Json.Serialization;
 
 namespace Dashboard.Domain.Policy;
@@ -90,6 +91,14 @@ public sealed record PolicyRule
     public IReadOnlyList<KeyCondition>? Annotations { get; init; }
 
     public bool Invert { get; init; }
+
+    /// <summary>
+    /// Fields that are not built into the rule: a condition kind that is not one of the standard ones reads its field
+    /// here, and a field no kind claims is refused as unknown (a misspelt <c>registry</c> must not make a rule match
+    /// everything).
+    /// </summary>
+    [JsonExtensionData]
+    public IDictionary<string, JsonElement>? More { get; init; }
 }
 
 /// <summary>A namespace that named rules do not apply to.</summary>
