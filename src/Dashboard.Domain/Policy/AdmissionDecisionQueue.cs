@@ -18,8 +18,10 @@ public sealed class AdmissionDecisionQueue
     public AdmissionDecisionQueue(int capacity = DefaultCapacity)
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(capacity, 1);
+        // Wait, not DropWrite: with a Drop mode TryWrite answers true for the record it drops, so nobody would know. Only
+        // TryWrite is called, which never waits: it answers false when the queue is full.
         _records = Channel.CreateBounded<AdmissionRecord>(
-            new BoundedChannelOptions(capacity) { FullMode = BoundedChannelFullMode.DropWrite, SingleReader = true });
+            new BoundedChannelOptions(capacity) { FullMode = BoundedChannelFullMode.Wait, SingleReader = true });
     }
 
     public ChannelReader<AdmissionRecord> Reader => _records.Reader;
