@@ -77,6 +77,11 @@ public sealed class DecisionSummaryTests(DashboardFactory app) : IClassFixture<D
 
         Assert.Equal((1, 0, 0, 1, "window", "Pod", "today"), Row(day, "window-no-old"));
         Assert.Equal((2, 0, 0, 1, "window", "Pod", "today"), Row(twoDays, "window-no-old"));
+
+        // Retention prunes a decision's rule rows with it.
+        Assert.Equal(1, await app.Services.GetRequiredService<AdmissionService>().PruneAsync(TimeSpan.FromHours(24)));
+        var afterPrune = (await admin.GetFromJsonAsync<JsonElement>($"{Summary}?hours=48"))!.EnumerateArray().ToList();
+        Assert.Equal((1, 0, 0, 1, "window", "Pod", "today"), Row(afterPrune, "window-no-old"));
     }
 
     [Fact]
