@@ -55,6 +55,8 @@ public sealed class DashboardDbContext(DbContextOptions<DashboardDbContext> opti
 
     public DbSet<Policy.AdmissionRecord> AdmissionRecords => Set<Policy.AdmissionRecord>();
 
+    public DbSet<Policy.AdmissionRuleHit> AdmissionRuleHits => Set<Policy.AdmissionRuleHit>();
+
     public DbSet<Triggers.ChangeEvent> ChangeEvents => Set<Triggers.ChangeEvent>();
 
     public DbSet<Triggers.Webhook> Webhooks => Set<Triggers.Webhook>();

@@ -66,6 +66,8 @@ public static class DomainServiceCollectionExtensions
         services.AddSingleton<Policy.PolicyStore>();
         services.AddSingleton<Policy.ImageFacts>();
         services.AddSingleton<Policy.IImageFacts>(provider => provider.GetRequiredService<Policy.ImageFacts>());
+        // The host sizes it from Dashboard:Admission:DecisionQueueCapacity.
+        services.TryAddSingleton(_ => new Policy.AdmissionDecisionQueue());
         services.AddSingleton<Policy.AdmissionService>();
         services.AddSingleton<Proxy.PullThrough>();
         services.TryAddSingleton<Triggers.IChangeNotifier, Triggers.NoChangeNotifier>();

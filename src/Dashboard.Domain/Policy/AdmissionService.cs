@@ -1,6 +1,5 @@
 using System.Text.Json;
 using System.Text.Json.Nodes;
-using System.Threading.Channels;
 using Dashboard.Domain.Access;
 using Dashboard.Domain.Persistence;
 using Microsoft.EntityFrameworkCore;
@@ -38,7 +37,47 @@ public sealed class AdmissionRecord
 
     /// <summary>The names of the rules that refused or warned, comma-separated, for filtering.</summary>
     public string? Rules { get; set; }
+
+    /// <summary>One row per rule that refused, warned or audited, for the per-rule summary; not part of the API's answer.</summary>
+    [System.Text.Json.Serialization.JsonIgnore]
+    public List<AdmissionRuleHit> Hits { get; init; } = [];
 }
+
+/// <summary>What a rule did to an admission decision.</summary>
+public enum RuleEffect
+{
+    Denied,
+    Warned,
+    Audited,
+}
+
+/// <summary>
+/// One rule that refused, warned about or audited one admission decision: once per decision, rule and effect, however many
+/// images it judged. A refusal because no Allow rule matched names every Allow rule of that whitelist, so it counts for each.
+/// </summary>
+public sealed class AdmissionRuleHit
+{
+    public long Id { get; set; }
+
+    public long AdmissionRecordId { get; set; }
+
+    public string Rule { get; set; } = "";
+
+    public RuleEffect Effect { get; set; }
+
+    /// <summary>The decision's time, copied so the summary reads this table alone.</summary>
+    public DateTime At { get; set; }
+
+    /// <summary>The decision's namespace, copied so the summary reads this table alone.</summary>
+    public string Namespace { get; set; } = "";
+}
+
+/// <summary>
+/// How often one rule bit over a window: the decisions it refused, warned about and audited, the namespaces they came
+/// from, and the last of them.
+/// </summary>
+public sealed record RuleSummary(string Rule, int Denials, int Warnings, int Audits, int Namespaces, DateTime LastAt, string LastNamespace,
+    string LastKind, string? LastName);
 
 /// <summary>How <c>/admission/mutate</c> pins tag references to digests (OpenShift's <c>resolveImages</c>).</summary>
 [System.Text.Json.Serialization.JsonConverter(typeof(System.Text.Json.Serialization.JsonStringEnumConverter<ResolveImages>))]
@@ -72,11 +111,14 @@ public sealed record DecisionQuery(string? Namespace = null, bool DeniedOnly = f
 /// Answers Kubernetes' admission reviews and the evaluate API from the compiled policy and the image facts; keeps each
 /// admission decision through a bounded queue written in batches, so the answer never waits for the database.
 /// </summary>
-public sealed class AdmissionService(
-    PolicyStore store, IImageFacts facts, IDbContextFactory<DashboardDbContext> contexts, TimeProvider clock, ILogger<AdmissionService> logger)
+public sealed class AdmissionService(PolicyStore store, IImageFacts facts, IDbContextFactory<DashboardDbContext> contexts, AdmissionDecisionQueue queue,
+    TimeProvider clock, ILogger<AdmissionService> logger)
 {
-    private readonly Channel<AdmissionRecord> _records = Channel.CreateBounded<AdmissionRecord>(
-        new BoundedChannelOptions(10_000) { FullMode = BoundedChannelFullMode.DropWrite, SingleReader = true });
+    private long _allowed;
+    private long _denied;
+
+    /// <summary>Validating reviews answered on this instance since start, by answer.</summary>
+    public (long Allowed, long Denied) Reviews => (Interlocked.Read(ref _allowed), Interlocked.Read(ref _denied));
 
     /// <summary>Answers one AdmissionReview; a review that cannot be read throws <see cref="MalformedAdmissionException"/>.</summary>
     public async Task<JsonObject> ValidateAsync(JsonNode? review, CancellationToken ct = default)
@@ -84,11 +126,13 @@ public sealed class AdmissionService(
         var question = AdmissionReviewReader.Read(review);
         if (question.Operation is not ("CREATE" or "UPDATE") || question.Images.Count == 0)
         {
+            Interlocked.Increment(ref _allowed);
             return AdmissionReviewReader.Answer(question.Uid, null);
         }
 
         var decision = await (await store.CurrentAsync(ct)).EvaluateAsync(
             new PolicyRequest(question.Namespace, question.Resource, question.Images), facts, ct, explain: false);
+        Interlocked.Increment(ref decision.Allowed ? ref _allowed : ref _denied);
         Keep(question, decision);
         return AdmissionReviewReader.Answer(question.Uid, decision);
     }
@@ -289,13 +333,58 @@ public sealed class AdmissionService(
         return new Page<AdmissionRecord>(items, total);
     }
 
+    public const int MaxSummaryHours = 24 * 366;
+
+    public const int MaxSummaryRules = 100;
+
+    /// <summary>
+    /// Which rules bit over the last <paramref name="hours"/>: the <paramref name="top"/> rules by denials, then warnings,
+    /// then audits, counted in the database. A decision refused by two rules counts for both.
+    /// </summary>
+    public async Task<IReadOnlyList<RuleSummary>> SummarizeAsync(Caller caller, int hours = 24, int top = 10, CancellationToken ct = default)
+    {
+        caller.RequireAdmin("read admission decisions");
+        if (hours is < 1 or > MaxSummaryHours)
+        {
+            throw new ValidationFailedException("hours", $"Summarize between 1 and {MaxSummaryHours} hours.");
+        }
+
+        if (top is < 1 or > MaxSummaryRules)
+        {
+            throw new ValidationFailedException("top", $"Ask for between 1 and {MaxSummaryRules} rules.");
+        }
+
+        var since = clock.GetUtcNow().UtcDateTime.AddHours(-hours);
+        await using var db = await contexts.CreateDbContextAsync(ct);
+        var rules = await db.AdmissionRuleHits.AsNoTracking().Where(h => h.At >= since).GroupBy(h => h.Rule)
+            .Select(g => new
+            {
+                Rule = g.Key,
+                Denials = g.Count(h => h.Effect == RuleEffect.Denied),
+                Warnings = g.Count(h => h.Effect == RuleEffect.Warned),
+                Audits = g.Count(h => h.Effect == RuleEffect.Audited),
+                Namespaces = g.Select(h => h.Namespace).Distinct().Count(),
+                Last = g.Max(h => h.Id),
+            })
+            .OrderByDescending(r => r.Denials).ThenByDescending(r => r.Warnings).ThenByDescending(r => r.Audits).ThenBy(r => r.Rule)
+            .Take(top).ToListAsync(ct);
+        var lastIds = rules.Select(r => r.Last).ToList();
+        var last = await db.AdmissionRuleHits.AsNoTracking().Where(h => lastIds.Contains(h.Id))
+            .Join(db.AdmissionRecords, h => h.AdmissionRecordId, r => r.Id, (h, r) => new { h.Id, r.At, r.Namespace, r.Kind, r.Name })
+            .ToDictionaryAsync(l => l.Id, ct);
+        return [.. rules.Select(r => last.TryGetValue(r.Last, out var l)
+            ? new RuleSummary(r.Rule, r.Denials, r.Warnings, r.Audits, r.Namespaces, l.At, l.Namespace, l.Kind, l.Name)
+            // Pruned between the two reads.
+            : new RuleSummary(r.Rule, r.Denials, r.Warnings, r.Audits, r.Namespaces, since, "", "", null))];
+    }
+
     /// <summary>Writes queued decisions in batches until <paramref name="ct"/> ends (the host runs it in the background).</summary>
     public async Task WriteDecisionsAsync(CancellationToken ct)
     {
         var batch = new List<AdmissionRecord>();
-        while (await _records.Reader.WaitToReadAsync(ct))
+        while (await queue.Reader.WaitToReadAsync(ct))
         {
-            while (batch.Count < 500 && _records.Reader.TryRead(out var record))
+            while (batch.Count < 500 && queue.Reader.TryRead(out var record))
             {
                 batch.Add(record);
             }
@@ -308,6 +397,7 @@ public sealed class AdmissionService(
             }
             catch (Exception e) when (e is not OperationCanceledException)
             {
+                queue.CountUnwritten(batch.Count);
                 logger.LogWarning(e, "{Count} admission decisions could not be kept", batch.Count);
             }
 
@@ -320,14 +410,17 @@ public sealed class AdmissionService(
     {
         var cutoff = clock.GetUtcNow().UtcDateTime - retention;
         await using var db = await contexts.CreateDbContextAsync(ct);
+        // First, so that no provider's foreign-key handling is relied on.
+        await db.AdmissionRuleHits.Where(h => h.At < cutoff).ExecuteDeleteAsync(ct);
         return await db.AdmissionRecords.Where(r => r.At < cutoff).ExecuteDeleteAsync(ct);
     }
 
     private void Keep(AdmissionQuestion question, PolicyDecision decision)
     {
+        var at = clock.GetUtcNow().UtcDateTime;
         var record = new AdmissionRecord
         {
-            At = clock.GetUtcNow().UtcDateTime,
+            At = at,
             Namespace = question.Namespace,
             Operation = question.Operation,
             Kind = question.Kind,
@@ -339,12 +432,23 @@ public sealed class AdmissionService(
             Warnings = decision.Warnings.Count == 0 ? null : Clip(string.Join("; ", decision.Warnings.Select(w => PolicyDecision.Describe(w, "is warned about by")))),
             Rules = decision.Violations.Count + decision.Warnings.Count == 0 ? null
                 : Clip(string.Join(",", decision.Violations.Concat(decision.Warnings).Select(v => v.Rule).Distinct())),
+            Hits = decision.Violations.Count + decision.Warnings.Count + decision.Audits.Count == 0 ? []
+                : [.. Hits(decision.Violations, RuleEffect.Denied, at, question.Namespace), .. Hits(decision.Warnings, RuleEffect.Warned, at, question.Namespace),
+                    .. Hits(decision.Audits, RuleEffect.Audited, at, question.Namespace)],
         };
-        if (!_records.Writer.TryWrite(record))
+        if (!queue.TryEnqueue(record))
         {
             logger.LogWarning("The admission decision queue is full; a decision for {Namespace}/{Name} was not kept", question.Namespace, question.Name);
         }
     }
+
+    /// <summary>
+    /// One hit per rule: a finding's rule is one name, or for an image no Allow rule matched the whitelist's names joined
+    /// with ", " (names are DNS labels, so a comma only separates).
+    /// </summary>
+    private static IEnumerable<AdmissionRuleHit> Hits(IReadOnlyList<PolicyFinding> findings, RuleEffect effect, DateTime at, string @namespace) =>
+        findings.SelectMany(f => f.Rule.Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries)).Distinct(StringComparer.Ordinal)
+            .Select(rule => new AdmissionRuleHit { Rule = rule, Effect = effect, At = at, Namespace = @namespace });
 
     private static string Clip(string text) => text.Length <= AdmissionRecord.MaxTextLength ? text : text[..(AdmissionRecord.MaxTextLength - 1)] + "…";
 }

@@ -507,6 +507,44 @@ namespace Dashboard.Migrations.PostgreSql.Migrations
                     b.ToTable("AdmissionRecords");
                 });
 
+            modelBuilder.Entity("Dashboard.Domain.Policy.AdmissionRuleHit", b =>
+                {
+                    b.Property<long>("Id")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("bigint");
+
+                    NpgsqlPropertyBuilderExtensions.UseIdentityByDefaultColumn(b.Property<long>("Id"));
+
+                    b.Property<long>("AdmissionRecordId")
+                        .HasColumnType("bigint");
+
+                    b.Property<DateTime>("At")
+                        .HasColumnType("timestamp with time zone");
+
+                    b.Property<string>("Effect")
+                        .IsRequired()
+                        .HasMaxLength(16)
+                        .HasColumnType("character varying(16)");
+
+                    b.Property<string>("Namespace")
+                        .IsRequired()
+                        .HasMaxLength(63)
+                        .HasColumnType("character varying(63)");
+
+                    b.Property<string>("Rule")
+                        .IsRequired()
+                        .HasMaxLength(63)
+                        .HasColumnType("character varying(63)");
+
+                    b.HasKey("Id");
+
+                    b.HasIndex("AdmissionRecordId");
+
+                    b.HasIndex("At", "Rule");
+
+                    b.ToTable("AdmissionRuleHits");
+                });
+
             modelBuilder.Entity("Dashboard.Domain.Policy.PolicySet", b =>
                 {
                     b.Property<int>("Id")
@@ -1168,6 +1206,15 @@ namespace Dashboard.Migrations.PostgreSql.Migrations
                     b.Navigation("Namespace");
                 });
 
+            modelBuilder.Entity("Dashboard.Domain.Policy.AdmissionRuleHit", b =>
+                {
+                    b.HasOne("Dashboard.Domain.Policy.AdmissionRecord", null)
+                        .WithMany("Hits")
+                        .HasForeignKey("AdmissionRecordId")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .IsRequired();
+                });
+
             modelBuilder.Entity("Dashboard.Domain.PullSecrets.PullSecret", b =>
                 {
                     b.HasOne("Dashboard.Domain.Namespaces.Namespace", null)
@@ -1271,6 +1318,11 @@ namespace Dashboard.Migrations.PostgreSql.Migrations
                     b.Navigation("History");
 
                     b.Navigation("SpecTags");
+                });
+
+            modelBuilder.Entity("Dashboard.Domain.Policy.AdmissionRecord", b =>
+                {
+                    b.Navigation("Hits");
                 });
 #pragma warning restore 612, 618
         }

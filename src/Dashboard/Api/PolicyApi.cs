@@ -23,6 +23,7 @@ internal static class PolicyApi
         admin.MapGet("/exemptions", GetExemptions);
         admin.MapPut("/exemptions", PutExemptions).ProducesValidationProblem();
         admin.MapGet("/decisions", Decisions);
+        admin.MapGet("/decisions/summary", Summary).ProducesValidationProblem();
         admin.MapPost("/rules/preview", Preview).ProducesValidationProblem();
         policy.MapPost("/evaluate", Evaluate).ProducesValidationProblem();
     }
@@ -48,6 +49,11 @@ internal static class PolicyApi
     private static async Task<Ok<Page<AdmissionRecord>>> Decisions(AdmissionService admission, ClaimsPrincipal user, string? @namespace, bool? deniedOnly,
         string? rule, int? skip, int? take, CancellationToken ct) =>
         TypedResults.Ok(await admission.DecisionsAsync(user.ToCaller(), new DecisionQuery(@namespace, deniedOnly ?? false, rule, skip ?? 0, take ?? 50), ct));
+
+    /// <summary>Which rules bit over the last <paramref name="hours"/> (default a day): the <paramref name="top"/> rules by denials, then warnings.</summary>
+    private static async Task<Ok<IReadOnlyList<RuleSummary>>> Summary(AdmissionService admission, ClaimsPrincipal user, int? hours, int? top,
+        CancellationToken ct) =>
+        TypedResults.Ok(await admission.SummarizeAsync(user.ToCaller(), hours ?? 24, top ?? 10, ct));
 
     private static async Task<Ok<EvaluateResponse>> Evaluate(EvaluateRequest request, AdmissionService admission, ClaimsPrincipal user, CancellationToken ct)
     {

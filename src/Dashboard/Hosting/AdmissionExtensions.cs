@@ -33,6 +33,13 @@ public sealed class AdmissionOptions
     [Range(1, 3650)]
     public int DecisionRetentionDays { get; set; } = 7;
 
+    /// <summary>
+    /// How many decisions wait for the database at most; past it a decision is not kept (the answer is not affected) and
+    /// <c>dashboard_admission_decisions_dropped_total</c> counts it.
+    /// </summary>
+    [Range(1, 1_000_000)]
+    public int DecisionQueueCapacity { get; set; } = AdmissionDecisionQueue.DefaultCapacity;
+
     /// <summary>How <c>/admission/mutate</c> pins tag references to digests.</summary>
     public ResolveImages ResolveImages { get; set; } = ResolveImages.AttemptRewrite;
 
@@ -62,6 +69,7 @@ internal static class AdmissionExtensions
             .Validate(o => NetworkAllowList.AreValid(o.Networks),
                 $"{AdmissionOptions.Section}:AllowedNetworks holds a value that is not a CIDR network (e.g. 10.0.0.0/8).")
             .ValidateOnStart();
+        builder.Services.AddSingleton(provider => new AdmissionDecisionQueue(provider.GetRequiredService<IOptions<AdmissionOptions>>().Value.DecisionQueueCapacity));
         builder.Services.AddHostedService<AdmissionDecisionWriter>();
         var settings = builder.Configuration.GetSection(AdmissionOptions.Section).Get<AdmissionOptions>() ?? new AdmissionOptions();
         if (settings.Port > 0 && ExtraPorts.Certificate(settings.CertificateFile, settings.KeyFile) is { } certificate)

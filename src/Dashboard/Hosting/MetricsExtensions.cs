@@ -2,6 +2,7 @@ using System.Diagnostics.Metrics;
 using System.Net;
 using Dashboard.Domain.Access;
 using Dashboard.Domain.Diagnostics;
+using Dashboard.Domain.Policy;
 using Dashboard.Domain.Proxy;
 using Dashboard.Domain.Registry;
 using Dashboard.Domain.Scheduling;
@@ -82,7 +83,8 @@ internal sealed class PrometheusMetrics : IDisposable
     private ScheduleOverview? _overview;
 
     public PrometheusMetrics(DashboardTelemetry telemetry, IMeterFactory meters, ScheduleActivity activity, ScheduleQueries queries,
-        RegistryClient registry, WebhookService webhooks, BlobCache cache, CircuitCounter circuits)
+        RegistryClient registry, WebhookService webhooks, BlobCache cache, CircuitCounter circuits, AdmissionService admission,
+        AdmissionDecisionQueue decisions)
     {
         _queries = queries;
         var meter = telemetry.Meter;
@@ -112,6 +114,16 @@ internal sealed class PrometheusMetrics : IDisposable
         meter.CreateObservableCounter("proxy_upstream_errors_total", () => cache.Statistics.UpstreamErrors,
             description: "Upstream failures the pull-through endpoint met on this instance since start.");
         meter.CreateObservableGauge("proxy_cache_bytes", () => cache.Statistics.SizeBytes, "By", "Bytes in the pull-through blob cache.");
+        meter.CreateObservableCounter("admission_reviews_total", () =>
+        {
+            var (allowed, denied) = admission.Reviews;
+            return new[] { Label(allowed, "allowed", "true"), Label(denied, "allowed", "false") };
+        }, description: "Validating admission reviews answered on this instance since start, by answer.");
+        meter.CreateObservableCounter("admission_decisions_dropped_total", () =>
+        {
+            var (queueFull, writeFailed) = decisions.Dropped;
+            return new[] { Label(queueFull, "reason", "queue_full"), Label(writeFailed, "reason", "write_failed") };
+        }, description: "Admission decisions answered but not kept for the decisions page on this instance since start, by reason.");
         // What a console tab costs (README, "Sizing"): open tabs, the circuits kept after their tab went away, and memory.
         meter.CreateObservableGauge("circuits", () =>
         {
@@ -149,5 +161,7 @@ internal sealed class PrometheusMetrics : IDisposable
 
     public void Dispose() => _adapter.Dispose();
 
-    private static Measurement<long> Result(long value, string result) => new(value, new KeyValuePair<string, object?>("result", result));
+    private static Measurement<long> Result(long value, string result) => Label(value, "result", result);
+
+    private static Measurement<long> Label(long value, string label, string text) => new(value, new KeyValuePair<string, object?>(label, text));
 }

@@ -191,6 +191,7 @@ public sealed class AuthorizationMatrixTests(DashboardFactory app) : IClassFixtu
         ["GET /api/v1/policy/exemptions"] = AdminRead,
         ["PUT /api/v1/policy/exemptions"] = AdminChange,
         ["GET /api/v1/policy/decisions"] = AdminRead,
+        ["GET /api/v1/policy/decisions/summary"] = AdminRead,
         ["POST /api/v1/policy/rules/preview"] = AdminChange,
         // A question, asked of a namespace: the generic body names none, which is the caller's mistake (400), not a refusal.
         ["POST /api/v1/policy/evaluate"] = SignedInChange,

@@ -31,5 +31,18 @@ internal sealed class AdmissionRecordConfiguration : IEntityTypeConfiguration<Ad
         builder.Property(r => r.Rules).HasMaxLength(AdmissionRecord.MaxTextLength);
         builder.HasIndex(r => r.At);
         builder.HasIndex(r => new { r.Namespace, r.At });
+        builder.HasMany(r => r.Hits).WithOne().HasForeignKey(h => h.AdmissionRecordId).OnDelete(DeleteBehavior.Cascade);
+    }
+}
+
+internal sealed class AdmissionRuleHitConfiguration : IEntityTypeConfiguration<AdmissionRuleHit>
+{
+    public void Configure(EntityTypeBuilder<AdmissionRuleHit> builder)
+    {
+        builder.Property(h => h.Rule).HasMaxLength(PolicyRule.MaxNameLength);
+        builder.Property(h => h.Effect).HasConversion<string>().HasMaxLength(16);
+        builder.Property(h => h.Namespace).HasMaxLength(NamespaceName.MaxLength);
+        // The summary reads a window of time and groups it by rule.
+        builder.HasIndex(h => new { h.At, h.Rule });
     }
 }

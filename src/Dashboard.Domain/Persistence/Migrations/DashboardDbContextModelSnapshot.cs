@@ -486,6 +486,42 @@ namespace Dashboard.Domain.Persistence.Migrations
                     b.ToTable("AdmissionRecords");
                 });
 
+            modelBuilder.Entity("Dashboard.Domain.Policy.AdmissionRuleHit", b =>
+                {
+                    b.Property<long>("Id")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("INTEGER");
+
+                    b.Property<long>("AdmissionRecordId")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<DateTime>("At")
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("Effect")
+                        .IsRequired()
+                        .HasMaxLength(16)
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("Namespace")
+                        .IsRequired()
+                        .HasMaxLength(63)
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("Rule")
+                        .IsRequired()
+                        .HasMaxLength(63)
+                        .HasColumnType("TEXT");
+
+                    b.HasKey("Id");
+
+                    b.HasIndex("AdmissionRecordId");
+
+                    b.HasIndex("At", "Rule");
+
+                    b.ToTable("AdmissionRuleHits");
+                });
+
             modelBuilder.Entity("Dashboard.Domain.Policy.PolicySet", b =>
                 {
                     b.Property<int>("Id")
@@ -1131,6 +1167,15 @@ namespace Dashboard.Domain.Persistence.Migrations
                     b.Navigation("Namespace");
                 });
 
+            modelBuilder.Entity("Dashboard.Domain.Policy.AdmissionRuleHit", b =>
+                {
+                    b.HasOne("Dashboard.Domain.Policy.AdmissionRecord", null)
+                        .WithMany("Hits")
+                        .HasForeignKey("AdmissionRecordId")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .IsRequired();
+                });
+
             modelBuilder.Entity("Dashboard.Domain.PullSecrets.PullSecret", b =>
                 {
                     b.HasOne("Dashboard.Domain.Namespaces.Namespace", null)
@@ -1234,6 +1279,11 @@ namespace Dashboard.Domain.Persistence.Migrations
                     b.Navigation("History");
 
                     b.Navigation("SpecTags");
+                });
+
+            modelBuilder.Entity("Dashboard.Domain.Policy.AdmissionRecord", b =>
+                {
+                    b.Navigation("Hits");
                 });
 #pragma warning restore 612, 618
         }
