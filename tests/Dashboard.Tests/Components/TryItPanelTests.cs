@@ -29,7 +29,7 @@ public sealed class TryItPanelTests : ConsoleContext
         panel.Find("button:contains('Evaluate')").Click();
 
         panel.WaitForAssertion(() => Assert.Contains("Refused: 1 of 3 objects", panel.Markup));
-        var rows = panel.FindAll("table[aria-label='Objects'] tbody tr");
+        var rows = panel.FindAll("[aria-label='Objects'] tbody tr");
         Assert.Equal(["Deployment web", "CronJob cleanup", "Service web"], rows.Select(r => r.Children[0].TextContent.Trim()));
         Assert.Equal(["Allowed", "Refused", "No images"], rows.Select(r => r.Children[2].TextContent.Trim()));
         Assert.Contains("container cleanup: image docker.io/library/busybox:latest is refused by rule 'no-latest'", rows[1].Children[3].TextContent);
