@@ -31,9 +31,13 @@ internal static class PolicyApi
         admin.MapPut("/exemptions", PutExemptions).ProducesValidationProblem();
         admin.MapGet("/decisions", Decisions);
         admin.MapPost("/rules/preview", Preview).ProducesValidationProblem();
-        policy.MapPost("/evaluate", Evaluate).ProducesValidationProblem();
-        // The same question about a whole release, chosen by the body's content type.
-        policy.MapPost("/evaluate", EvaluateRelease).Accepts<string>("application/yaml", "application/x-yaml", "text/yaml").ProducesValidationProblem();
+        // The same question about a whole release, chosen by the body's content type. Mapped first: the OpenAPI document
+        // describes one operation per route and method, the last mapped, and it stays the JSON form it always was. Ordered
+        // after the JSON form, which so keeps answering a body without a content type (415) rather than both matching.
+        policy.MapPost("/evaluate", EvaluateRelease).Accepts<string>("application/yaml", "application/x-yaml", "text/yaml").WithOrder(1)
+            .ProducesValidationProblem();
+        policy.MapPost("/evaluate", Evaluate).ProducesValidationProblem()
+            .WithDescription("Also takes a whole release: a multi-document YAML body (application/yaml) with ?namespace=, answered object by object.");
     }
 
     private static async Task<Ok<IReadOnlyList<PolicyRule>>> GetRules(PolicyStore store, ClaimsPrincipal user, CancellationToken ct) =>

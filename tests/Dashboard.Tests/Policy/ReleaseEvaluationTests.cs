@@ -167,6 +167,16 @@ public sealed class ReleaseEvaluationTests(DashboardFactory app) : IClassFixture
     }
 
     [Fact]
+    public async Task A_body_without_a_content_type_is_answered_as_the_json_form_answers_it()
+    {
+        using var bot = app.As("shop-ci", DashboardFactory.UserPassword);
+
+        var answer = await bot.PostAsync("/api/v1/policy/evaluate?namespace=shop", new ByteArrayContent(Encoding.UTF8.GetBytes(Release)));
+
+        Assert.Equal(HttpStatusCode.UnsupportedMediaType, answer.StatusCode);
+    }
+
+    [Fact]
     public async Task A_kustomize_build_piped_into_the_endpoint_is_judged_in_the_namespace_it_sets()
     {
         var directory = Directory.CreateTempSubdirectory("dashboard-kustomize-");
