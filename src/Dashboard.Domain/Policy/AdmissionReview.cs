@@ -78,6 +78,16 @@ public static class AdmissionReviewReader
         }
 
         name ??= Object(obj, "metadata", "/metadata") is { } metadata ? Text(metadata, "name", "/metadata/name") : null;
+        var (resource, images) = ImagesOf(kind, obj, subResource);
+        return new AdmissionQuestion(uid, @namespace, operation, kind, name, resource, images);
+    }
+
+    /// <summary>
+    /// The resource the policy judges an object of <paramref name="kind"/> as, and the images it names (none for a kind that
+    /// has none). A shape it cannot read throws <see cref="MalformedAdmissionException"/> naming the path.
+    /// </summary>
+    public static (string Resource, IReadOnlyList<CheckedImage> Images) ImagesOf(string kind, JsonObject obj, string? subResource = null)
+    {
         var images = new List<CheckedImage>();
         var resource = PolicyResources.Pods;
         switch (kind)
@@ -100,7 +110,7 @@ public static class AdmissionReviewReader
                 break;
         }
 
-        return new AdmissionQuestion(uid, @namespace, operation, kind, name, resource, images);
+        return (resource, images);
     }
 
     /// <summary>The AdmissionReview answer: the request's uid, allowed or a 403 status naming every violation, and warnings.</summary>

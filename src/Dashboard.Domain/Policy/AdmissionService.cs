@@ -273,14 +273,7 @@ public sealed class AdmissionService(PolicyStore store, IImageFacts facts, IDbCo
     /// </summary>
     public async Task<PolicyDecision> EvaluateAsync(Caller caller, PolicyRequest request, CancellationToken ct = default)
     {
-        if (!caller.IsAdmin)
-        {
-            await using var db = await contexts.CreateDbContextAsync(ct);
-            if (!await db.CanReadAsync(caller, request.Namespace, ct))
-            {
-                throw new ForbiddenException($"You may ask about namespace '{request.Namespace}' only as its member.");
-            }
-        }
+        await RequireReadableAsync(caller, request.Namespace, ct);
 
         if (!PolicyResources.All.Contains(request.Resource))
         {
@@ -295,17 +288,106 @@ public sealed class AdmissionService(PolicyStore store, IImageFacts facts, IDbCo
         return await (await store.CurrentAsync(ct)).EvaluateAsync(request, facts, ct);
     }
 
-    /// <summary>The console's "try it": references or a manifest, evaluated as admission would, with the trace.</summary>
-    public async Task<(string Resource, PolicyDecision Decision)> TryAsync(Caller caller, string @namespace, string resource, string? input,
-        CancellationToken ct = default)
+    /// <summary>
+    /// The evaluate API's release form: every object of <paramref name="manifests"/> (YAML documents, <c>List</c>s expanded)
+    /// judged as admission would judge it, in its own namespace or else in <paramref name="namespace"/>. The caller must read
+    /// <paramref name="namespace"/> and every namespace an object names, as <see cref="EvaluateAsync"/> requires.
+    /// </summary>
+    /// <param name="manifests">Read only once the caller may ask about <paramref name="namespace"/>.</param>
+    public async Task<ReleaseDecision> EvaluateReleaseAsync(Caller caller, string? @namespace, TextReader manifests, CancellationToken ct = default)
     {
         if (Namespaces.NamespaceName.Validate(@namespace) is { } problem)
         {
             throw new ValidationFailedException("namespace", problem);
         }
 
-        var (asked, images) = PolicyTrial.Read(input, resource);
-        return (asked, await EvaluateAsync(caller, new PolicyRequest(@namespace, asked, images), ct));
+        await RequireReadableAsync(caller, @namespace!, ct);
+        var text = await manifests.ReadToEndAsync(ct);
+        return await DecideAsync(caller, @namespace!, ManifestReader.Read(text, "body"), "body", explain: false, ct);
+    }
+
+    /// <summary>
+    /// The console's "try it": references (judged as <paramref name="resource"/>) or manifests (each judged by its kind),
+    /// evaluated as admission would, with the trace.
+    /// </summary>
+    public async Task<ReleaseDecision> TryAsync(Caller caller, string @namespace, string resource, string? input, CancellationToken ct = default)
+    {
+        if (Namespaces.NamespaceName.Validate(@namespace) is { } problem)
+        {
+            throw new ValidationFailedException("namespace", problem);
+        }
+
+        var (references, objects) = PolicyTrial.Read(input);
+        if (objects.Count == 0)
+        {
+            var decision = await EvaluateAsync(caller, new PolicyRequest(@namespace, resource, references), ct);
+            return new ReleaseDecision([new ObjectDecision(null, null, @namespace, resource, references.Count, decision)]);
+        }
+
+        var release = await DecideAsync(caller, @namespace, objects, "input", explain: true, ct);
+        if (release.Objects.All(o => o.Images == 0))
+        {
+            throw new ValidationFailedException("input",
+                $"{(objects.Count == 1 ? $"A {objects[0].Kind}" : "Objects")} with no images the policy reads (Pods, workloads, CronJobs, Builds are read).");
+        }
+
+        return release;
+    }
+
+    private async Task<ReleaseDecision> DecideAsync(Caller caller, string @namespace, IReadOnlyList<Manifest> objects, string field, bool explain,
+        CancellationToken ct)
+    {
+        var questions = new List<(Manifest Object, PolicyRequest Request)>();
+        foreach (var manifest in objects)
+        {
+            var ns = manifest.Namespace ?? @namespace;
+            if (Namespaces.NamespaceName.Validate(ns) is { } problem)
+            {
+                throw new ValidationFailedException(field, $"{manifest.Where}: metadata.namespace: {problem}");
+            }
+
+            try
+            {
+                var (resource, images) = AdmissionReviewReader.ImagesOf(manifest.Kind, manifest.Object);
+                questions.Add((manifest, new PolicyRequest(ns, resource, images)));
+            }
+            catch (Exception e) when (e is MalformedAdmissionException or ArgumentException or InvalidOperationException)
+            {
+                throw new ValidationFailedException(field, $"{manifest.Where}, {manifest.Kind} {manifest.Name ?? "without a name"}: {e.Message}");
+            }
+        }
+
+        foreach (var ns in questions.Select(q => q.Request.Namespace).Where(ns => ns != @namespace).Distinct())
+        {
+            await RequireReadableAsync(caller, ns, ct);
+        }
+
+        var policy = await store.CurrentAsync(ct);
+        var decisions = new List<ObjectDecision>();
+        foreach (var (manifest, request) in questions)
+        {
+            var decision = request.Images.Count == 0
+                ? new PolicyDecision(true, [], [], [], [])
+                : await policy.EvaluateAsync(request, facts, ct, explain);
+            decisions.Add(new ObjectDecision(manifest.Kind, manifest.Name, request.Namespace, request.Resource, request.Images.Count, decision));
+        }
+
+        return new ReleaseDecision(decisions);
+    }
+
+    /// <summary>Any signed-in user may ask about a namespace they read; admins about any.</summary>
+    private async Task RequireReadableAsync(Caller caller, string @namespace, CancellationToken ct)
+    {
+        if (caller.IsAdmin)
+        {
+            return;
+        }
+
+        await using var db = await contexts.CreateDbContextAsync(ct);
+        if (!await db.CanReadAsync(caller, @namespace, ct))
+        {
+            throw new ForbiddenException($"You may ask about namespace '{@namespace}' only as its member.");
+        }
     }
 
     public async Task<Page<AdmissionRecord>> DecisionsAsync(Caller caller, DecisionQuery query, CancellationToken ct = default)

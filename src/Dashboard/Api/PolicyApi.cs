@@ -1,4 +1,5 @@
 using System.Security.Claims;
+using System.Text;
 using Dashboard.Domain;
 using Dashboard.Domain.Policy;
 using Dashboard.Security;
@@ -10,6 +11,12 @@ public sealed record EvaluateRequest(string? Namespace, string? Resource, IReadO
 
 public sealed record EvaluateResponse(bool Allowed, IReadOnlyList<PolicyFinding> Violations, IReadOnlyList<PolicyFinding> Warnings,
     IReadOnlyList<PolicyFinding> Audits, IReadOnlyList<RuleTrace> Trace);
+
+/// <summary>One object of a release as the evaluate API answers it.</summary>
+public sealed record ObjectVerdict(string Kind, string? Name, string Namespace, bool Allowed, IReadOnlyList<PolicyFinding> Violations,
+    IReadOnlyList<PolicyFinding> Warnings);
+
+public sealed record EvaluateReleaseResponse(bool Allowed, IReadOnlyList<ObjectVerdict> Objects);
 
 internal static class PolicyApi
 {
@@ -25,7 +32,13 @@ internal static class PolicyApi
         admin.MapGet("/decisions", Decisions);
         admin.MapGet("/decisions/summary", Summary).ProducesValidationProblem();
         admin.MapPost("/rules/preview", Preview).ProducesValidationProblem();
-        policy.MapPost("/evaluate", Evaluate).ProducesValidationProblem();
+        // The same question about a whole release, chosen by the body's content type. Mapped first: the OpenAPI document
+        // describes one operation per route and method, the last mapped, and it stays the JSON form it always was. Ordered
+        // after the JSON form, which so keeps answering a body without a content type (415) rather than both matching.
+        policy.MapPost("/evaluate", EvaluateRelease).Accepts<string>("application/yaml", "application/x-yaml", "text/yaml").WithOrder(1)
+            .ProducesValidationProblem();
+        policy.MapPost("/evaluate", Evaluate).ProducesValidationProblem()
+            .WithDescription("Also takes a whole release: a multi-document YAML body (application/yaml) with ?namespace=, answered object by object.");
     }
 
     private static async Task<Ok<IReadOnlyList<PolicyRule>>> GetRules(PolicyStore store, ClaimsPrincipal user, CancellationToken ct) =>
@@ -69,5 +82,18 @@ internal static class PolicyApi
         var caller = user.ToCaller();
         return TypedResults.Ok(new EvaluateResponse(decision.Allowed, decision.Violations, decision.Warnings, decision.Audits,
             caller.IsAdmin ? decision.Trace : []));
+    }
+
+    /// <summary>
+    /// A Helm template's output or a kustomize build, each object judged as admission would judge it: CI checks a release
+    /// in one call. Objects without images are listed, allowed.
+    /// </summary>
+    private static async Task<Ok<EvaluateReleaseResponse>> EvaluateRelease(HttpRequest request, string? @namespace, AdmissionService admission,
+        ClaimsPrincipal user, CancellationToken ct)
+    {
+        using var body = new StreamReader(request.Body, Encoding.UTF8);
+        var release = await admission.EvaluateReleaseAsync(user.ToCaller(), @namespace, body, ct);
+        return TypedResults.Ok(new EvaluateReleaseResponse(release.Allowed, [.. release.Objects.Select(o =>
+            new ObjectVerdict(o.Kind!, o.Name, o.Namespace, o.Decision.Allowed, o.Decision.Violations, o.Decision.Warnings))]));
     }
 }
