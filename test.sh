@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Runs every test of the dashboard: installs what the tests need when it is missing (Debian's Chromium for the browser
 # tests, docker-registry and htpasswd for the registry tests, skopeo, Docker Engine with containerd's ctr, and podman
-# as pull clients, PostgreSQL for the second provider), restores and builds the solution (warnings are errors), runs
+# as pull clients, kubectl for kustomize builds, PostgreSQL for the second provider), restores and builds the solution (warnings are errors), runs
 # each test project and prints "N passed, N failed". Dashboard.Tests runs twice: on SQLite files, then on a throwaway
 # PostgreSQL server (a cluster under a temporary directory on a loopback port, started and removed here). Exits
 # non-zero when anything fails.
@@ -13,6 +13,7 @@ command -v chromium >/dev/null 2>&1 || need+=(chromium)
 command -v docker-registry >/dev/null 2>&1 || need+=(docker-registry)
 command -v htpasswd >/dev/null 2>&1 || need+=(apache2-utils)
 command -v skopeo >/dev/null 2>&1 || need+=(skopeo)
+command -v kubectl >/dev/null 2>&1 || need+=(kubernetes-client)
 # docker.io depends on containerd, which has ctr; the tests start a dockerd of their own, never the system's.
 command -v dockerd >/dev/null 2>&1 || need+=(docker.io)
 command -v podman >/dev/null 2>&1 || need+=(podman)
