@@ -58,7 +58,13 @@ internal static class AdmissionBenchmark
                 + $"throughput {closedAdmission.Rate / closedTrivial.Rate:0.00}; at 1,000/s p50 {fixedAdmission.P50 / fixedTrivial.P50:0.00}, p99 {fixedAdmission.P99 / fixedTrivial.P99:0.00}.");
 
             // The same Deployment against 1,000 rules of the same families (ten times each), in the same process.
-            (await app.Admin.PutAsJsonAsync("/api/v1/policy/rules", Rules(10))).EnsureSuccessStatusCode();
+            using (var thousand = await app.Admin.PutAsJsonAsync("/api/v1/policy/rules", Rules(10)))
+            {
+                if (!thousand.IsSuccessStatusCode)
+                {
+                    throw new InvalidOperationException($"1,000 rules were refused: {await thousand.Content.ReadAsStringAsync()}");
+                }
+            }
             var closedThousand = await ClosedLoopAsync(client, admission);
             var fixedThousand = await FixedRateAsync(client, admission, 1000);
             Console.WriteLine();
