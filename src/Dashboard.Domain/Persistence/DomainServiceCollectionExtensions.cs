@@ -69,6 +69,7 @@ public static class DomainServiceCollectionExtensions
         // The host sizes it from Dashboard:Admission:DecisionQueueCapacity.
         services.TryAddSingleton(_ => new Policy.AdmissionDecisionQueue());
         services.AddSingleton<Policy.AdmissionService>();
+        services.AddSingleton<Policy.AdmissionDecisionLog>();
         services.AddSingleton<Proxy.PullThrough>();
         services.TryAddSingleton<Triggers.IChangeNotifier, Triggers.NoChangeNotifier>();
         return services;

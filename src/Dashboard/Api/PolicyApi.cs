@@ -59,14 +59,14 @@ internal static class PolicyApi
         CancellationToken ct) =>
         TypedResults.Ok(await admission.WhatWouldChangeAsync(user.ToCaller(), rules ?? [], ct: ct));
 
-    private static async Task<Ok<Page<AdmissionRecord>>> Decisions(AdmissionService admission, ClaimsPrincipal user, string? @namespace, bool? deniedOnly,
+    private static async Task<Ok<Page<AdmissionRecord>>> Decisions(AdmissionDecisionLog decisions, ClaimsPrincipal user, string? @namespace, bool? deniedOnly,
         string? rule, int? skip, int? take, CancellationToken ct) =>
-        TypedResults.Ok(await admission.DecisionsAsync(user.ToCaller(), new DecisionQuery(@namespace, deniedOnly ?? false, rule, skip ?? 0, take ?? 50), ct));
+        TypedResults.Ok(await decisions.QueryAsync(user.ToCaller(), new DecisionQuery(@namespace, deniedOnly ?? false, rule, skip ?? 0, take ?? 50), ct));
 
     /// <summary>Which rules bit over the last <paramref name="hours"/> (default a day): the <paramref name="top"/> rules by denials, then warnings.</summary>
-    private static async Task<Ok<IReadOnlyList<RuleSummary>>> Summary(AdmissionService admission, ClaimsPrincipal user, int? hours, int? top,
+    private static async Task<Ok<IReadOnlyList<RuleSummary>>> Summary(AdmissionDecisionLog decisions, ClaimsPrincipal user, int? hours, int? top,
         CancellationToken ct) =>
-        TypedResults.Ok(await admission.SummarizeAsync(user.ToCaller(), hours ?? 24, top ?? 10, ct));
+        TypedResults.Ok(await decisions.SummarizeAsync(user.ToCaller(), hours ?? 24, top ?? 10, ct));
 
     private static async Task<Ok<EvaluateResponse>> Evaluate(EvaluateRequest request, AdmissionService admission, ClaimsPrincipal user, CancellationToken ct)
     {

@@ -168,13 +168,13 @@ internal static class AdmissionExtensions
     }
 
     /// <summary>Writes the decisions the admission endpoint queued, in batches, for the app's lifetime.</summary>
-    private sealed class AdmissionDecisionWriter(AdmissionService admission) : BackgroundService
+    private sealed class AdmissionDecisionWriter(AdmissionDecisionLog decisions) : BackgroundService
     {
         protected override async Task ExecuteAsync(CancellationToken stoppingToken)
         {
             try
             {
-                await admission.WriteDecisionsAsync(stoppingToken);
+                await decisions.WriteAsync(stoppingToken);
             }
             catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
             {

@@ -7,7 +7,7 @@ namespace Dashboard.Jobs;
 
 /// <summary>Hourly: deletes expired access tokens, audit entries past <c>Dashboard:Audit:RetentionDays</c> and old admission decisions.</summary>
 public sealed class MaintenanceJob(
-    Pruner pruner, Domain.Policy.AdmissionService admission, IOptionsMonitor<Hosting.DashboardOptions> options,
+    Pruner pruner, Domain.Policy.AdmissionDecisionLog decisions, IOptionsMonitor<Hosting.DashboardOptions> options,
     IOptionsMonitor<AdmissionOptions> admissionOptions, ILogger<MaintenanceJob> logger)
 {
     public const string Id = "maintenance:prune";
@@ -20,7 +20,7 @@ public sealed class MaintenanceJob(
         var result = await pruner.PruneAsync(retention, ct);
         logger.LogInformation("Maintenance pruned {Tokens} expired access token(s) and {Audit} audit entr(ies) older than {Days} days",
             result.ExpiredTokens, result.AuditEntries, retention.TotalDays);
-        var decisions = await admission.PruneAsync(TimeSpan.FromDays(admissionOptions.CurrentValue.DecisionRetentionDays), ct);
-        logger.LogInformation("Maintenance pruned {Decisions} admission decision(s)", decisions);
+        var pruned = await decisions.PruneAsync(TimeSpan.FromDays(admissionOptions.CurrentValue.DecisionRetentionDays), ct);
+        logger.LogInformation("Maintenance pruned {Decisions} admission decision(s)", pruned);
     }
 }

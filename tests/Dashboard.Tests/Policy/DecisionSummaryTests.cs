@@ -12,7 +12,7 @@ using Microsoft.Extensions.DependencyInjection;
 namespace Dashboard.Tests.Policy;
 
 /// <summary>
-/// The per-rule summary above the admission decisions (<see cref="AdmissionService.SummarizeAsync"/>), from reviews the
+/// The per-rule summary above the admission decisions (<see cref="AdmissionDecisionLog.SummarizeAsync"/>), from reviews the
 /// cluster's API server sends to the running app.
 /// </summary>
 public sealed class DecisionSummaryTests(DashboardFactory app) : IClassFixture<DashboardFactory>
@@ -79,7 +79,7 @@ public sealed class DecisionSummaryTests(DashboardFactory app) : IClassFixture<D
         Assert.Equal((2, 0, 0, 1, "window", "Pod", "today"), Row(twoDays, "window-no-old"));
 
         // Retention prunes a decision's rule rows with it.
-        Assert.Equal(1, await app.Services.GetRequiredService<AdmissionService>().PruneAsync(TimeSpan.FromHours(24)));
+        Assert.Equal(1, await app.Services.GetRequiredService<AdmissionDecisionLog>().PruneAsync(TimeSpan.FromHours(24)));
         var afterPrune = (await admin.GetFromJsonAsync<JsonElement>($"{Summary}?hours=48"))!.EnumerateArray().ToList();
         Assert.Equal((1, 0, 0, 1, "window", "Pod", "today"), Row(afterPrune, "window-no-old"));
     }
@@ -92,7 +92,7 @@ public sealed class DecisionSummaryTests(DashboardFactory app) : IClassFixture<D
         using var editor = app.As("sum-editor", DashboardFactory.UserPassword);
 
         Assert.Equal(HttpStatusCode.Forbidden, (await editor.GetAsync(Summary)).StatusCode);
-        var admission = app.Services.GetRequiredService<AdmissionService>();
+        var admission = app.Services.GetRequiredService<AdmissionDecisionLog>();
         await Assert.ThrowsAsync<ForbiddenException>(async () => await admission.SummarizeAsync(await app.CallerAsync("sum-editor")));
     }
 
