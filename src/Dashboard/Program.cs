@@ -1,7 +1,7 @@
 using Dashboard.Api;
 using Dashboard.Hosting;
 using Dashboard.Jobs;
-using Dashboard.Registry;
+using Dashboard.Distribution;
 using Dashboard.Security;
 
 try

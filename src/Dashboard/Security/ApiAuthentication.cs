@@ -20,11 +20,11 @@ internal sealed class ApiAuthenticationOptions : AuthenticationSchemeOptions
 /// <c>username:token</c> or <c>username:password</c> (what registry clients and scripts send). Passwords go through
 /// the same throttle as a sign-in in the browser (<see cref="SignInThrottle"/>). Registered twice: as <see cref="SchemeName"/> for
 /// the API, and as <see cref="RegistrySchemeName"/> for the registry routes, which alone also take the registry's pull
-/// tokens (<see cref="Registry.RegistryTokens"/>): a pull token opens pulls, nothing else (docs/security.md).
+/// tokens (<see cref="Distribution.RegistryTokens"/>): a pull token opens pulls, nothing else (docs/security.md).
 /// </summary>
 internal sealed class ApiAuthentication(
     IOptionsMonitor<ApiAuthenticationOptions> options, ILoggerFactory logger, UrlEncoder encoder,
-    AccessTokenService tokens, SignInManager<DashboardUser> signIn, Registry.RegistryTokens registryTokens)
+    AccessTokenService tokens, SignInManager<DashboardUser> signIn, Distribution.RegistryTokens registryTokens)
     : AuthenticationHandler<ApiAuthenticationOptions>(options, logger, encoder)
 {
     public const string SchemeName = "Api";
@@ -98,7 +98,7 @@ internal sealed class ApiAuthentication(
         {
             // A registry token: it may pull only the repositories it names (none: only the catalog and /v2/).
             ((System.Security.Claims.ClaimsIdentity)principal.Identity!).AddClaims(
-                scopes.DefaultIfEmpty("").Select(s => new System.Security.Claims.Claim(Registry.RegistryTokens.ScopeClaim, s)));
+                scopes.DefaultIfEmpty("").Select(s => new System.Security.Claims.Claim(Distribution.RegistryTokens.ScopeClaim, s)));
         }
 
         return AuthenticateResult.Success(new AuthenticationTicket(principal, SchemeName));

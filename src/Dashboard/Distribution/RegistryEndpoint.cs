@@ -7,7 +7,7 @@ using Dashboard.Domain.Registry;
 using Dashboard.Hosting;
 using Dashboard.Security;
 
-namespace Dashboard.Registry;
+namespace Dashboard.Distribution;
 
 /// <summary>
 /// The pull side of the OCI distribution API under <c>/v2/</c>: <c>docker pull &lt;dashboard&gt;/&lt;namespace&gt;/&lt;stream&gt;:&lt;tag&gt;</c>.

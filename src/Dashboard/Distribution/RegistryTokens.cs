@@ -1,7 +1,7 @@
 using System.Security.Claims;
 using Microsoft.AspNetCore.DataProtection;
 
-namespace Dashboard.Registry;
+namespace Dashboard.Distribution;
 
 /// <summary>
 /// Short-lived tokens of the Docker token flow: which user, and which repositories (<c>namespace/stream</c>) they may
