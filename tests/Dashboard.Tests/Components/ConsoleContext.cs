@@ -23,6 +23,12 @@ public abstract class ConsoleContext : BunitContext, IAsyncLifetime
     private readonly TestDatabase _database = TestDatabase.Create();
     private readonly BunitAuthorizationContext _auth;
 
+    /// <summary>
+    /// Pages read the real database (PostgreSQL in the second pass, on 2 cores shared with other test classes): a second
+    /// wait was seen to run out while the answer was on its way, so waits last up to 10 s (a passing wait ends at once).
+    /// </summary>
+    static ConsoleContext() => DefaultWaitTimeout = TimeSpan.FromSeconds(10);
+
     protected ConsoleContext()
     {
         JSInterop.Mode = JSRuntimeMode.Loose;
