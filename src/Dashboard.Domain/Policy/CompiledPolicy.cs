@@ -237,14 +237,15 @@ public sealed class CompiledPolicy
     {
         var scope = ScopeOf(request.Namespace, request.Resource);
         List<PolicyFinding>? violations = null, warnings = null, audits = null;
-        var trace = new List<RuleTrace>();
+        // The trace is the console's; admission makes none, not even an empty list.
+        var trace = explain ? new List<RuleTrace>() : null;
         if (explain)
         {
             var exempt = _exemptions.GetValueOrDefault(request.Namespace);
             var applied = scope.Rules.ToHashSet();
             foreach (var rule in _rules.Where(r => !applied.Contains(r)))
             {
-                trace.Add(new RuleTrace("*", rule.Rule.Name, NotApplicable(rule, request, exempt)));
+                trace!.Add(new RuleTrace("*", rule.Rule.Name, NotApplicable(rule, request, exempt)));
             }
         }
 
@@ -258,7 +259,7 @@ public sealed class CompiledPolicy
                     Add(ref violations, new PolicyFinding(use.Reference, use.Where, "(reference)", $"the reference cannot be read: {error}"));
                     if (explain)
                     {
-                        trace.Add(new RuleTrace(use.Reference, "(reference)", $"refused: {error}"));
+                        trace!.Add(new RuleTrace(use.Reference, "(reference)", $"refused: {error}"));
                     }
 
                     continue;
@@ -289,7 +290,7 @@ public sealed class CompiledPolicy
                         if (explain)
                         {
                             var why = rule.Match(image, fact).Why;
-                            trace.Add(new RuleTrace(shown!, r.Name, matched ? $"allows: {why}" : $"does not match: {why}"));
+                            trace!.Add(new RuleTrace(shown!, r.Name, matched ? $"allows: {why}" : $"does not match: {why}"));
                         }
 
                         continue;
@@ -299,7 +300,7 @@ public sealed class CompiledPolicy
                     {
                         if (explain)
                         {
-                            trace.Add(new RuleTrace(shown!, r.Name, $"does not match: {rule.Match(image, fact).Why}"));
+                            trace!.Add(new RuleTrace(shown!, r.Name, $"does not match: {rule.Match(image, fact).Why}"));
                         }
 
                         continue;
@@ -311,7 +312,7 @@ public sealed class CompiledPolicy
                     Add(ref Findings(r.Enforcement, ref violations, ref warnings, ref audits), new PolicyFinding(shown, use.Where, r.Name, Reason(r, reason)));
                     if (explain)
                     {
-                        trace.Add(new RuleTrace(shown, r.Name, $"{Verb(r.Enforcement)}: {reason}"));
+                        trace!.Add(new RuleTrace(shown, r.Name, $"{Verb(r.Enforcement)}: {reason}"));
                     }
                 }
 
@@ -330,7 +331,7 @@ public sealed class CompiledPolicy
                     Add(ref Findings(enforcement, ref violations, ref warnings, ref audits), finding);
                     if (explain)
                     {
-                        trace.Add(new RuleTrace(shown, names, $"{Verb(enforcement)}: matches no Allow rule"));
+                        trace!.Add(new RuleTrace(shown, names, $"{Verb(enforcement)}: matches no Allow rule"));
                     }
                 }
             }
@@ -343,7 +344,7 @@ public sealed class CompiledPolicy
             }
         }
 
-        return new PolicyDecision(violations is null, violations ?? [], warnings ?? [], audits ?? [], trace);
+        return new PolicyDecision(violations is null, violations ?? [], warnings ?? [], audits ?? [], (IReadOnlyList<RuleTrace>?)trace ?? []);
     }
 
     /// <summary>Whether the rule named <paramref name="rule"/> matches the image (its conditions only: no scope, no action).</summary>
