@@ -51,6 +51,7 @@ public static class DomainServiceCollectionExtensions
         });
         services.AddSingleton<RegistryClient>();
         services.AddSingleton<ImageImporter>();
+        services.AddSingleton<TagImport>();
         services.AddSingleton<RepositoryImporter>();
         // Its queue is the host's job system; alone, the domain runs imports on the thread pool.
         services.AddSingleton<RepositoryImportRuns>();

@@ -1,12 +1,47 @@
 using System.Security.Claims;
 using Dashboard.Domain;
-using Dashboard.Domain.Import;
 using Dashboard.Domain.ImageStreams;
 using Dashboard.Domain.Namespaces;
 using Dashboard.Security;
 using Microsoft.AspNetCore.Http.HttpResults;
 
 namespace Dashboard.Api;
+
+// JSON shapes follow OpenShift's image API (image/v1), so its users recognise them.
+
+public sealed record ImageStreamRequest(string? Name, Dictionary<string, string>? Labels, Dictionary<string, string>? Annotations);
+
+public sealed record ImageStreamSummaryDto(string Namespace, string Name, int Tags, DateTime CreatedAt, DateTime? LastChange);
+
+public sealed record ObjectReferenceDto(TagSourceKind Kind, string? Name, string? Namespace = null);
+
+public sealed record SpecTagDto(string Name, ObjectReferenceDto From, bool Scheduled, bool Insecure, ImportMode ImportMode,
+    ReferencePolicy ReferencePolicy, long Generation, IReadOnlyDictionary<string, string> Annotations, int? IntervalSeconds);
+
+public sealed record TagEventDto(DateTime Created, string DockerImageReference, string Image, long Generation);
+
+public sealed record TagConditionDto(string Type, string Status, string Reason, string Message, DateTime LastTransitionTime, long Generation);
+
+public sealed record StatusTagDto(string Tag, IReadOnlyList<TagEventDto> Items, IReadOnlyList<TagConditionDto> Conditions);
+
+public sealed record ImageStreamSpecDto(IReadOnlyList<SpecTagDto> Tags);
+
+public sealed record ImageStreamStatusDto(IReadOnlyList<StatusTagDto> Tags);
+
+public sealed record ImageStreamDto(string Namespace, string Name, IReadOnlyDictionary<string, string> Labels,
+    IReadOnlyDictionary<string, string> Annotations, DateTime CreatedAt, long Generation, ImageStreamSpecDto Spec, ImageStreamStatusDto Status)
+{
+    public static ImageStreamDto From(ImageStream s) => new(
+        s.Namespace.Name, s.Name, s.Labels, s.Annotations, s.CreatedAt, s.Generation,
+        new ImageStreamSpecDto([.. s.SpecTags.OrderBy(t => t.Name, StringComparer.Ordinal).Select(t => new SpecTagDto(
+            t.Name, new ObjectReferenceDto(t.FromKind, t.FromName, t.FromNamespace), t.Scheduled, t.Insecure, t.ImportMode, t.ReferencePolicy, t.Generation,
+            t.Annotations, t.IntervalSeconds))]),
+        new ImageStreamStatusDto([.. s.TagNames()
+            .Where(tag => s.History.Any(e => e.Tag == tag) || s.Conditions.Any(c => c.Tag == tag))
+            .Select(tag => new StatusTagDto(tag,
+                [.. s.HistoryOf(tag).Select(e => new TagEventDto(e.Created, e.DockerImageReference, e.Image, e.Generation))],
+                [.. s.Conditions.Where(c => c.Tag == tag).Select(c => new TagConditionDto(c.Type, c.Status, c.Reason, c.Message, c.LastTransitionTime, c.Generation))]))]));
+}
 
 internal static class ImageStreamsApi
 {
@@ -17,10 +52,6 @@ internal static class ImageStreamsApi
         streams.MapPost("/", Create).ProducesValidationProblem().ProducesProblem(409);
         streams.MapGet("/{name}", Get);
         streams.MapDelete("/{name}", Delete);
-        streams.MapPut("/{name}/tags/{tag}", SetTag).ProducesValidationProblem();
-        streams.MapPost("/{name}/import", ImportRepository).ProducesValidationProblem().Produces<RepositoryImportRunDto>(StatusCodes.Status202Accepted);
-        streams.MapGet("/{name}/imports/{importId:long}", GetRepositoryImport);
-        streams.MapDelete("/{name}/tags/{tag}", DeleteTag);
     }
 
     private static async Task<Ok<PageDto<ImageStreamSummaryDto>>> List(string ns, ImageStreamService service, NamespaceService namespaces,
@@ -53,59 +84,6 @@ internal static class ImageStreamsApi
     private static async Task<NoContent> Delete(string ns, string name, ImageStreamService service, ClaimsPrincipal user, CancellationToken ct)
     {
         await service.DeleteAsync(user.ToCaller(), ns, name, ct);
-        return TypedResults.NoContent();
-    }
-
-    /// <summary><c>oc tag</c>: sets the spec tag and imports it at once; answers the stream's status for that tag.</summary>
-    private static async Task<Ok<StatusTagDto>> SetTag(string ns, string name, string tag, TagRequest request, ImageStreamService service,
-        ImageImporter importer, ClaimsPrincipal user, CancellationToken ct)
-    {
-        var caller = user.ToCaller();
-        var from = request.From ?? throw new ValidationFailedException("from", "A source is required, e.g. \"quay.io/org/app:1.2\" or \"stream:tag\".");
-        await service.SetTagAsync(caller, ns, name,
-            new TagSpec(tag, from.Kind, from.Name, from.Namespace, request.Scheduled, request.Insecure, request.ImportMode, request.ReferencePolicy,
-                request.Annotations, request.IntervalSeconds), ct);
-        await importer.ImportTagAsync(caller, ns, name, tag, ct);
-        var stream = ImageStreamDto.From((await service.GetAsync(caller, ns, name, ct)).Stream);
-        return TypedResults.Ok(stream.Status.Tags.Single(t => t.Tag == tag));
-    }
-
-    /// <summary>
-    /// <c>oc import-image --all</c>: the repository's tags in priority order, the first maxTags imported. With
-    /// <c>Prefer: respond-async</c> (RFC 7240) the import goes on in the background: <c>202 Accepted</c> at once, with a
-    /// <c>Location</c> to poll for its progress and, at the end, the same outcome the synchronous answer carries.
-    /// </summary>
-    private static async Task<IResult> ImportRepository(string ns, string name, RepositoryImportRequestDto request, HttpRequest http,
-        RepositoryImporter importer, RepositoryImportRuns runs, ClaimsPrincipal user, TimeProvider clock, CancellationToken ct)
-    {
-        var wanted = new RepositoryImportRequest(request.From, request.MaxTags, request.Insecure, request.Scheduled, request.ImportMode);
-        if (PrefersAsync(http))
-        {
-            var run = await runs.StartAsync(user.ToCaller(), ns, name, wanted, ct);
-            var location = $"/api/v1/namespaces/{Uri.EscapeDataString(run.Namespace)}/imagestreams/{Uri.EscapeDataString(run.Stream)}/imports/{run.Id}";
-            http.HttpContext.Response.Headers["Preference-Applied"] = "respond-async";
-            return TypedResults.Accepted(location, RepositoryImportRunDto.Of(run, clock));
-        }
-
-        var result = await importer.ImportAsync(user.ToCaller(), ns, name, wanted, ct);
-        return TypedResults.Ok(RepositoryImportDto.From(result, clock.GetUtcNow().UtcDateTime));
-    }
-
-    /// <summary>A background repository import: where it is, and its outcome once it is over. For readers of the namespace.</summary>
-    private static async Task<Ok<RepositoryImportRunDto>> GetRepositoryImport(string ns, string name, long importId, RepositoryImportRuns runs,
-        ClaimsPrincipal user, TimeProvider clock, CancellationToken ct)
-    {
-        var run = await runs.GetAsync(user.ToCaller(), ns, importId, ct);
-        return run.Stream == name ? TypedResults.Ok(RepositoryImportRunDto.Of(run, clock))
-            : throw new NotFoundException($"Image stream '{ns}/{name}' has no repository import {importId}.");
-    }
-
-    private static bool PrefersAsync(HttpRequest request) =>
-        request.Headers["Prefer"].SelectMany(value => (value ?? "").Split(',')).Any(p => p.Trim().Equals("respond-async", StringComparison.OrdinalIgnoreCase));
-
-    private static async Task<NoContent> DeleteTag(string ns, string name, string tag, ImageStreamService service, ClaimsPrincipal user, CancellationToken ct)
-    {
-        await service.DeleteTagAsync(user.ToCaller(), ns, name, tag, ct);
         return TypedResults.NoContent();
     }
 }

@@ -1,13 +1,31 @@
 using System.Security.Claims;
-using Dashboard.Domain.Auditing;
 using Dashboard.Domain.Images;
-using Dashboard.Domain;
-using Dashboard.Domain.Scheduling;
-using Dashboard.Domain.Triggers;
 using Dashboard.Security;
 using Microsoft.AspNetCore.Http.HttpResults;
 
 namespace Dashboard.Api;
+
+public sealed record LayerDto(string Digest, long Size, string MediaType);
+
+public sealed record ImageConfigDto(DateTime? Created, string? Architecture, string? Os, string? Variant, IReadOnlyDictionary<string, string> Labels);
+
+public sealed record PlatformDto(string Architecture, string Os, string? Variant);
+
+public sealed record ChildManifestDto(string Digest, string MediaType, long Size, PlatformDto Platform);
+
+public sealed record ImageUseDto(string Namespace, string Stream, string Tag, bool Current);
+
+public sealed record ImageDto(string Digest, string DockerImageReference, string MediaType, long Size, IReadOnlyList<LayerDto> Layers,
+    ImageConfigDto Config, IReadOnlyList<ChildManifestDto> Manifests, IReadOnlyDictionary<string, string> Annotations, IReadOnlyList<ImageUseDto>? UsedBy)
+{
+    public static ImageDto From(Image i, IReadOnlyList<ImageUse>? uses) => new(
+        i.Digest, i.DockerImageReference, i.MediaType, i.Size,
+        [.. i.Layers.Select(l => new LayerDto(l.Digest, l.Size, l.MediaType))],
+        new ImageConfigDto(i.Config.Created, i.Config.Architecture, i.Config.Os, i.Config.Variant, i.Config.Labels),
+        [.. i.Manifests.Select(m => new ChildManifestDto(m.Digest, m.MediaType, m.Size, new PlatformDto(m.Platform.Architecture, m.Platform.Os, m.Platform.Variant)))],
+        i.Annotations,
+        uses?.Select(u => new ImageUseDto(u.Namespace, u.Stream, u.Tag, u.Current)).ToList());
+}
 
 internal static class ImagesApi
 {
@@ -17,23 +35,6 @@ internal static class ImagesApi
         images.MapGet("/{digest}", Get).ProducesValidationProblem();
         images.MapPut("/{digest}/annotations", SetAnnotations).RequireAuthorization(SignInAndRolesExtensions.AdminPolicy).ProducesValidationProblem();
     }
-
-    public static void MapEventsApi(this RouteGroupBuilder api)
-    {
-        api.MapGet("/events", Events).WithTags("Events");
-        // Signed-in users; the image changes of the namespaces they may read, newest first.
-        api.MapGet("/changes", Changes).WithTags("Events");
-        // Signed-in users; the rows are those of the namespaces they may read.
-        api.MapGet("/schedules", Schedules).WithTags("Schedules");
-    }
-
-    private static async Task<Ok<Page<ChangeEventInfo>>> Changes(ChangeEventQueries queries, ClaimsPrincipal user, string? @namespace, string? stream,
-        int? skip, int? take, CancellationToken ct) =>
-        TypedResults.Ok(await queries.QueryAsync(user.ToCaller(), new ChangeEventQuery(@namespace, stream, skip ?? 0, take ?? 50), ct));
-
-    private static async Task<Ok<ScheduleOverview>> Schedules(ScheduleQueries queries, ClaimsPrincipal user, string? search, bool? failingOnly,
-        int? skip, int? take, CancellationToken ct) =>
-        TypedResults.Ok(await queries.QueryAsync(user.ToCaller(), new ScheduleQuery(search, failingOnly ?? false, skip ?? 0, take ?? 50), ct));
 
     private static async Task<Ok<ImageDto>> Get(string digest, ImageCatalog catalog, ClaimsPrincipal user, CancellationToken ct)
     {
@@ -48,13 +49,5 @@ internal static class ImagesApi
         await catalog.SetAnnotationsAsync(caller, digest, annotations, ct);
         var details = await catalog.GetAsync(caller, digest, ct);
         return TypedResults.Ok(ImageDto.From(details.Image, details.UsedBy));
-    }
-
-    private static async Task<Ok<PageDto<EventDto>>> Events(AuditTrail trail, ClaimsPrincipal user,
-        string? @namespace, string? userName, string? kind, int? skip, int? take, CancellationToken ct)
-    {
-        var page = await trail.QueryAsync(user.ToCaller(), new AuditQuery(@namespace, userName, kind, skip ?? 0, take ?? 50), ct);
-        return TypedResults.Ok(new PageDto<EventDto>(
-            [.. page.Items.Select(e => new EventDto(e.Id, e.At, e.UserName, e.Action, e.Kind, e.Namespace, e.Target, e.Summary))], page.Total));
     }
 }

@@ -5,6 +5,20 @@ using Microsoft.AspNetCore.Http.HttpResults;
 
 namespace Dashboard.Api;
 
+public sealed record NamespaceRequest(string? Name);
+
+/// <param name="AnonymousPull">Whether registry clients may pull this namespace's images through the dashboard without logging in.</param>
+/// <param name="Shared">Whether this namespace's streams resolve image references for every namespace (admission pins, policy facts).</param>
+public sealed record NamespaceDto(string Name, DateTime CreatedAt, int ImageStreams, NamespaceRole? Role, bool AnonymousPull, bool Shared);
+
+public sealed record AnonymousPullRequest(bool? Allowed);
+
+public sealed record SharedRequest(bool? Shared);
+
+public sealed record MemberRequest(NamespaceRole? Role);
+
+public sealed record MemberDto(string UserName, NamespaceRole Role);
+
 internal static class NamespacesApi
 {
     public static void MapNamespacesApi(this RouteGroupBuilder api)

@@ -1,5 +1,4 @@
 using System.Security.Claims;
-using Dashboard.Domain.Import;
 using Dashboard.Domain.PullSecrets;
 using Dashboard.Security;
 using Microsoft.AspNetCore.Http.HttpResults;
@@ -17,8 +16,6 @@ public sealed record CredentialTestRequest(string? Image, bool Insecure = false)
 
 public sealed record CredentialTestDto(string Secret, string Registry, string Username, bool Accepted, string Message);
 
-public sealed record ImportOutcomeDto(string Tag, string? Image, bool Changed, TagConditionDto Condition);
-
 internal static class PullSecretsApi
 {
     /// <summary>Namespace members read secrets' names and users; Editors write them (the domain checks the role).</summary>
@@ -31,10 +28,6 @@ internal static class PullSecretsApi
         secrets.MapDelete("/{name}", Delete);
         secrets.MapPost("/test", Test).ProducesValidationProblem();
     }
-
-    /// <summary><c>oc import-image</c> for one spec tag: Editors of the namespace.</summary>
-    public static void MapImportApi(this RouteGroupBuilder api) =>
-        api.MapPost("/namespaces/{ns}/imagestreams/{name}/tags/{tag}/import", Import).WithTags("Image streams");
 
     private static async Task<Ok<IEnumerable<PullSecretDto>>> List(string ns, PullSecretService service, ClaimsPrincipal user, CancellationToken ct) =>
         TypedResults.Ok((await service.ListAsync(user.ToCaller(), ns, ct)).Select(ToDto));
@@ -62,14 +55,6 @@ internal static class PullSecretsApi
         ClaimsPrincipal user, CancellationToken ct) =>
         TypedResults.Ok((await service.TestAsync(user.ToCaller(), ns, request.Image, request.Insecure, ct))
             .Select(t => new CredentialTestDto(t.Secret, t.Registry, t.Username, t.Accepted, t.Message)));
-
-    private static async Task<Ok<ImportOutcomeDto>> Import(string ns, string name, string tag, ImageImporter importer, ClaimsPrincipal user,
-        TimeProvider clock, CancellationToken ct)
-    {
-        var outcome = await importer.ImportTagAsync(user.ToCaller(), ns, name, tag, ct);
-        return TypedResults.Ok(new ImportOutcomeDto(outcome.Tag, outcome.Image, outcome.Changed,
-            new TagConditionDto("ImportSuccess", outcome.Succeeded ? "True" : "False", outcome.Reason, outcome.Message, clock.GetUtcNow().UtcDateTime, 0)));
-    }
 
     private static PullSecretDto ToDto(PullSecretInfo s) =>
         new(s.Name, [.. s.Entries.Select(e => new PullSecretEntryDto(e.Registry, e.Username))], s.CreatedAt, s.LastUsedAt, s.LastResult);

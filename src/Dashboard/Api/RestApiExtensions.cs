@@ -29,12 +29,14 @@ internal static class RestApiExtensions
 
         api.MapNamespacesApi();
         api.MapImageStreamsApi();
+        api.MapImageStreamTagsApi();
+        api.MapRepositoryImportsApi();
         api.MapImagesApi();
         api.MapTokensApi();
         api.MapUsersApi();
         api.MapEventsApi();
+        api.MapSchedulesApi();
         api.MapPullSecretsApi();
-        api.MapImportApi();
         api.MapSettingsApi();
         api.MapWebhooksApi();
         api.MapPolicyApi();
