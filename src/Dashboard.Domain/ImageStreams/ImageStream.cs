@@ -12,6 +12,7 @@ public sealed class ImageStream
     private readonly List<TagReference> _specTags = [];
     private readonly List<TagEvent> _history = [];
     private readonly List<TagCondition> _conditions = [];
+    private readonly List<TagImportEvent> _raised = [];
 
     private ImageStream()
     {
@@ -134,6 +135,39 @@ public sealed class ImageStream
         var entry = new TagEvent(tag, at, source.WithDigest(digest).ToString(), digest.ToString(), generation);
         _history.Add(entry);
         return entry;
+    }
+
+    /// <summary>Hands over what the imports recorded on this instance raised, oldest first (to the handlers of the unit of work), and forgets it.</summary>
+    public IReadOnlyList<TagImportEvent> TakeRaised()
+    {
+        var raised = _raised.ToList();
+        _raised.Clear();
+        return raised;
+    }
+
+    /// <summary>
+    /// Records a successful import of <paramref name="tag"/>: a history entry when it points at a new image, and the
+    /// ImportSuccess condition. Raises <see cref="TagImported"/>, and <see cref="TagChanged"/> first when it moved.
+    /// </summary>
+    public TagEvent? RecordImport(string tag, ImageReference source, Digest digest, string note, DateTime at)
+    {
+        var previous = CurrentImage(tag)?.Image;
+        var entry = RecordImage(tag, source, digest, at);
+        SetCondition(tag, TagCondition.ImportSuccess, true, entry is null ? "Unchanged" : "Imported", note, at);
+        if (entry is not null)
+        {
+            _raised.Add(new TagChanged(this, tag, at, entry, previous, source));
+        }
+
+        _raised.Add(new TagImported(this, tag, at, digest, entry is not null, note));
+        return entry;
+    }
+
+    /// <summary>Records a failed import of <paramref name="tag"/>: ImportSuccess=False with why; the tag keeps its image. Raises <see cref="TagImportFailed"/>.</summary>
+    public void RecordImportFailure(string tag, string reason, string message, DateTime at)
+    {
+        SetCondition(tag, TagCondition.ImportSuccess, false, reason, message, at);
+        _raised.Add(new TagImportFailed(this, tag, at, reason, message));
     }
 
     /// <summary>Sets the tag's condition of <paramref name="type"/>; its transition time moves only when the status changes.</summary>

@@ -1,7 +1,6 @@
 using System.Collections.Concurrent;
 using System.Diagnostics;
 using Dashboard.Domain.Access;
-using Dashboard.Domain.Auditing;
 using Dashboard.Domain.Diagnostics;
 using Dashboard.Domain.Images;
 using Dashboard.Domain.ImageStreams;
@@ -10,10 +9,7 @@ using Dashboard.Domain.Policy;
 using Dashboard.Domain.PullSecrets;
 using Dashboard.Domain.Registry;
 using Microsoft.EntityFrameworkCore;
-using Dashboard.Domain.Scheduling;
-using Dashboard.Domain.Triggers;
 using Microsoft.Extensions.Logging;
-using Microsoft.Extensions.Options;
 
 namespace Dashboard.Domain.Import;
 
@@ -24,11 +20,13 @@ public sealed record ImportOutcome(string Tag, string? Image, bool Changed, bool
 /// Imports a spec tag's image metadata from its registry with the namespace's pull secrets (OpenShift's
 /// <c>oc import-image</c>): manifest, config, layers, platforms. A tag that already holds an image is checked with one
 /// <c>HEAD</c> first and nothing more is fetched when the digest did not change. A failure sets ImportSuccess=False with
-/// its reason and keeps the tag's image: nothing is lost.
+/// its reason and keeps the tag's image: nothing is lost. The importer only fetches and records into the stream; what
+/// follows from what the stream raised (change event, audit, schedule, caches) is done by <see cref="ITagImportHandler"/>s
+/// in the same save (decision 0015).
 /// </summary>
 public sealed class ImageImporter(
-    IDbContextFactory<DashboardDbContext> contexts, RegistryClient registry, PullSecretService secrets, ScheduleSettings schedule, ScheduleActivity activity, IChangeNotifier notifier,
-    IOptionsMonitor<WebhookOptions> webhookOptions, PolicyStore policy, IImageFacts facts, TimeProvider clock, ILogger<ImageImporter> logger)
+    IDbContextFactory<DashboardDbContext> contexts, RegistryClient registry, PullSecretService secrets, PolicyStore policy, IImageFacts facts,
+    IEnumerable<ITagImportHandler> handlers, TimeProvider clock, ILogger<ImageImporter> logger)
 {
     private readonly ConcurrentDictionary<string, SemaphoreSlim> _running = new();
 
@@ -77,22 +75,6 @@ public sealed class ImageImporter(
         }
     }
 
-    /// <summary>This tag's event still inside the coalescing window and not yet sent anywhere, if there is one.</summary>
-    private async Task<ChangeEvent?> PendingEventAsync(DashboardDbContext db, int namespaceId, string stream, string tag, DateTime now, CancellationToken ct)
-    {
-        var window = TimeSpan.FromSeconds(webhookOptions.CurrentValue.CoalesceSeconds);
-        if (window <= TimeSpan.Zero)
-        {
-            return null;
-        }
-
-        var since = now - window;
-        return await db.ChangeEvents
-            .Where(e => e.NamespaceId == namespaceId && e.Stream == stream && e.Tag == tag && e.OccurredAt >= since)
-            .Where(e => !db.WebhookDeliveries.Any(d => d.EventId == e.Id))
-            .OrderByDescending(e => e.Id).FirstOrDefaultAsync(ct);
-    }
-
     private async Task<ImportOutcome> ImportTagOnceAsync(Caller caller, string @namespace, string streamName, string tag, UpstreamHeads? heads, CancellationToken ct)
     {
         await using var db = await contexts.CreateDbContextAsync(ct);
@@ -108,7 +90,6 @@ public sealed class ImageImporter(
         var spec = stream.FindTag(tag) ?? throw new NotFoundException($"Image stream '{ns.Name}/{streamName}' has no tag '{tag}'.");
         var now = clock.GetUtcNow().UtcDateTime;
         ImportOutcome outcome;
-        ChangeEvent? change = null;
         try
         {
             if (spec.FromKind == TagSourceKind.DockerImage)
@@ -124,35 +105,13 @@ public sealed class ImageImporter(
                 db.Images.Add(image);
             }
 
-            var previous = stream.CurrentImage(tag)?.Image;
-            var entry = stream.RecordImage(tag, source, digest, now);
-            if (entry is not null)
-            {
-                // Saved with the new generation, so an event exists exactly when the history entry does (restart-safe).
-                var pending = await PendingEventAsync(db, ns.Id, stream.Name, tag, now, ct);
-                if (pending is not null)
-                {
-                    pending.Absorb(entry.Image, entry.DockerImageReference, entry.Generation);
-                }
-                else
-                {
-                    change = new ChangeEvent(now, ns.Id, ns.Name, stream.Name, tag, entry.Image, previous, entry.DockerImageReference, entry.Generation);
-                    db.ChangeEvents.Add(change);
-                }
-            }
-
-            stream.SetCondition(tag, TagCondition.ImportSuccess, true, entry is null ? "Unchanged" : "Imported", note, now);
-            if (entry is not null)
-            {
-                AuditTrail.Record(db, clock, caller, "imported", "Tag", ns.Name, $"{stream.Name}:{tag}", $"{source} → {digest}");
-            }
-
+            var entry = stream.RecordImport(tag, source, digest, note, now);
             outcome = new ImportOutcome(tag, digest.ToString(), entry is not null, true, entry is null ? "Unchanged" : "Imported", note);
         }
         catch (RegistryException e)
         {
             logger.LogInformation("Import of {Namespace}/{Stream}:{Tag} failed: {Reason} {Message}", ns.Name, stream.Name, tag, e.Reason, e.Message);
-            stream.SetCondition(tag, TagCondition.ImportSuccess, false, e.Reason.ToString(), e.Message, now);
+            stream.RecordImportFailure(tag, e.Reason.ToString(), e.Message, now);
             outcome = new ImportOutcome(tag, stream.CurrentImage(tag)?.Image, false, false, e.Reason.ToString(), e.Message);
         }
         catch (Exception e) when (e is not (OperationCanceledException or DashboardException))
@@ -160,40 +119,22 @@ public sealed class ImageImporter(
             // Whatever else a registry's answer breaks is still an import failure with a condition, never a lost tag or a 500.
             logger.LogWarning(e, "Import of {Namespace}/{Stream}:{Tag} failed unexpectedly", ns.Name, stream.Name, tag);
             var message = $"The registry's answer could not be used ({e.GetType().Name}: {e.Message}).";
-            stream.SetCondition(tag, TagCondition.ImportSuccess, false, nameof(RegistryFailure.InvalidManifest), message, now);
+            stream.RecordImportFailure(tag, nameof(RegistryFailure.InvalidManifest), message, now);
             outcome = new ImportOutcome(tag, stream.CurrentImage(tag)?.Image, false, false, nameof(RegistryFailure.InvalidManifest), message);
         }
 
-        // A manual import counts as the tag's check: the schedule shows it, and the next scheduled check is an interval later.
-        var scheduled = heads is null ? await db.TagSchedules.FirstOrDefaultAsync(s => s.ImageStreamId == stream.Id && s.Tag == tag, ct) : null;
-        scheduled?.Record(now, clock.GetUtcNow().UtcDateTime - now, outcome.Succeeded, outcome.Changed, outcome.Reason, outcome.Message,
-            SchedulePlanner.NextCheck(now, SchedulePlanner.Interval(spec.IntervalSeconds, schedule.Current),
-                outcome.Succeeded ? 0 : scheduled.ConsecutiveFailures + 1, Random.Shared.NextDouble()));
+        // The stream recorded what happened; the handlers do the rest (change event, audit, schedule, caches) in this save.
+        var work = new TagImportContext(db, caller, ns, spec, scheduled: heads is not null, now);
+        foreach (var raised in stream.TakeRaised())
+        {
+            foreach (var handler in handlers)
+            {
+                await handler.HandleAsync(work, raised, ct);
+            }
+        }
 
         await SaveSharingImagesAsync(db, ct);
-        if (outcome.Changed)
-        {
-            facts.Forget();
-        }
-
-        if (scheduled is not null)
-        {
-            await activity.PublishAsync();
-        }
-
-        if (change is not null)
-        {
-            try
-            {
-                notifier.Saved(change.Id, TimeSpan.FromSeconds(webhookOptions.CurrentValue.CoalesceSeconds));
-            }
-            catch (Exception e)
-            {
-                // The import and its event are saved; only the delivery could not be queued.
-                logger.LogError(e, "Delivery of change event {Event} could not be queued", change.Id);
-            }
-        }
-
+        await work.CommittedAsync(logger);
         return outcome;
     }
 

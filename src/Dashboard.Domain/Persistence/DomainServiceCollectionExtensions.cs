@@ -51,6 +51,11 @@ public static class DomainServiceCollectionExtensions
         });
         services.AddSingleton<RegistryClient>();
         services.AddSingleton<ImageImporter>();
+        // What an import raised, handled in its save: each reaction is one handler.
+        services.AddSingleton<ITagImportHandler, ChangeEventRecorder>();
+        services.AddSingleton<ITagImportHandler, ImportAudit>();
+        services.AddSingleton<ITagImportHandler, ManualImportSchedule>();
+        services.AddSingleton<ITagImportHandler, ImageFactsInvalidation>();
         services.AddSingleton<TagImport>();
         services.AddSingleton<RepositoryImporter>();
         // Its queue is the host's job system; alone, the domain runs imports on the thread pool.

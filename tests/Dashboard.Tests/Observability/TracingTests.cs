@@ -16,39 +16,31 @@ namespace Dashboard.Tests.Observability;
 public sealed class TracingTests : IAsyncLifetime
 {
     private readonly Spans _spans = [];
-    private readonly DashboardFactory _app;
-    private RegistryServer _registry = null!;
+    private readonly AppWithRegistry _own;
 
-    public TracingTests() => _app = new DashboardFactory
+    public TracingTests() => _own = new AppWithRegistry(builder =>
     {
-        Configure = builder =>
-        {
-            builder.UseSetting("Dashboard:Telemetry:OtlpEndpoint", "http://127.0.0.1:9");
-            builder.ConfigureTestServices(services => services.ConfigureOpenTelemetryTracerProvider(tracing => tracing.AddInMemoryExporter(_spans)));
-        },
-    };
+        builder.UseSetting("Dashboard:Telemetry:OtlpEndpoint", "http://127.0.0.1:9");
+        builder.ConfigureTestServices(services => services.ConfigureOpenTelemetryTracerProvider(tracing => tracing.AddInMemoryExporter(_spans)));
+    });
 
-    public async Task InitializeAsync()
-    {
-        await _app.InitializeAsync();
-        _registry = await RegistryServer.StartAsync();
-    }
+    private DashboardFactory App => _own.App;
 
-    public async Task DisposeAsync()
-    {
-        await _registry.DisposeAsync();
-        await _app.DisposeAsync();
-    }
+    private RegistryServer Registry => _own.Registry;
+
+    public Task InitializeAsync() => _own.InitializeAsync();
+
+    public Task DisposeAsync() => _own.DisposeAsync();
 
     [Fact]
     public async Task An_import_is_one_span_with_its_registry_requests_as_children()
     {
-        await ImagePusher.PushImageAsync(_registry, "team/traced", "1");
-        await _app.CreateNamespaceAsync("traced", "app");
-        using var admin = _app.AsAdmin();
+        await ImagePusher.PushImageAsync(Registry, "team/traced", "1");
+        await App.CreateNamespaceAsync("traced", "app");
+        using var admin = App.AsAdmin();
 
         (await admin.PutAsJsonAsync("/api/v1/namespaces/traced/imagestreams/app/tags/1",
-            new { from = $"{_registry.Host}/team/traced:1", insecure = true })).EnsureSuccessStatusCode();
+            new { from = $"{Registry.Host}/team/traced:1", insecure = true })).EnsureSuccessStatusCode();
 
         // The server's span ends after its answer has left: wait for it.
         var finished = await Eventually.ReadAsync(() => Task.FromResult(_spans.Snapshot()),
@@ -59,7 +51,7 @@ public sealed class TracingTests : IAsyncLifetime
             (string?)import.GetTagItem("dashboard.import.result")));
         var requests = finished.Where(s => s.ParentSpanId == import.SpanId && s.Kind == ActivityKind.Client).ToList();
         Assert.NotEmpty(requests);
-        Assert.All(requests, request => Assert.Contains(_registry.Host, (string?)request.GetTagItem("url.full")));
+        Assert.All(requests, request => Assert.Contains(Registry.Host, (string?)request.GetTagItem("url.full")));
         Assert.Contains(requests, request => ((string?)request.GetTagItem("url.full"))!.Contains("/v2/team/traced/manifests/1"));
         // The import sits under the API request that asked for it, in the same trace.
         var server = Assert.Single(finished, s => s.SpanId == import.ParentSpanId);
