@@ -4,7 +4,7 @@ using System.Text.Json;
 using System.Text.Json.Nodes;
 using Dashboard.Tests.Infrastructure;
 
-namespace Dashboard.Tests.Policy;
+namespace Dashboard.Tests.Admission;
 
 /// <summary>
 /// Issue 12, finding 3: every shape error in an AdmissionReview is a 400 with a message, never a 500. For every kind the

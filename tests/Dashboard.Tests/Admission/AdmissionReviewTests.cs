@@ -3,7 +3,7 @@ using System.Text.Json.Nodes;
 using Dashboard.Admission;
 using Dashboard.Domain.Policy;
 
-namespace Dashboard.Tests.Policy;
+namespace Dashboard.Tests.Admission;
 
 /// <summary>AdmissionReview fixtures for every kind the webhook reads, shaped as the API server sends them.</summary>
 public sealed class AdmissionReviewTests
