@@ -41,7 +41,7 @@ public sealed class DigestPinning(IImageFacts facts)
     /// <param name="localHost">The dashboard's public registry host: a tag with the <c>Local</c> reference policy is rewritten to pull through it.</param>
     public async Task<PinningResult> PinAsync(AdmissionQuestion question, ResolveImages mode, string? localHost = null, CancellationToken ct = default)
     {
-        if (!question.Admits || mode == ResolveImages.DoNotAttempt)
+        if (!question.Judged || mode == ResolveImages.DoNotAttempt)
         {
             return Nothing;
         }

@@ -7,8 +7,11 @@ namespace Dashboard.Domain.Policy;
 /// <summary>What an admission request asks the policy, with the wire (the review's uid, its JSON) left to the host.</summary>
 public sealed record AdmissionQuestion(string Namespace, string Operation, string Kind, string? Name, string Resource, IReadOnlyList<CheckedImage> Images)
 {
+    /// <summary>Whether this request is judged at all.</summary>
+    public bool Judged => IsJudged(Operation);
+
     /// <summary>Only a create or an update puts images into the cluster; anything else is allowed without evaluation.</summary>
-    public bool Admits => Operation is "CREATE" or "UPDATE";
+    public static bool IsJudged(string operation) => operation is "CREATE" or "UPDATE";
 }
 
 /// <summary>
@@ -28,7 +31,7 @@ public sealed class PolicyEvaluator(PolicyStore store, IImageFacts facts, IDbCon
     /// </summary>
     public async Task<PolicyDecision?> AdmitAsync(AdmissionQuestion question, CancellationToken ct = default)
     {
-        if (!question.Admits || question.Images.Count == 0)
+        if (!question.Judged || question.Images.Count == 0)
         {
             Interlocked.Increment(ref _allowed);
             return null;

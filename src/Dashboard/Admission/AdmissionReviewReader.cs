@@ -71,7 +71,7 @@ public static class AdmissionReviewReader
         var kind = request.Kind?.Kind;
         var @namespace = request.Namespace ?? "";
         var name = request.Name;
-        if (operation is not ("CREATE" or "UPDATE"))
+        if (!AdmissionQuestion.IsJudged(operation))
         {
             return new ReceivedReview(uid, new AdmissionQuestion(@namespace, operation, kind ?? "", name, PolicyResources.Pods, []));
         }
