@@ -1,3 +1,4 @@
+using Dashboard.Admission;
 using Dashboard.Api;
 using Dashboard.Hosting;
 using Dashboard.Jobs;

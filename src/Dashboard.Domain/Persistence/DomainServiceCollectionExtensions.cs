@@ -74,7 +74,9 @@ public static class DomainServiceCollectionExtensions
         services.AddSingleton<Policy.IImageFacts>(provider => provider.GetRequiredService<Policy.ImageFacts>());
         // The host sizes it from Dashboard:Admission:DecisionQueueCapacity.
         services.TryAddSingleton(_ => new Policy.AdmissionDecisionQueue());
-        services.AddSingleton<Policy.AdmissionService>();
+        services.AddSingleton<Policy.PolicyEvaluator>();
+        services.AddSingleton<Policy.PolicyImpact>();
+        services.AddSingleton<Policy.DigestPinning>();
         services.AddSingleton<Policy.AdmissionDecisionLog>();
         services.AddSingleton<Proxy.PullThrough>();
         services.TryAddSingleton<Triggers.IChangeNotifier, Triggers.NoChangeNotifier>();

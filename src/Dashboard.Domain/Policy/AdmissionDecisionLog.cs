@@ -159,7 +159,10 @@ public sealed class AdmissionDecisionLog(IDbContextFactory<DashboardDbContext> c
             : new RuleSummary(r.Rule, r.Denials, r.Warnings, r.Audits, r.Namespaces, since, "", "", null))];
     }
 
-    /// <summary>Writes queued decisions in batches until <paramref name="ct"/> ends (the host runs it in the background).</summary>
+    /// <summary>
+    /// Writes queued decisions in batches until <paramref name="ct"/> ends (the host runs it in the background): each batch
+    /// is one multi-row INSERT of the decisions and one of their rule hits, in one transaction.
+    /// </summary>
     public async Task WriteAsync(CancellationToken ct)
     {
         var batch = new List<AdmissionRecord>();
@@ -173,8 +176,21 @@ public sealed class AdmissionDecisionLog(IDbContextFactory<DashboardDbContext> c
             try
             {
                 await using var db = await contexts.CreateDbContextAsync(ct);
-                db.AdmissionRecords.AddRange(batch);
-                await db.SaveChangesAsync(ct);
+                await using var transaction = await db.Database.BeginTransactionAsync(ct);
+                var ids = await db.InsertRowsAsync(batch, returnKeys: true, ct);
+                var hits = new List<AdmissionRuleHit>();
+                for (var i = 0; i < batch.Count; i++)
+                {
+                    batch[i].Id = ids[i];
+                    foreach (var hit in batch[i].Hits)
+                    {
+                        hit.AdmissionRecordId = ids[i];
+                        hits.Add(hit);
+                    }
+                }
+
+                await db.InsertRowsAsync(hits, returnKeys: false, ct);
+                await transaction.CommitAsync(ct);
             }
             catch (Exception e) when (e is not OperationCanceledException)
             {

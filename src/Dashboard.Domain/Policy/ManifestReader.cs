@@ -6,7 +6,7 @@ using YamlDotNet.Core.Events;
 namespace Dashboard.Domain.Policy;
 
 /// <summary>One Kubernetes object of a release: where it was in the input, its kind, name and own namespace, and the object.</summary>
-public sealed record Manifest(string Where, string Kind, string? Name, string? Namespace, JsonObject Object);
+public sealed record Manifest(string Where, string Kind, string? Name, string? Namespace, JsonElement Object);
 
 /// <summary>
 /// Reads what <c>helm template</c> or <c>kubectl kustomize</c> prints: YAML documents separated by <c>---</c> (or one JSON
@@ -118,7 +118,7 @@ public static class ManifestReader
         }
 
         objects.Add(new Manifest(where, kind, metadata is null ? null : Text(metadata, "name", "metadata.name"),
-            metadata is null ? null : Text(metadata, "namespace", "metadata.namespace"), obj));
+            metadata is null ? null : Text(metadata, "namespace", "metadata.namespace"), JsonSerializer.SerializeToElement(obj, PolicyStore.Json)));
     }
 
     private static ValidationFailedException Invalid(string field, string message) => new(field, message);

@@ -55,9 +55,9 @@ internal static class PolicyApi
         TypedResults.Ok((await store.PutExemptionsAsync(user.ToCaller(), exemptions, ct)).Exemptions);
 
     /// <summary>"What would change": the recent decisions the given rule document would answer the other way; nothing is saved.</summary>
-    private static async Task<Ok<IReadOnlyList<DecisionFlip>>> Preview(List<PolicyRule>? rules, AdmissionService admission, ClaimsPrincipal user,
+    private static async Task<Ok<IReadOnlyList<DecisionFlip>>> Preview(List<PolicyRule>? rules, PolicyImpact impact, ClaimsPrincipal user,
         CancellationToken ct) =>
-        TypedResults.Ok(await admission.WhatWouldChangeAsync(user.ToCaller(), rules ?? [], ct: ct));
+        TypedResults.Ok(await impact.WhatWouldChangeAsync(user.ToCaller(), rules ?? [], ct: ct));
 
     private static async Task<Ok<Page<AdmissionRecord>>> Decisions(AdmissionDecisionLog decisions, ClaimsPrincipal user, string? @namespace, bool? deniedOnly,
         string? rule, int? skip, int? take, CancellationToken ct) =>
@@ -68,14 +68,14 @@ internal static class PolicyApi
         CancellationToken ct) =>
         TypedResults.Ok(await decisions.SummarizeAsync(user.ToCaller(), hours ?? 24, top ?? 10, ct));
 
-    private static async Task<Ok<EvaluateResponse>> Evaluate(EvaluateRequest request, AdmissionService admission, ClaimsPrincipal user, CancellationToken ct)
+    private static async Task<Ok<EvaluateResponse>> Evaluate(EvaluateRequest request, PolicyEvaluator evaluator, ClaimsPrincipal user, CancellationToken ct)
     {
         if (Dashboard.Domain.Namespaces.NamespaceName.Validate(request.Namespace) is { } problem)
         {
             throw new ValidationFailedException("namespace", problem);
         }
 
-        var decision = await admission.EvaluateAsync(user.ToCaller(), new PolicyRequest(request.Namespace!, request.Resource ?? PolicyResources.Pods,
+        var decision = await evaluator.EvaluateAsync(user.ToCaller(), new PolicyRequest(request.Namespace!, request.Resource ?? PolicyResources.Pods,
             [.. (request.Images ?? []).Select(i => new CheckedImage(i))]), ct);
         // The trace tells every rule's name and conditions: the policy itself, which only admins read. Members get the
         // findings, as admission would tell them.
@@ -88,11 +88,11 @@ internal static class PolicyApi
     /// A Helm template's output or a kustomize build, each object judged as admission would judge it: CI checks a release
     /// in one call. Objects without images are listed, allowed.
     /// </summary>
-    private static async Task<Ok<EvaluateReleaseResponse>> EvaluateRelease(HttpRequest request, string? @namespace, AdmissionService admission,
+    private static async Task<Ok<EvaluateReleaseResponse>> EvaluateRelease(HttpRequest request, string? @namespace, PolicyEvaluator evaluator,
         ClaimsPrincipal user, CancellationToken ct)
     {
         using var body = new StreamReader(request.Body, Encoding.UTF8);
-        var release = await admission.EvaluateReleaseAsync(user.ToCaller(), @namespace, body, ct);
+        var release = await evaluator.EvaluateReleaseAsync(user.ToCaller(), @namespace, body, ct);
         return TypedResults.Ok(new EvaluateReleaseResponse(release.Allowed, [.. release.Objects.Select(o =>
             new ObjectVerdict(o.Kind!, o.Name, o.Namespace, o.Decision.Allowed, o.Decision.Violations, o.Decision.Warnings))]));
     }

@@ -83,7 +83,7 @@ internal sealed class PrometheusMetrics : IDisposable
     private ScheduleOverview? _overview;
 
     public PrometheusMetrics(DashboardTelemetry telemetry, IMeterFactory meters, ScheduleActivity activity, ScheduleQueries queries,
-        RegistryClient registry, WebhookService webhooks, BlobCache cache, CircuitCounter circuits, AdmissionService admission,
+        RegistryClient registry, WebhookService webhooks, BlobCache cache, CircuitCounter circuits, PolicyEvaluator evaluator,
         AdmissionDecisionQueue decisions)
     {
         _queries = queries;
@@ -116,7 +116,7 @@ internal sealed class PrometheusMetrics : IDisposable
         meter.CreateObservableGauge("proxy_cache_bytes", () => cache.Statistics.SizeBytes, "By", "Bytes in the pull-through blob cache.");
         meter.CreateObservableCounter("admission_reviews_total", () =>
         {
-            var (allowed, denied) = admission.Reviews;
+            var (allowed, denied) = evaluator.Reviews;
             return new[] { Label(allowed, "allowed", "true"), Label(denied, "allowed", "false") };
         }, description: "Validating admission reviews answered on this instance since start, by answer.");
         meter.CreateObservableCounter("admission_decisions_dropped_total", () =>

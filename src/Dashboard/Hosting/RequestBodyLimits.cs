@@ -1,3 +1,4 @@
+using Dashboard.Admission;
 using Microsoft.AspNetCore.Http.Features;
 using Microsoft.Extensions.Options;
 

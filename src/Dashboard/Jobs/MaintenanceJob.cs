@@ -1,3 +1,4 @@
+using Dashboard.Admission;
 using Dashboard.Domain.Maintenance;
 using Dashboard.Hosting;
 using Hangfire;

@@ -5,6 +5,7 @@ using System.Text.Json;
 using Dashboard.Domain;
 using Dashboard.Domain.Persistence;
 using Dashboard.Domain.Policy;
+using Dashboard.Tests.Admission;
 using Dashboard.Tests.Infrastructure;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.DependencyInjection;

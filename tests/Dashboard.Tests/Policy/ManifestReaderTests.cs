@@ -38,7 +38,7 @@ public sealed class ManifestReaderTests
         Assert.Equal([("ConfigMap", "settings", "shop"), ("Pod", "one", null), ("Service", "web", null)],
             objects.Select(o => (o.Kind, o.Name, o.Namespace)).ToArray());
         Assert.Equal("Document 3 (line 13), item 1", objects[1].Where);
-        Assert.Equal("nginx:1.27", AdmissionReviewReader.ImagesOf(objects[1].Kind, objects[1].Object).Images.Single().Reference);
+        Assert.Equal("nginx:1.27", WorkloadImages.Of(objects[1].Kind, objects[1].Object).Images.Single().Reference);
     }
 
     [Fact]
@@ -97,7 +97,7 @@ public sealed class ManifestReaderTests
               - *app
             """, "body"));
 
-        Assert.Equal(["quay.io/team/app:1", "quay.io/team/app:1"], AdmissionReviewReader.ImagesOf(pod.Kind, pod.Object).Images.Select(i => i.Reference));
+        Assert.Equal(["quay.io/team/app:1", "quay.io/team/app:1"], WorkloadImages.Of(pod.Kind, pod.Object).Images.Select(i => i.Reference));
     }
 
     [Fact]

@@ -2,6 +2,8 @@ using System.Net;
 using System.Net.Http.Json;
 using System.Text;
 using System.Text.Json;
+using Dashboard.Admission;
+using Dashboard.Tests.Admission;
 using Dashboard.Tests.Infrastructure;
 using Microsoft.Extensions.DependencyInjection;
 
@@ -255,16 +257,16 @@ public sealed class PolicyApiTests(DashboardFactory app) : IClassFixture<Dashboa
         using var editor = app.As("steerer", DashboardFactory.UserPassword);
         (await editor.PutAsJsonAsync("/api/v1/namespaces/steer/imagestreams/app/tags/x",
             new { from = $"{_registry.Host}/attacker/img:1", insecure = true, referencePolicy = "Local" })).EnsureSuccessStatusCode();
-        var admission = app.Services.GetRequiredService<Dashboard.Domain.Policy.AdmissionService>();
+        var webhook = app.Services.GetRequiredService<AdmissionWebhook>();
 
         async Task<string?> PinnedAsync(string @namespace, string image)
         {
             var review = AdmissionReviewTests.Review("Pod", $$$"""{"metadata":{"name":"p"},"spec":{"containers":[{"name":"app","image":"{{{image}}}"}]}}""",
                 group: "", @namespace: @namespace);
-            var answer = await admission.MutateAsync(System.Text.Json.Nodes.JsonNode.Parse(review), Dashboard.Domain.Policy.ResolveImages.AttemptRewrite,
+            var answer = await webhook.MutateAsync(AdmissionReviewReader.Read(Encoding.UTF8.GetBytes(review)), Dashboard.Domain.Policy.ResolveImages.AttemptRewrite,
                 localHost: "dashboard.example.com");
-            var patch = answer["response"]!["patch"]?.GetValue<string>();
-            return patch is null ? null : System.Text.Json.Nodes.JsonNode.Parse(Convert.FromBase64String(patch))![0]!["value"]!.GetValue<string>();
+            var patch = answer.Response.Patch;
+            return patch is null ? null : System.Text.Json.Nodes.JsonNode.Parse(patch)![0]!["value"]!.GetValue<string>();
         }
 
         // Its own namespace pulls it through the dashboard, pinned; nobody else's Pod resolves through it.
@@ -315,10 +317,10 @@ public sealed class PolicyApiTests(DashboardFactory app) : IClassFixture<Dashboa
         Assert.Equal(("replace", "/spec/template/spec/containers/0/image", $"{_registry.Host}/team/pinned@{pushed.Digest}"),
             (op.GetProperty("op").GetString(), op.GetProperty("path").GetString(), op.GetProperty("value").GetString()));
 
-        var required = await app.Services.GetRequiredService<Dashboard.Domain.Policy.AdmissionService>()
-            .MutateAsync(System.Text.Json.Nodes.JsonNode.Parse(review), Dashboard.Domain.Policy.ResolveImages.RequiredRewrite);
-        Assert.False(required["response"]!["allowed"]!.GetValue<bool>());
-        Assert.Contains("container other: quay.io/org/unknown:1", required["response"]!["status"]!["message"]!.GetValue<string>());
+        var required = await app.Services.GetRequiredService<AdmissionWebhook>()
+            .MutateAsync(AdmissionReviewReader.Read(Encoding.UTF8.GetBytes(review)), Dashboard.Domain.Policy.ResolveImages.RequiredRewrite);
+        Assert.False(required.Response.Allowed);
+        Assert.Contains("container other: quay.io/org/unknown:1", required.Response.Status!.Message);
     }
 
     [Fact]

@@ -3,6 +3,7 @@ using System.Net.Http.Headers;
 using System.Net.Http.Json;
 using System.Text;
 using System.Text.Json;
+using Dashboard.Tests.Admission;
 using Dashboard.Tests.Infrastructure;
 
 namespace Dashboard.Tests.Security;
@@ -139,6 +140,6 @@ public sealed class AdmissionNetworkTests : IAsyncLifetime
         Assert.DoesNotContain("stranger-pod", decisions);
     }
 
-    private static StringContent Review(string pod) => new(Policy.AdmissionReviewTests.Review("Pod",
+    private static StringContent Review(string pod) => new(AdmissionReviewTests.Review("Pod",
         $$$"""{"metadata":{"name":"{{{pod}}}"},"spec":{"containers":[{"name":"app","image":"nginx:1.27"}]}}"""), Encoding.UTF8, "application/json");
 }

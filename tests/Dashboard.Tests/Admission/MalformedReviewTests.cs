@@ -4,7 +4,7 @@ using System.Text.Json;
 using System.Text.Json.Nodes;
 using Dashboard.Tests.Infrastructure;
 
-namespace Dashboard.Tests.Policy;
+namespace Dashboard.Tests.Admission;
 
 /// <summary>
 /// Issue 12, finding 3: every shape error in an AdmissionReview is a 400 with a message, never a 500. For every kind the
@@ -82,6 +82,8 @@ public sealed class MalformedReviewTests(DashboardFactory app) : IClassFixture<D
     [Theory]
     [InlineData("uid")]
     [InlineData("operation")]
+    // Inside the object too: an image named twice must not be judged by one and run by the other.
+    [InlineData("image")]
     public async Task Finding_3_a_review_with_a_duplicate_key_is_answered_400(string key)
     {
         using var cluster = app.Cluster();

@@ -12,7 +12,7 @@ using Microsoft.Extensions.DependencyInjection;
 
 using Dashboard.Tests.Infrastructure;
 
-namespace Dashboard.Tests.Policy;
+namespace Dashboard.Tests.Admission;
 
 /// <summary>
 /// The admission endpoints on a port of their own over HTTPS with a certificate from PEM files, as a cluster's API server

@@ -1,7 +1,9 @@
+using System.Text;
 using System.Text.Json.Nodes;
+using Dashboard.Admission;
 using Dashboard.Domain.Policy;
 
-namespace Dashboard.Tests.Policy;
+namespace Dashboard.Tests.Admission;
 
 /// <summary>AdmissionReview fixtures for every kind the webhook reads, shaped as the API server sends them.</summary>
 public sealed class AdmissionReviewTests
@@ -23,6 +25,8 @@ public sealed class AdmissionReviewTests
           "userInfo":{"username":"admin"},
           "object":{{{@object}}}}}
         """;
+
+    private static ReceivedReview Read(string review) => AdmissionReviewReader.Read(Encoding.UTF8.GetBytes(review));
 
     private static readonly string[] AllFour = ["busybox:1.36", "quay.io/org/app:1", "envoyproxy/envoy:v1.30", "nicolaka/netshoot"];
 
@@ -60,7 +64,7 @@ public sealed class AdmissionReviewTests
     [MemberData(nameof(Workloads))]
     public void Every_workload_kind_gives_the_images_of_its_init_regular_and_ephemeral_containers(string kind, string obj)
     {
-        var question = AdmissionReviewReader.Read(JsonNode.Parse(Review(kind, obj)));
+        var question = Read(Review(kind, obj)).Question;
 
         Assert.Equal(("team-a", "CREATE", kind, "web", PolicyResources.Pods), (question.Namespace, question.Operation, question.Kind, question.Name, question.Resource));
         Assert.Equal(AllFour.Order(), question.Images.Select(i => i.Reference).Order());
@@ -71,7 +75,7 @@ public sealed class AdmissionReviewTests
     [Fact]
     public void The_ephemeral_containers_subresource_asks_about_the_ephemeral_containers()
     {
-        var question = AdmissionReviewReader.Read(JsonNode.Parse(Review("Pod", At("spec"), "UPDATE", "ephemeralcontainers", "")));
+        var question = Read(Review("Pod", At("spec"), "UPDATE", "ephemeralcontainers", "")).Question;
         Assert.Equal(["nicolaka/netshoot"], question.Images.Select(i => i.Reference));
     }
 
@@ -83,7 +87,7 @@ public sealed class AdmissionReviewTests
         var obj = """
             {"metadata":{"name":"app"},"spec":{"strategy":{"type":"Docker","dockerStrategy":{"from":{"kind":"DockerImage","name":"registry.access.redhat.com/ubi9:latest"}}}}}
             """;
-        var question = AdmissionReviewReader.Read(JsonNode.Parse(Review(kind, obj, group: "build.openshift.io")));
+        var question = Read(Review(kind, obj, group: "build.openshift.io")).Question;
 
         Assert.Equal(PolicyResources.Builds, question.Resource);
         var image = Assert.Single(question.Images);
@@ -93,11 +97,11 @@ public sealed class AdmissionReviewTests
     [Fact]
     public void A_delete_is_not_asked_about()
     {
-        var question = AdmissionReviewReader.Read(JsonNode.Parse(Review("Pod", "null", "DELETE")));
-        Assert.Empty(question.Images);
-        var answer = AdmissionReviewReader.Answer(question.Uid, null);
-        Assert.True(answer["response"]!["allowed"]!.GetValue<bool>());
-        Assert.Equal("705ab4f5-6393-11e8-b7cc-42010a800002", answer["response"]!["uid"]!.GetValue<string>());
+        var review = Read(Review("Pod", "null", "DELETE"));
+        Assert.Empty(review.Question.Images);
+        var answer = AdmissionReviewReader.Answer(review.Uid, null);
+        Assert.True(answer.Response.Allowed);
+        Assert.Equal("705ab4f5-6393-11e8-b7cc-42010a800002", answer.Response.Uid);
     }
 
     [Theory]
@@ -108,7 +112,7 @@ public sealed class AdmissionReviewTests
     [InlineData("""{"request":{"uid":"1","object":{}}}""", "no 'operation'")]
     public void A_malformed_review_says_what_is_missing(string body, string says)
     {
-        var e = Assert.Throws<MalformedAdmissionException>(() => AdmissionReviewReader.Read(JsonNode.Parse(body)));
+        var e = Assert.Throws<MalformedAdmissionException>(() => Read(body));
         Assert.Contains(says, e.Message);
     }
 
@@ -119,12 +123,11 @@ public sealed class AdmissionReviewTests
             [new PolicyFinding("docker.io/library/nginx:latest", "container app", "no-latest", "Pin a version.")],
             [new PolicyFinding("docker.io/library/redis:7", "container cache", "warn-hub", "Docker Hub is rate-limited.")], [], []);
 
-        var response = AdmissionReviewReader.Answer("u-1", decision)["response"]!;
+        var response = AdmissionReviewReader.Answer("u-1", decision).Response;
 
-        Assert.False(response["allowed"]!.GetValue<bool>());
-        Assert.Equal(403, response["status"]!["code"]!.GetValue<int>());
-        Assert.Equal("container app: image docker.io/library/nginx:latest is refused by rule 'no-latest': Pin a version.",
-            response["status"]!["message"]!.GetValue<string>());
-        Assert.Contains("warn-hub", response["warnings"]![0]!.GetValue<string>());
+        Assert.False(response.Allowed);
+        Assert.Equal(403, response.Status!.Code);
+        Assert.Equal("container app: image docker.io/library/nginx:latest is refused by rule 'no-latest': Pin a version.", response.Status.Message);
+        Assert.Contains("warn-hub", response.Warnings![0]);
     }
 }
