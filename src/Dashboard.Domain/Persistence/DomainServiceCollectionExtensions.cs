@@ -49,7 +49,7 @@ public static class DomainServiceCollectionExtensions
             throttle.Use(settings.BoundsFor);
             return throttle;
         });
-        services.AddSingleton<RegistryClient>();
+        services.AddRegistryClient();
         services.AddSingleton<ImageImporter>();
         services.AddSingleton<RepositoryImporter>();
         // Its queue is the host's job system; alone, the domain runs imports on the thread pool.
