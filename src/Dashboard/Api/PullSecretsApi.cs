@@ -15,7 +15,7 @@ public sealed record PullSecretEntryDto(string Registry, string Username);
 
 public sealed record CredentialTestRequest(string? Image, bool Insecure = false);
 
-public sealed record CredentialTestDto(string Secret, string Registry, string Username, bool Accepted, string Message);
+public sealed record CredentialTestDto(string Secret, string Registry, string Username, bool Accepted, string Message, bool UsedByImports);
 
 public sealed record ImportOutcomeDto(string Tag, string? Image, bool Changed, TagConditionDto Condition);
 
@@ -61,7 +61,7 @@ internal static class PullSecretsApi
     private static async Task<Ok<IEnumerable<CredentialTestDto>>> Test(string ns, CredentialTestRequest request, PullSecretService service,
         ClaimsPrincipal user, CancellationToken ct) =>
         TypedResults.Ok((await service.TestAsync(user.ToCaller(), ns, request.Image, request.Insecure, ct))
-            .Select(t => new CredentialTestDto(t.Secret, t.Registry, t.Username, t.Accepted, t.Message)));
+            .Select(t => new CredentialTestDto(t.Secret, t.Registry, t.Username, t.Accepted, t.Message, t.UsedByImports)));
 
     private static async Task<Ok<ImportOutcomeDto>> Import(string ns, string name, string tag, ImageImporter importer, ClaimsPrincipal user,
         TimeProvider clock, CancellationToken ct)
