@@ -18,7 +18,7 @@ public sealed record TagListing(IReadOnlyList<string> Tags, bool Cut);
 /// The read side of the OCI distribution API (https://github.com/opencontainers/distribution-spec/blob/main/spec.md):
 /// ping, tag listing with <c>Link</c> paging, manifests (GET and HEAD, digests verified), blobs, bodies read within their
 /// size bounds. Everything else a request meets on its way — where it goes, pauses, credentials, retries, per-host bounds,
-/// redirects, the outbound guard — is a handler of the <see cref="IHttpClientFactory"/> clients it is built on
+/// redirects, the outbound guard — is a handler of the <see cref="IHttpClientFactory"/> client it sends with
 /// (<see cref="RegistryClientRegistration"/>, docs/decisions/0014-registry-client-composition.md).
 /// </summary>
 public sealed class RegistryClient : IDisposable
@@ -27,8 +27,7 @@ public sealed class RegistryClient : IDisposable
     public const int MaxConfigBytes = 8 * 1024 * 1024;
     private const int MaxTagPages = 200;
 
-    private readonly HttpClient _secure;
-    private readonly HttpClient _insecure;
+    private readonly HttpClient _http;
     private readonly RegistryTraffic _traffic;
     private readonly RegistryOptions _options;
     private readonly TimeProvider _clock;
@@ -37,8 +36,7 @@ public sealed class RegistryClient : IDisposable
 
     public RegistryClient(IHttpClientFactory clients, RegistryTraffic traffic, IOptions<RegistryOptions> options, TimeProvider clock, ILogger<RegistryClient> logger)
     {
-        _secure = clients.CreateClient(RegistryClientRegistration.Secure);
-        _insecure = clients.CreateClient(RegistryClientRegistration.Insecure);
+        _http = clients.CreateClient(RegistryClientRegistration.Name);
         _traffic = traffic;
         _options = options.Value;
         _clock = clock;
@@ -229,7 +227,7 @@ public sealed class RegistryClient : IDisposable
 
         try
         {
-            return await (target.Insecure ? _insecure : _secure).SendAsync(request, HttpCompletionOption.ResponseHeadersRead, ct);
+            return await _http.SendAsync(request, HttpCompletionOption.ResponseHeadersRead, ct);
         }
         catch (Exception e) when (RegistryException.IsTransient(e, ct))
         {

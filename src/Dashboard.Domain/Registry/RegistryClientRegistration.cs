@@ -12,15 +12,12 @@ namespace Dashboard.Domain.Registry;
 /// Composes the registry client from <see cref="IHttpClientFactory"/> handlers, outermost first (why this order:
 /// docs/decisions/0014-registry-client-composition.md):
 /// route (the mirror seam) → rate-limit observer → authentication → retries → per-host bounds → attempt timeout →
-/// redirects → request count → the guarded connection.
+/// redirects → request count → the guarded connections.
 /// </summary>
 public static class RegistryClientRegistration
 {
-    /// <summary>The client for sources whose certificates are checked.</summary>
-    public const string Secure = "registry";
-
-    /// <summary>The client for insecure sources: certificates unchecked, plain HTTP allowed.</summary>
-    public const string Insecure = "registry-insecure";
+    /// <summary>The name of the <see cref="HttpClient"/> the registry client sends with.</summary>
+    public const string Name = "registry";
 
     /// <summary>
     /// Registers <see cref="RegistryClient"/> and what its handlers share. Bounds come from a <see cref="RegistryThrottle"/>
@@ -42,18 +39,12 @@ public static class RegistryClientRegistration
         services.TryAddTransient<RegistryBoundsHandler>();
         services.TryAddTransient<RedirectHandler>();
         services.TryAddTransient<RequestCounter>();
-        Pipeline(services.AddHttpClient(Secure), verifyTls: true);
-        Pipeline(services.AddHttpClient(Insecure), verifyTls: false);
-        // Held by singletons for the life of the process: the connection pool renews itself (PooledConnectionLifetime).
+        // Held by singletons for the life of the process: the connections renew themselves (PooledConnectionLifetime).
         services.TryAddSingleton<RegistryClient>();
-        return services;
-    }
-
-    private static void Pipeline(IHttpClientBuilder client, bool verifyTls)
-    {
-        client.ConfigureHttpClient(http => http.Timeout = Timeout.InfiniteTimeSpan)
+        var client = services.AddHttpClient(Name)
+            .ConfigureHttpClient(http => http.Timeout = Timeout.InfiniteTimeSpan)
             .SetHandlerLifetime(Timeout.InfiniteTimeSpan)
-            .ConfigurePrimaryHttpMessageHandler(services => GuardedConnections(services.GetRequiredService<IOptions<RegistryOptions>>().Value, verifyTls))
+            .ConfigurePrimaryHttpMessageHandler(provider => new GuardedConnections(provider.GetRequiredService<IOptions<RegistryOptions>>().Value))
             .AddHttpMessageHandler<RegistryRouteHandler>()
             .AddHttpMessageHandler<RateLimitObserver>()
             .AddHttpMessageHandler<AuthenticationHandler>();
@@ -77,6 +68,7 @@ public static class RegistryClientRegistration
         });
         client.AddHttpMessageHandler<RedirectHandler>()
             .AddHttpMessageHandler<RequestCounter>();
+        return services;
     }
 
     /// <summary>
@@ -101,22 +93,4 @@ public static class RegistryClientRegistration
             _ => false,
         }),
     };
-
-    /// <summary>
-    /// The connection every request ends on: through the <see cref="OutboundGuard"/> at connect time, no automatic
-    /// redirects (<see cref="RedirectHandler"/> decides), no proxy, no cookies.
-    /// </summary>
-    private static SocketsHttpHandler GuardedConnections(RegistryOptions options, bool verifyTls)
-    {
-        var handler = new OutboundGuard(options.AllowLoopback).CreateHandler();
-        handler.PooledConnectionLifetime = TimeSpan.FromMinutes(5);
-        handler.ConnectTimeout = TimeSpan.FromSeconds(Math.Min(options.RequestTimeoutSeconds, 15));
-        handler.AutomaticDecompression = DecompressionMethods.GZip | DecompressionMethods.Deflate;
-        if (!verifyTls)
-        {
-            handler.SslOptions.RemoteCertificateValidationCallback = (_, _, _, _) => true;
-        }
-
-        return handler;
-    }
 }

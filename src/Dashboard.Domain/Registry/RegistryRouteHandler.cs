@@ -14,6 +14,7 @@ public sealed class RegistryRouteHandler(RegistrySchemes schemes, IOptions<Regis
 {
     protected override async Task<HttpResponseMessage> SendAsync(HttpRequestMessage request, RegistryTarget target, RegistryCall call, CancellationToken ct)
     {
+        // Mirrors (issue 15) choose the target to ask here and set it on the request (ForCall): the handlers below read it.
         var scheme = target.Insecure ? schemes.KnownFor(target.ApiHost) ?? await ProbeAsync(target, ct) : Uri.UriSchemeHttps;
         request.RequestUri = new Uri($"{scheme}://{target.ApiHost}{request.RequestUri!.PathAndQuery}");
         return await SendOnAsync(request, ct);
