@@ -213,35 +213,10 @@ public sealed class ImageImporter(
     {
         var reference = ImageReference.Parse(spec.FromName);
         var wanted = reference.Digest?.ToString() ?? reference.Tag!;
-        var matches = await secrets.CredentialsForAsync(namespaceId, reference, ct);
-        var candidates = matches.Select(m => (Secret: (string?)m.Secret, Credential: (RegistryCredential?)m.Credential)).Append((null, null)).ToList();
-        RegistryException? refused = null;
-        foreach (var (secret, credential) in candidates)
-        {
-            var target = new RegistryTarget(reference.Registry, spec.Insecure, credential);
-            try
-            {
-                var result = await FetchWithAsync(db, target, reference, wanted, spec, current, heads, ct);
-                if (secret is not null)
-                {
-                    await secrets.RecordUseAsync(namespaceId, secret, $"accepted by {reference.Registry}", ct);
-                }
-
-                return result;
-            }
-            catch (RegistryException e) when (e.Reason is RegistryFailure.Unauthorized or RegistryFailure.Forbidden && secret is not null)
-            {
-                // Kubernetes tries every matching credential in turn; the next one may be the right one.
-                await secrets.RecordUseAsync(namespaceId, secret, $"refused by {reference.Registry}", ct);
-                refused = new RegistryException(e.Reason, $"{e.Message} (pull secret '{secret}')");
-            }
-            catch (RegistryException e) when (e.Reason is RegistryFailure.Unauthorized && refused is not null)
-            {
-                throw refused;
-            }
-        }
-
-        throw refused ?? new RegistryException(RegistryFailure.Unauthorized, $"{reference.Registry} refused every credential.");
+        var answer = await secrets.WithCredentialsAsync(namespaceId, reference,
+            credential => FetchWithAsync(db, new RegistryTarget(reference.Registry, spec.Insecure, credential), reference, wanted, spec, current, heads, ct),
+            ct, recordUse: true);
+        return answer.Value;
     }
 
     private async Task<(Image?, ImageReference, Digest, string)> FetchWithAsync(DashboardDbContext db, RegistryTarget target, ImageReference reference,

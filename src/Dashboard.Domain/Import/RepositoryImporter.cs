@@ -118,22 +118,11 @@ public sealed class RepositoryImporter(
 
     private async Task<TagListing> ListWithSecretsAsync(int namespaceId, ImageReference reference, bool insecure, CancellationToken ct)
     {
-        var matches = await secrets.CredentialsForAsync(namespaceId, reference, ct);
-        RegistryException? refused = null;
-        foreach (var credential in matches.Select(m => (RegistryCredential?)m.Credential).Append(null))
-        {
-            try
-            {
-                return await registry.ListTagsAsync(new RegistryTarget(reference.Registry, insecure, credential), reference.Repository, ct,
-                    importOptions.CurrentValue.MaxListedTags);
-            }
-            catch (RegistryException e) when (e.Reason is RegistryFailure.Unauthorized or RegistryFailure.Forbidden)
-            {
-                refused ??= e;
-            }
-        }
-
-        throw refused!;
+        var answer = await secrets.WithCredentialsAsync(namespaceId, reference,
+            credential => registry.ListTagsAsync(new RegistryTarget(reference.Registry, insecure, credential), reference.Repository, ct,
+                importOptions.CurrentValue.MaxListedTags),
+            ct);
+        return answer.Value;
     }
 
     /// <summary>Counts the tags of one import as they start and end, and tells <c>progress</c> one change at a time.</summary>

@@ -49,7 +49,7 @@ public static class DomainServiceCollectionExtensions
             throttle.Use(settings.BoundsFor);
             return throttle;
         });
-        services.AddSingleton<RegistryClient>();
+        services.AddRegistryClient();
         services.AddSingleton<ImageImporter>();
         // What an import raised, handled in its save: each reaction is one handler.
         services.AddSingleton<ITagImportHandler, ChangeEventRecorder>();

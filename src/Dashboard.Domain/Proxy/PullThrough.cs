@@ -241,23 +241,11 @@ public sealed class PullThrough(
         return new Upstream(reference.Registry, reference.Repository, stream.FindTag(entry.Tag)?.Insecure ?? false);
     }
 
-    /// <summary>Each matching pull secret of the namespace in turn, then anonymous, as the importer does.</summary>
+    /// <summary>With the namespace's credentials for the upstream, as imports use them.</summary>
     private async Task<T> WithSecretsAsync<T>(int namespaceId, Upstream upstream, Func<RegistryTarget, Task<T>> fetch, CancellationToken ct)
     {
-        var matches = await secrets.CredentialsForAsync(namespaceId, ImageReference.Parse($"{upstream.Registry}/{upstream.Repository}:latest"), ct);
-        RegistryException? refused = null;
-        foreach (var credential in matches.Select(m => (RegistryCredential?)m.Credential).Append(null))
-        {
-            try
-            {
-                return await fetch(new RegistryTarget(upstream.Registry, upstream.Insecure, credential));
-            }
-            catch (RegistryException e) when (e.Reason is RegistryFailure.Unauthorized or RegistryFailure.Forbidden)
-            {
-                refused ??= e;
-            }
-        }
-
-        throw refused!;
+        var answer = await secrets.WithCredentialsAsync(namespaceId, ImageReference.Parse($"{upstream.Registry}/{upstream.Repository}:latest"),
+            credential => fetch(new RegistryTarget(upstream.Registry, upstream.Insecure, credential)), ct);
+        return answer.Value;
     }
 }

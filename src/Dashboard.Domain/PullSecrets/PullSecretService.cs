@@ -4,12 +4,19 @@ using Dashboard.Domain.Images;
 using Dashboard.Domain.Namespaces;
 using Dashboard.Domain.Persistence;
 using Dashboard.Domain.Registry;
+using System.Diagnostics;
 using Microsoft.EntityFrameworkCore;
 
 namespace Dashboard.Domain.PullSecrets;
 
-/// <summary>One credential tried for an image: which secret and entry, whether the registry took it, and what it said.</summary>
-public sealed record CredentialTest(string Secret, string Registry, string Username, bool Accepted, string Message);
+/// <summary>
+/// One credential tried for an image: which secret and entry, whether the registry took it, what it said, and whether it
+/// is the one imports use (the first accepted, in the order <see cref="PullSecretService.WithCredentialsAsync{T}"/> tries).
+/// </summary>
+public sealed record CredentialTest(string Secret, string Registry, string Username, bool Accepted, string Message, bool UsedByImports = false);
+
+/// <summary>What a call with a namespace's credentials returned, and which pull secret entry answered (<c>null</c>: anonymous access).</summary>
+public sealed record CredentialAnswer<T>(T Value, KeyringMatch? Entry);
 
 public sealed record PullSecretInfo(string Name, IReadOnlyList<PullSecretEntry> Entries, DateTime CreatedAt, DateTime? LastUsedAt, string? LastResult);
 
@@ -44,7 +51,8 @@ public sealed class PullSecretService(IDbContextFactory<DashboardDbContext> cont
             {
                 await registry.HeadManifestAsync(new RegistryTarget(reference.Registry, insecure, match.Credential), reference.Repository,
                     reference.Digest?.ToString() ?? reference.Tag!, ct);
-                results.Add(new CredentialTest(match.Secret, match.Key, match.Credential.Username, true, $"{reference.Registry} accepted them."));
+                results.Add(new CredentialTest(match.Secret, match.Key, match.Credential.Username, true, $"{reference.Registry} accepted them.",
+                    UsedByImports: !results.Any(r => r.UsedByImports)));
             }
             catch (RegistryException e)
             {
@@ -120,8 +128,48 @@ public sealed class PullSecretService(IDbContextFactory<DashboardDbContext> cont
         await db.SaveChangesAsync(ct);
     }
 
-    /// <summary>The namespace's credentials for <paramref name="image"/>, most specific first (used by the importer, not shown).</summary>
-    internal async Task<IReadOnlyList<KeyringMatch>> CredentialsForAsync(int namespaceId, ImageReference image, CancellationToken ct)
+    /// <summary>
+    /// Calls <paramref name="call"/> with each of the namespace's credentials for <paramref name="image"/>, most specific
+    /// first, then without any, as the kubelet does (docs/decisions/0004): a refusal (401, 403) moves on to the next. When
+    /// every credential is refused, the error is the last secret's (named in the message) unless anonymous access failed
+    /// otherwise than by a 401. With <paramref name="recordUse"/>, each secret tried records whether it was accepted.
+    /// </summary>
+    public async Task<CredentialAnswer<T>> WithCredentialsAsync<T>(int namespaceId, ImageReference image, Func<RegistryCredential?, Task<T>> call,
+        CancellationToken ct, bool recordUse = false)
+    {
+        RegistryException? refused = null;
+        foreach (var entry in (await CredentialsForAsync(namespaceId, image, ct)).Append(null))
+        {
+            try
+            {
+                var value = await call(entry?.Credential);
+                if (recordUse && entry is not null)
+                {
+                    await RecordUseAsync(namespaceId, entry.Secret, $"accepted by {image.Registry}", ct);
+                }
+
+                return new CredentialAnswer<T>(value, entry);
+            }
+            catch (RegistryException e) when (e.Reason is RegistryFailure.Unauthorized or RegistryFailure.Forbidden && entry is not null)
+            {
+                if (recordUse)
+                {
+                    await RecordUseAsync(namespaceId, entry.Secret, $"refused by {image.Registry}", ct);
+                }
+
+                refused = new RegistryException(e.Reason, $"{e.Message} (pull secret '{entry.Secret}')");
+            }
+            catch (RegistryException e) when (e.Reason is RegistryFailure.Unauthorized && refused is not null)
+            {
+                throw refused;
+            }
+        }
+
+        throw new UnreachableException("Anonymous access, tried last, either answers or throws.");
+    }
+
+    /// <summary>The namespace's credentials for <paramref name="image"/>, most specific first (used by imports, not shown).</summary>
+    private async Task<IReadOnlyList<KeyringMatch>> CredentialsForAsync(int namespaceId, ImageReference image, CancellationToken ct)
     {
         await using var db = await contexts.CreateDbContextAsync(ct);
         var secrets = await db.PullSecrets.AsNoTracking().Where(s => s.NamespaceId == namespaceId).ToListAsync(ct);
@@ -129,7 +177,7 @@ public sealed class PullSecretService(IDbContextFactory<DashboardDbContext> cont
         return Keyring.Match(image, entries);
     }
 
-    internal async Task RecordUseAsync(int namespaceId, string secret, string result, CancellationToken ct)
+    private async Task RecordUseAsync(int namespaceId, string secret, string result, CancellationToken ct)
     {
         await using var db = await contexts.CreateDbContextAsync(ct);
         var row = await db.PullSecrets.FirstOrDefaultAsync(s => s.NamespaceId == namespaceId && s.Name == secret, ct);

@@ -10,11 +10,14 @@ public sealed class RegistryOptions
     /// <summary>Allow registries on loopback addresses (tests and local development). Link-local addresses are always refused.</summary>
     public bool AllowLoopback { get; set; }
 
-    /// <summary>Limit for one request, connection included.</summary>
+    /// <summary>Limit for one attempt of a request (connection and redirects included), and for reading its body.</summary>
     [Range(1, 600)]
     public int RequestTimeoutSeconds { get; set; } = 30;
 
-    /// <summary>Attempts after the first for a 5xx answer or a connection error, with doubling back-off.</summary>
+    /// <summary>
+    /// Attempts after the first for a 5xx answer, a connection error, an attempt out of time or a 429 within
+    /// <see cref="MaxRetryAfterSeconds"/>, with doubling back-off or the <c>Retry-After</c> asked for.
+    /// </summary>
     [Range(0, 10)]
     public int MaxRetries { get; set; } = 3;
 

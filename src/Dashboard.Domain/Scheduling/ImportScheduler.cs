@@ -23,7 +23,7 @@ public sealed record ScheduledCheck(string Upstream, long[] ScheduleIds);
 /// the global rate limit, leases them and groups them by upstream; the host runs each group as a background job.
 /// </summary>
 public sealed class ImportScheduler(
-    IDbContextFactory<DashboardDbContext> contexts, ImageImporter importer, ScheduleSettings settingsInForce, RegistryClient registry,
+    IDbContextFactory<DashboardDbContext> contexts, ImageImporter importer, ScheduleSettings settingsInForce, RegistryPauses pauses,
     ScheduleActivity activity, TimeProvider clock, ILogger<ImportScheduler> logger)
 {
     /// <summary>One tick: brings schedules in line with the spec tags, then leases and groups the due ones.</summary>
@@ -67,7 +67,7 @@ public sealed class ImportScheduler(
         {
             if (!paused.TryGetValue(from, out var isPaused))
             {
-                isPaused = paused[from] = ImageReference.TryParse(from, out var source, out _) && registry.PausedUntil(source.Registry) is not null;
+                isPaused = paused[from] = ImageReference.TryParse(from, out var source, out _) && pauses.PausedUntil(source.Registry) is not null;
             }
 
             return isPaused;

@@ -39,7 +39,7 @@ public sealed record ScheduleOverview(IReadOnlyList<ScheduleRow> Items, int Tota
 
 /// <summary>Reads schedules for the monitoring page and API, within the caller's namespaces.</summary>
 public sealed class ScheduleQueries(
-    IDbContextFactory<DashboardDbContext> contexts, ScheduleSettings options, ScheduleActivity activity, Registry.RegistryClient registry,
+    IDbContextFactory<DashboardDbContext> contexts, ScheduleSettings options, ScheduleActivity activity, RegistryPauses pauses,
     IJobStatistics jobs, TimeProvider clock)
 {
     public async Task<ScheduleOverview> QueryAsync(Caller caller, ScheduleQuery query, CancellationToken ct = default)
@@ -78,7 +78,7 @@ public sealed class ScheduleQueries(
             total, scheduled, failing, due, settings.Disabled,
             Totals(minutes, now - TimeSpan.FromHours(1)), Totals(minutes, now - TimeSpan.FromDays(1)),
             minutes.LastOrDefault(m => m.Minute == CheckMinute.Of(now))?.Checks ?? 0, settings.MaxImportsPerMinute,
-            [.. registry.PausedRegistries().Select(p => new PausedRegistry(p.Key, p.Value)).OrderBy(p => p.Registry)],
+            [.. pauses.PausedRegistries().Select(p => new PausedRegistry(p.Key, p.Value)).OrderBy(p => p.Registry)],
             jobs.Read());
     }
 

@@ -14,7 +14,7 @@ public sealed record PullSecretEntryDto(string Registry, string Username);
 
 public sealed record CredentialTestRequest(string? Image, bool Insecure = false);
 
-public sealed record CredentialTestDto(string Secret, string Registry, string Username, bool Accepted, string Message);
+public sealed record CredentialTestDto(string Secret, string Registry, string Username, bool Accepted, string Message, bool UsedByImports);
 
 internal static class PullSecretsApi
 {
@@ -54,7 +54,7 @@ internal static class PullSecretsApi
     private static async Task<Ok<IEnumerable<CredentialTestDto>>> Test(string ns, CredentialTestRequest request, PullSecretService service,
         ClaimsPrincipal user, CancellationToken ct) =>
         TypedResults.Ok((await service.TestAsync(user.ToCaller(), ns, request.Image, request.Insecure, ct))
-            .Select(t => new CredentialTestDto(t.Secret, t.Registry, t.Username, t.Accepted, t.Message)));
+            .Select(t => new CredentialTestDto(t.Secret, t.Registry, t.Username, t.Accepted, t.Message, t.UsedByImports)));
 
     private static PullSecretDto ToDto(PullSecretInfo s) =>
         new(s.Name, [.. s.Entries.Select(e => new PullSecretEntryDto(e.Registry, e.Username))], s.CreatedAt, s.LastUsedAt, s.LastResult);

@@ -83,7 +83,7 @@ internal sealed class PrometheusMetrics : IDisposable
     private ScheduleOverview? _overview;
 
     public PrometheusMetrics(DashboardTelemetry telemetry, IMeterFactory meters, ScheduleActivity activity, ScheduleQueries queries,
-        RegistryClient registry, WebhookService webhooks, BlobCache cache, CircuitCounter circuits, PolicyEvaluator evaluator,
+        RegistryPauses pauses, WebhookService webhooks, BlobCache cache, CircuitCounter circuits, PolicyEvaluator evaluator,
         AdmissionDecisionQueue decisions)
     {
         _queries = queries;
@@ -96,9 +96,9 @@ internal sealed class PrometheusMetrics : IDisposable
         meter.CreateObservableGauge("jobs_queued", () => _overview?.Jobs.Queued ?? 0, description: "Background jobs waiting in the queues.");
         meter.CreateObservableGauge("job_workers", () => _overview?.Jobs.Workers ?? 0, description: "Background job workers over all servers.");
         meter.CreateObservableGauge("registry_paused",
-            () => registry.PausedRegistries().Select(p => new Measurement<int>(1, new KeyValuePair<string, object?>("registry", p.Key))),
+            () => pauses.PausedRegistries().Select(p => new Measurement<int>(1, new KeyValuePair<string, object?>("registry", p.Key))),
             description: "1 while scheduled checks leave a rate-limited registry alone.");
-        meter.CreateObservableGauge("registries_paused", () => registry.PausedRegistries().Count, description: "Registries paused now.");
+        meter.CreateObservableGauge("registries_paused", () => pauses.PausedRegistries().Count, description: "Registries paused now.");
         meter.CreateObservableCounter("webhook_deliveries_total", () =>
         {
             var (succeeded, failed) = webhooks.Attempts;

@@ -220,6 +220,26 @@ public sealed class ImportTests(DashboardFactory app) : IClassFixture<DashboardF
     }
 
     [Fact]
+    public async Task The_credential_test_marks_the_entry_imports_use_and_an_import_gets_past_a_refused_one()
+    {
+        var pushed = await ImagePusher.PushImageAsync(BasicRegistry, "team/used", "1");
+        using var admin = await StreamAsync("used-creds-ns", "x");
+        // The more specific entry is tried first and refused; the next one answers.
+        (await admin.PutAsJsonAsync("/api/v1/namespaces/used-creds-ns/pullsecrets/stale",
+            new { registry = $"{BasicRegistry.Host}/team", username = RegistryServer.User, password = "Old-Passw0rd!" })).EnsureSuccessStatusCode();
+        (await admin.PutAsJsonAsync("/api/v1/namespaces/used-creds-ns/pullsecrets/good",
+            new { registry = BasicRegistry.Host, username = RegistryServer.User, password = RegistryServer.Password })).EnsureSuccessStatusCode();
+
+        var response = await admin.PostAsJsonAsync("/api/v1/namespaces/used-creds-ns/pullsecrets/test", new { image = $"{BasicRegistry.Host}/team/used:1", insecure = true });
+
+        var results = (await response.Content.ReadFromJsonAsync<JsonElement>()).EnumerateArray().ToList();
+        Assert.Equal([("stale", false, false), ("good", true, true)],
+            results.Select(r => (r.GetProperty("secret").GetString(), r.GetProperty("accepted").GetBoolean(), r.GetProperty("usedByImports").GetBoolean())));
+        await TagAsync(admin, "used-creds-ns", "x", "1", $"{BasicRegistry.Host}/team/used:1");
+        Assert.Equal(pushed.Digest, (await ImportAsync(admin, "used-creds-ns", "x", "1")).GetProperty("image").GetString());
+    }
+
+    [Fact]
     public async Task An_invalid_pull_secret_document_is_refused_naming_what_is_wrong()
     {
         using var admin = await StreamAsync("bad-secret-ns", "x");

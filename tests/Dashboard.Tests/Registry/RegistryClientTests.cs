@@ -1,8 +1,6 @@
 using Dashboard.Domain.Images;
 using Dashboard.Domain.Registry;
 using Dashboard.Tests.Infrastructure;
-using Microsoft.Extensions.Logging.Abstractions;
-using Microsoft.Extensions.Options;
 
 namespace Dashboard.Tests.Registry;
 
@@ -22,7 +20,7 @@ public sealed class RegistryClientTests : IAsyncLifetime
     public async Task DisposeAsync() => await _registries.DisposeAsync();
 
     private static RegistryClient Client(bool allowLoopback = true) =>
-        new(Options.Create(new RegistryOptions { AllowLoopback = allowLoopback, MaxRetries = 1 }), TimeProvider.System, NullLogger<RegistryClient>.Instance);
+        RegistryClient.Create(new RegistryOptions { AllowLoopback = allowLoopback, MaxRetries = 1 });
 
     private static readonly RegistryCredential Right = new(RegistryServer.User, RegistryServer.Password);
 

@@ -3,6 +3,7 @@ using System.Security.Cryptography;
 using System.Text;
 using Dashboard.Domain.Images;
 using Dashboard.Domain.Registry;
+using Dashboard.Domain.Scheduling;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Hosting.Server;
@@ -11,7 +12,6 @@ using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
-using Microsoft.Extensions.Options;
 
 namespace Dashboard.Tests.Registry;
 
@@ -110,8 +110,11 @@ public sealed class RegistryEdgeCaseTests : IAsyncLifetime
 
     private RegistryTarget Target => new($"127.0.0.1:{_port}", Insecure: true, new RegistryCredential("user", "secret-password"));
 
-    private static RegistryClient Client() =>
-        new(Options.Create(new RegistryOptions { AllowLoopback = true, MaxRetries = 2, MaxRetryAfterSeconds = 5 }), TimeProvider.System, NullLogger<RegistryClient>.Instance);
+    private static RegistryClient Client(RegistryPauses? pauses = null) =>
+        RegistryClient.Create(new RegistryOptions { AllowLoopback = true, MaxRetries = 2, MaxRetryAfterSeconds = 5 }, pauses);
+
+    /// <summary>The pauses the scheduler reads, as the client's rate-limit observer reports them.</summary>
+    private static RegistryPauses Pauses() => new(TimeProvider.System, NullLogger<RegistryPauses>.Instance);
 
     [Theory]
     [InlineData("bad", "not valid JSON")]
@@ -156,26 +159,29 @@ public sealed class RegistryEdgeCaseTests : IAsyncLifetime
     [Fact]
     public async Task A_429_is_retried_after_the_time_asked_and_rate_limit_headers_are_recorded()
     {
-        using var client = Client();
+        var pauses = Pauses();
+        using var client = Client(pauses);
         var manifest = await client.GetManifestAsync(Target, "limited", "1", default);
         Assert.Equal(Digest.Sha256(GoodManifest), manifest.Digest);
         Assert.Equal(2, _hits["limited"]);
-        var state = client.RateLimits[Target.Registry];
+        var state = pauses.RateLimits[Target.Registry];
         Assert.Equal((100, 7), (state.Limit, state.Remaining));
     }
 
     [Fact]
     public async Task A_registry_that_asks_for_a_long_wait_or_runs_low_on_quota_is_paused_for_scheduled_work()
     {
-        using var client = Client();
-        Assert.Null(client.PausedUntil(Target.Registry));
+        var pauses = Pauses();
+        using var client = Client(pauses);
+        Assert.Null(pauses.PausedUntil(Target.Registry));
         var error = await Assert.ThrowsAsync<RegistryException>(() => client.GetManifestAsync(Target, "throttled", "1", default));
         Assert.Equal(RegistryFailure.RateLimited, error.Reason);
-        Assert.InRange(client.PausedUntil(Target.Registry)!.Value - DateTime.UtcNow, TimeSpan.FromMinutes(59), TimeSpan.FromMinutes(61));
+        Assert.InRange(pauses.PausedUntil(Target.Registry)!.Value - DateTime.UtcNow, TimeSpan.FromMinutes(59), TimeSpan.FromMinutes(61));
 
-        using var other = Client();
+        var otherPauses = Pauses();
+        using var other = Client(otherPauses);
         await other.GetManifestAsync(Target, "low", "1", default);
-        Assert.InRange(other.PausedUntil(Target.Registry)!.Value - DateTime.UtcNow, TimeSpan.FromMinutes(9), TimeSpan.FromMinutes(11));
+        Assert.InRange(otherPauses.PausedUntil(Target.Registry)!.Value - DateTime.UtcNow, TimeSpan.FromMinutes(9), TimeSpan.FromMinutes(11));
     }
 
     [Fact]

@@ -282,7 +282,7 @@ public sealed class ImportSchedulerTests : IAsyncLifetime
         await ScheduleAsync("fine", $"{_registry.Host}/team/fine:1");
         await _services.GetRequiredService<ImportScheduler>().TickAsync();
         await CycleAsync();
-        Assert.NotNull(_services.GetRequiredService<RegistryClient>().PausedUntil(host));
+        Assert.NotNull(_services.GetRequiredService<RegistryPauses>().PausedUntil(host));
 
         _clock.Advance(TimeSpan.FromMinutes(20));
         var checks = await CycleAsync();

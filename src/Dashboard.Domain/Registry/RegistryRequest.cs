@@ -1,0 +1,50 @@
+namespace Dashboard.Domain.Registry;
+
+/// <summary>What the handlers of the registry client need to know about a request, carried in its options.</summary>
+public static class RegistryRequest
+{
+    private static readonly HttpRequestOptionsKey<RegistryTarget> TargetKey = new("Dashboard.Registry.Target");
+    private static readonly HttpRequestOptionsKey<RegistryCall> CallKey = new("Dashboard.Registry.Call");
+
+    /// <summary>
+    /// A distribution API call: every handler does its job on it. Token and probe requests carry only a target
+    /// (<see cref="ForTarget"/>), which picks certificate checking; they go to the wire untouched.
+    /// </summary>
+    public static HttpRequestMessage ForCall(this HttpRequestMessage request, RegistryTarget target, RegistryCall call)
+    {
+        request.Options.Set(CallKey, call);
+        return request.ForTarget(target);
+    }
+
+    public static HttpRequestMessage ForTarget(this HttpRequestMessage request, RegistryTarget target)
+    {
+        request.Options.Set(TargetKey, target);
+        return request;
+    }
+
+    public static RegistryTarget? Target(this HttpRequestMessage request) =>
+        request.Options.TryGetValue(TargetKey, out var target) ? target : null;
+
+    public static RegistryCall? Call(this HttpRequestMessage request) =>
+        request.Options.TryGetValue(CallKey, out var call) ? call : null;
+}
+
+/// <summary>
+/// A distribution API call: the token scope it needs, and whether a redirect to another host (blob storage) is handed back
+/// to the caller instead of being followed.
+/// </summary>
+public sealed record RegistryCall(string Scope, bool KeepOffload = false);
+
+/// <summary>A handler that does its job on distribution API calls and passes every other request through.</summary>
+public abstract class RegistryCallHandler : DelegatingHandler
+{
+    protected sealed override Task<HttpResponseMessage> SendAsync(HttpRequestMessage request, CancellationToken ct) =>
+        request.Call() is { } call && request.Target() is { } target
+            ? SendAsync(request, target, call, ct)
+            : base.SendAsync(request, ct);
+
+    protected abstract Task<HttpResponseMessage> SendAsync(HttpRequestMessage request, RegistryTarget target, RegistryCall call, CancellationToken ct);
+
+    /// <summary>The rest of the pipeline, for a handler's own requests (a scheme probe, a token).</summary>
+    protected Task<HttpResponseMessage> SendOnAsync(HttpRequestMessage request, CancellationToken ct) => base.SendAsync(request, ct);
+}
