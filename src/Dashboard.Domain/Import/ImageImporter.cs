@@ -1,5 +1,7 @@
 using System.Collections.Concurrent;
 using System.Diagnostics;
+using System.Runtime.ExceptionServices;
+using System.Threading.Channels;
 using Dashboard.Domain.Access;
 using Dashboard.Domain.Diagnostics;
 using Dashboard.Domain.Images;
@@ -39,27 +41,275 @@ public sealed class ImageImporter(
     public async Task<ImportOutcome> ImportTagAsync(Caller caller, string @namespace, string streamName, string tag, CancellationToken ct = default,
         UpstreamHeads? heads = null)
     {
-        using var span = DashboardTelemetry.Source.StartActivity("import");
-        span?.SetTag("dashboard.namespace", @namespace).SetTag("dashboard.stream", streamName).SetTag("dashboard.tag", tag)
-            .SetTag("dashboard.scheduled", heads is not null);
-        var gate = _running.GetOrAdd($"{@namespace}/{streamName}:{tag}", _ => new SemaphoreSlim(1, 1));
-        await gate.WaitAsync(ct);
+        var key = new TagKey(@namespace, streamName, tag);
+        return (await ImportAsync(caller, [key], new ImportBatch { Heads = heads }, requireAll: true, ct))[key];
+    }
+
+    /// <summary>
+    /// Imports several tags as one unit of work: one access check per namespace, one read of the tags' rows, the
+    /// namespaces' pull secrets read once, fetches <see cref="ImportBatch.Concurrency"/> at a time, and saves of whatever
+    /// has arrived (at most <see cref="SaveEvery"/> tags each). Tags that no longer exist are left out of the answer.
+    /// </summary>
+    public Task<IReadOnlyDictionary<TagKey, ImportOutcome>> ImportTagsAsync(Caller caller, IReadOnlyList<TagKey> tags, ImportBatch batch,
+        CancellationToken ct = default) =>
+        ImportAsync(caller, tags, batch, requireAll: false, ct);
+
+    /// <summary>The most tags one save of a batch holds: a failed save costs no more than this many imports.</summary>
+    public const int SaveEvery = 50;
+
+    private async Task<IReadOnlyDictionary<TagKey, ImportOutcome>> ImportAsync(Caller caller, IReadOnlyList<TagKey> tags, ImportBatch batch, bool requireAll,
+        CancellationToken ct)
+    {
+        var keys = tags.Distinct().OrderBy(k => k.ToString(), StringComparer.Ordinal).ToList();
+        var held = new List<SemaphoreSlim>(keys.Count);
         try
         {
-            var outcome = await ImportTagOnceAsync(caller, @namespace, streamName, tag, heads, ct);
-            span?.SetTag("dashboard.import.result", outcome.Reason).SetTag("dashboard.image", outcome.Image);
-            if (!outcome.Succeeded)
+            // Taken in one order by every batch, so two batches that share tags wait for each other, never each for the other.
+            foreach (var key in keys)
             {
-                span?.SetStatus(ActivityStatusCode.Error, outcome.Reason);
+                var gate = _running.GetOrAdd(key.ToString(), _ => new SemaphoreSlim(1, 1));
+                await gate.WaitAsync(ct);
+                held.Add(gate);
             }
 
-            return outcome;
+            return await ImportHeldAsync(caller, keys, batch, requireAll, ct);
         }
         finally
         {
-            gate.Release();
+            foreach (var gate in held)
+            {
+                gate.Release();
+            }
         }
     }
+
+    private async Task<IReadOnlyDictionary<TagKey, ImportOutcome>> ImportHeldAsync(Caller caller, IReadOnlyList<TagKey> keys, ImportBatch batch,
+        bool requireAll, CancellationToken ct)
+    {
+        await using var db = await contexts.CreateDbContextAsync(ct);
+        var work = await LoadAsync(db, caller, keys, requireAll, ct);
+        var credentials = new CredentialBatch();
+        using var stop = CancellationTokenSource.CreateLinkedTokenSource(ct);
+        // Fetching runs in parallel and touches no shared state; recording into the streams and saving is this one loop.
+        var fetched = Channel.CreateUnbounded<TagWork>();
+        var fetching = Parallel.ForEachAsync(work, new ParallelOptions { MaxDegreeOfParallelism = Math.Max(1, batch.Concurrency), CancellationToken = stop.Token },
+            async (item, token) =>
+            {
+                if (batch.Progress is { } progress)
+                {
+                    await progress(item.Key, null);
+                }
+
+                await FetchTagAsync(caller, item, batch.Heads, credentials, token);
+                fetched.Writer.TryWrite(item);
+            });
+        _ = fetching.ContinueWith(t => fetched.Writer.TryComplete(t.Exception?.InnerException), TaskScheduler.Default);
+
+        var unit = new TagImportContext(db, caller, scheduled: batch.Heads is not null, keys);
+        var outcomes = new Dictionary<TagKey, ImportOutcome>();
+        var unsaved = new List<TagWork>();
+        try
+        {
+            await foreach (var item in fetched.Reader.ReadAllAsync(ct))
+            {
+                outcomes[item.Key] = await RecordAsync(db, unit, item, ct);
+                unsaved.Add(item);
+                if (unsaved.Count >= SaveEvery || fetched.Reader.Count == 0)
+                {
+                    await SaveAsync(db, unit, unsaved, outcomes, batch, ct);
+                }
+            }
+
+            await fetching;
+            await SaveAsync(db, unit, unsaved, outcomes, batch, ct);
+        }
+        finally
+        {
+            await stop.CancelAsync();
+        }
+
+        await secrets.RecordUsesAsync(credentials, ct);
+        return outcomes;
+    }
+
+    /// <summary>The batch's tags with their rows: one access check per namespace, one read (split by table) for every stream.</summary>
+    private static async Task<List<TagWork>> LoadAsync(DashboardDbContext db, Caller caller, IReadOnlyList<TagKey> keys, bool requireAll, CancellationToken ct)
+    {
+        var namespaces = new Dictionary<string, Namespaces.Namespace>(StringComparer.Ordinal);
+        foreach (var name in keys.Select(k => k.Namespace).Distinct())
+        {
+            namespaces[name] = await db.RequireNamespaceAsync(caller, name, write: true, ct);
+        }
+
+        var namespaceIds = namespaces.Values.Select(n => n.Id).ToList();
+        var streamNames = keys.Select(k => k.Stream).Distinct().ToList();
+        var tagNames = keys.Select(k => k.Tag).Distinct().ToList();
+        // Only these tags' spec, history and conditions: an import touches nothing else of a stream, and loading whole
+        // streams made each of a 200-tag repository import's imports cost more the more tags the stream had.
+        var streams = await db.ImageStreams.Include(s => s.Namespace)
+            .Include(s => s.SpecTags.Where(t => tagNames.Contains(t.Name)))
+            .Include(s => s.History.Where(e => tagNames.Contains(e.Tag)))
+            .Include(s => s.Conditions.Where(c => tagNames.Contains(c.Tag)))
+            .AsSplitQuery()
+            .Where(s => namespaceIds.Contains(s.NamespaceId) && streamNames.Contains(s.Name))
+            .ToListAsync(ct);
+        var work = new List<TagWork>(keys.Count);
+        foreach (var key in keys)
+        {
+            var ns = namespaces[key.Namespace];
+            var stream = streams.Find(s => s.NamespaceId == ns.Id && s.Name == key.Stream);
+            var spec = stream?.FindTag(key.Tag);
+            if (stream is not null && spec is not null)
+            {
+                // Read before any fetch: recording into the stream later must not race a fetch that reads its history.
+                work.Add(new TagWork(key, ns, stream, spec, UpToDate(stream, spec) ? stream.CurrentImage(key.Tag) : null));
+            }
+            else if (requireAll)
+            {
+                throw new NotFoundException(stream is null
+                    ? $"Image stream '{ns.Name}/{key.Stream}' does not exist."
+                    : $"Image stream '{ns.Name}/{key.Stream}' has no tag '{key.Tag}'.");
+            }
+        }
+
+        return work;
+    }
+
+    /// <summary>Fetches one tag's image from its source (its registry, or the stream tag it follows), and keeps the answer or the failure on it.</summary>
+    private async Task FetchTagAsync(Caller caller, TagWork item, UpstreamHeads? heads, CredentialBatch credentials, CancellationToken ct)
+    {
+        // Ended when the tag is recorded: the span covers the fetch and says how it went.
+        item.Span = DashboardTelemetry.Source.StartActivity("import");
+        item.Span?.SetTag("dashboard.namespace", item.Key.Namespace).SetTag("dashboard.stream", item.Key.Stream).SetTag("dashboard.tag", item.Key.Tag)
+            .SetTag("dashboard.scheduled", heads is not null);
+        item.StartedAt = clock.GetUtcNow().UtcDateTime;
+        try
+        {
+            // Reads of its own (known images, a followed tag): the batch's context is the recording loop's alone.
+            await using var db = await contexts.CreateDbContextAsync(ct);
+            var spec = item.Spec;
+            if (spec.FromKind == TagSourceKind.DockerImage)
+            {
+                await RequireAllowedAsync(item.Namespace.Name, spec.FromName, ct);
+            }
+
+            item.Result = spec.FromKind == TagSourceKind.ImageStreamTag
+                ? await FollowStreamTagAsync(db, caller, item.Namespace.Name, spec, ct)
+                : await FetchAsync(db, item.Namespace.Id, spec, item.Current, heads, credentials, ct);
+        }
+        catch (Exception e) when (e is not OperationCanceledException)
+        {
+            item.Failure = e;
+        }
+    }
+
+    /// <summary>Records one fetched tag into its stream, and has the handlers react to what the stream raised.</summary>
+    private async Task<ImportOutcome> RecordAsync(DashboardDbContext db, TagImportContext unit, TagWork item, CancellationToken ct)
+    {
+        var (key, stream, at) = (item.Key, item.Stream, item.StartedAt);
+        ImportOutcome outcome;
+        switch (item.Failure)
+        {
+            case null:
+                var fetched = item.Result!;
+                foreach (var image in fetched.NewChildren.Append(fetched.Image).OfType<Image>())
+                {
+                    if (!db.Images.Local.Any(i => i.Digest == image.Digest) && !await db.Images.AnyAsync(i => i.Digest == image.Digest, ct))
+                    {
+                        db.Images.Add(image);
+                    }
+                }
+
+                var entry = stream.RecordImport(key.Tag, fetched.Source, fetched.Digest, fetched.Note, at);
+                outcome = new ImportOutcome(key.Tag, fetched.Digest.ToString(), entry is not null, true, entry is null ? "Unchanged" : "Imported", fetched.Note);
+                break;
+            case RegistryException e:
+                logger.LogInformation("Import of {Namespace}/{Stream}:{Tag} failed: {Reason} {Message}", key.Namespace, key.Stream, key.Tag, e.Reason, e.Message);
+                stream.RecordImportFailure(key.Tag, e.Reason.ToString(), e.Message, at);
+                outcome = new ImportOutcome(key.Tag, stream.CurrentImage(key.Tag)?.Image, false, false, e.Reason.ToString(), e.Message);
+                break;
+            case DashboardException e:
+                // Not the registry's answer but a refusal of the request itself (access): the caller hears it.
+                ExceptionDispatchInfo.Throw(e);
+                return null!;
+            case var e:
+                // Whatever else a registry's answer breaks is still an import failure with a condition, never a lost tag or a 500.
+                logger.LogWarning(e, "Import of {Namespace}/{Stream}:{Tag} failed unexpectedly", key.Namespace, key.Stream, key.Tag);
+                var message = $"The registry's answer could not be used ({e.GetType().Name}: {e.Message}).";
+                stream.RecordImportFailure(key.Tag, nameof(RegistryFailure.InvalidManifest), message, at);
+                outcome = new ImportOutcome(key.Tag, stream.CurrentImage(key.Tag)?.Image, false, false, nameof(RegistryFailure.InvalidManifest), message);
+                break;
+        }
+
+        // The stream recorded what happened; the handlers do the rest (change event, audit, schedule, caches) in this save.
+        foreach (var raised in stream.TakeRaised())
+        {
+            foreach (var handler in handlers)
+            {
+                await handler.HandleAsync(unit, raised, ct);
+            }
+        }
+
+        item.Span?.SetTag("dashboard.import.result", outcome.Reason).SetTag("dashboard.image", outcome.Image);
+        if (!outcome.Succeeded)
+        {
+            item.Span?.SetStatus(ActivityStatusCode.Error, outcome.Reason);
+        }
+
+        item.Span?.Dispose();
+        return outcome;
+    }
+
+    /// <summary>Saves what was recorded, then runs the follow-ups and tells the batch's progress which tags are done.</summary>
+    private async Task SaveAsync(DashboardDbContext db, TagImportContext unit, List<TagWork> unsaved, Dictionary<TagKey, ImportOutcome> outcomes,
+        ImportBatch batch, CancellationToken ct)
+    {
+        if (unsaved.Count == 0)
+        {
+            return;
+        }
+
+        await SaveSharingImagesAsync(db, ct);
+        await unit.CommittedAsync(logger);
+        if (batch.Progress is { } progress)
+        {
+            foreach (var item in unsaved)
+            {
+                await progress(item.Key, outcomes[item.Key]);
+            }
+        }
+
+        unsaved.Clear();
+    }
+
+    /// <summary>One tag of a batch on its way: its rows, what its fetch brought or why it failed, and its span.</summary>
+    private sealed class TagWork(TagKey key, Namespaces.Namespace @namespace, ImageStream stream, TagReference spec, TagEvent? current)
+    {
+        public TagKey Key { get; } = key;
+
+        public Namespaces.Namespace Namespace { get; } = @namespace;
+
+        public ImageStream Stream { get; } = stream;
+
+        public TagReference Spec { get; } = spec;
+
+        /// <summary>The tag's image when its last import was of the current spec: the HEAD short-cut compares with it.</summary>
+        public TagEvent? Current { get; } = current;
+
+        public DateTime StartedAt { get; set; }
+
+        public Fetched? Result { get; set; }
+
+        public Exception? Failure { get; set; }
+
+        public Activity? Span { get; set; }
+    }
+
+    /// <summary>
+    /// What a fetch found: the image to store (<c>null</c> when nothing new was fetched), platform images of a list found
+    /// on the way, where it came from and its digest.
+    /// </summary>
+    private sealed record Fetched(Image? Image, IReadOnlyList<Image> NewChildren, ImageReference Source, Digest Digest, string Note);
 
     /// <summary>
     /// The image policy's rules for <c>imports</c>: a refused source is an import failure with reason Forbidden that names
@@ -73,69 +323,6 @@ public sealed class ImageImporter(
         {
             throw new RegistryException(RegistryFailure.Forbidden, $"The image policy refuses this import: {decision.Message}");
         }
-    }
-
-    private async Task<ImportOutcome> ImportTagOnceAsync(Caller caller, string @namespace, string streamName, string tag, UpstreamHeads? heads, CancellationToken ct)
-    {
-        await using var db = await contexts.CreateDbContextAsync(ct);
-        var ns = await db.RequireNamespaceAsync(caller, @namespace, write: true, ct);
-        // Only this tag's spec, history and conditions: an import touches nothing else of the stream, and loading the
-        // whole stream made each of a 200-tag repository import's imports cost more the more tags the stream had.
-        var stream = await db.ImageStreams.Include(s => s.Namespace)
-            .Include(s => s.SpecTags.Where(t => t.Name == tag))
-            .Include(s => s.History.Where(e => e.Tag == tag))
-            .Include(s => s.Conditions.Where(c => c.Tag == tag))
-            .AsSplitQuery().FirstOrDefaultAsync(s => s.NamespaceId == ns.Id && s.Name == streamName, ct)
-            ?? throw new NotFoundException($"Image stream '{ns.Name}/{streamName}' does not exist.");
-        var spec = stream.FindTag(tag) ?? throw new NotFoundException($"Image stream '{ns.Name}/{streamName}' has no tag '{tag}'.");
-        var now = clock.GetUtcNow().UtcDateTime;
-        ImportOutcome outcome;
-        try
-        {
-            if (spec.FromKind == TagSourceKind.DockerImage)
-            {
-                await RequireAllowedAsync(ns.Name, spec.FromName, ct);
-            }
-
-            var (image, source, digest, note) = spec.FromKind == TagSourceKind.ImageStreamTag
-                ? await FollowStreamTagAsync(db, caller, ns.Name, spec, ct)
-                : await FetchAsync(db, ns.Id, spec, UpToDate(stream, spec) ? stream.CurrentImage(tag) : null, heads, ct);
-            if (image is not null && !await db.Images.AnyAsync(i => i.Digest == image.Digest, ct))
-            {
-                db.Images.Add(image);
-            }
-
-            var entry = stream.RecordImport(tag, source, digest, note, now);
-            outcome = new ImportOutcome(tag, digest.ToString(), entry is not null, true, entry is null ? "Unchanged" : "Imported", note);
-        }
-        catch (RegistryException e)
-        {
-            logger.LogInformation("Import of {Namespace}/{Stream}:{Tag} failed: {Reason} {Message}", ns.Name, stream.Name, tag, e.Reason, e.Message);
-            stream.RecordImportFailure(tag, e.Reason.ToString(), e.Message, now);
-            outcome = new ImportOutcome(tag, stream.CurrentImage(tag)?.Image, false, false, e.Reason.ToString(), e.Message);
-        }
-        catch (Exception e) when (e is not (OperationCanceledException or DashboardException))
-        {
-            // Whatever else a registry's answer breaks is still an import failure with a condition, never a lost tag or a 500.
-            logger.LogWarning(e, "Import of {Namespace}/{Stream}:{Tag} failed unexpectedly", ns.Name, stream.Name, tag);
-            var message = $"The registry's answer could not be used ({e.GetType().Name}: {e.Message}).";
-            stream.RecordImportFailure(tag, nameof(RegistryFailure.InvalidManifest), message, now);
-            outcome = new ImportOutcome(tag, stream.CurrentImage(tag)?.Image, false, false, nameof(RegistryFailure.InvalidManifest), message);
-        }
-
-        // The stream recorded what happened; the handlers do the rest (change event, audit, schedule, caches) in this save.
-        var work = new TagImportContext(db, caller, ns, spec, scheduled: heads is not null, now);
-        foreach (var raised in stream.TakeRaised())
-        {
-            foreach (var handler in handlers)
-            {
-                await handler.HandleAsync(work, raised, ct);
-            }
-        }
-
-        await SaveSharingImagesAsync(db, ct);
-        await work.CommittedAsync(logger);
-        return outcome;
     }
 
     /// <summary>
@@ -172,7 +359,7 @@ public sealed class ImageImporter(
     /// namespace's tag is read as the person who set the spec, at every import (manual or scheduled): once they may no
     /// longer read it, the import fails Forbidden and the tag keeps its image.
     /// </summary>
-    private async Task<(Image?, ImageReference, Digest, string)> FollowStreamTagAsync(DashboardDbContext db, Caller caller, string currentNamespace,
+    private async Task<Fetched> FollowStreamTagAsync(DashboardDbContext db, Caller caller, string currentNamespace,
         TagReference spec, CancellationToken ct)
     {
         var sourceNamespace = spec.FromNamespace ?? currentNamespace;
@@ -205,21 +392,21 @@ public sealed class ImageImporter(
         // as if it were imported from there (by the followed tag's own source when it has one, else by digest).
         await RequireAllowedAsync(currentNamespace,
             stream!.FindTag(sourceTag) is { FromKind: TagSourceKind.DockerImage } followed ? followed.FromName : pinned.ToString(), ct);
-        return (null, pinned, Digest.Parse(current.Image), $"Follows {sourceNamespace}/{spec.FromName}");
+        return new Fetched(null, [], pinned, Digest.Parse(current.Image), $"Follows {sourceNamespace}/{spec.FromName}");
     }
 
-    private async Task<(Image?, ImageReference, Digest, string)> FetchAsync(DashboardDbContext db, int namespaceId, TagReference spec, TagEvent? current,
-        UpstreamHeads? heads, CancellationToken ct)
+    private async Task<Fetched> FetchAsync(DashboardDbContext db, int namespaceId, TagReference spec, TagEvent? current,
+        UpstreamHeads? heads, CredentialBatch credentials, CancellationToken ct)
     {
         var reference = ImageReference.Parse(spec.FromName);
         var wanted = reference.Digest?.ToString() ?? reference.Tag!;
         var answer = await secrets.WithCredentialsAsync(namespaceId, reference,
             credential => FetchWithAsync(db, new RegistryTarget(reference.Registry, spec.Insecure, credential), reference, wanted, spec, current, heads, ct),
-            ct, recordUse: true);
+            ct, recordUse: true, credentials);
         return answer.Value;
     }
 
-    private async Task<(Image?, ImageReference, Digest, string)> FetchWithAsync(DashboardDbContext db, RegistryTarget target, ImageReference reference,
+    private async Task<Fetched> FetchWithAsync(DashboardDbContext db, RegistryTarget target, ImageReference reference,
         string wanted, TagReference spec, TagEvent? current, UpstreamHeads? heads, CancellationToken ct)
     {
         // One HEAD decides whether anything changed; Docker Hub does not count HEADs against its pull limit. Scheduled
@@ -227,7 +414,7 @@ public sealed class ImageImporter(
         if (current is not null && reference.Digest is null && await HeadAsync(target, reference, wanted, heads, ct) is { } head
             && head.ToString() == current.Image)
         {
-            return (null, reference, head, $"Unchanged at {head.Short}");
+            return new Fetched(null, [], reference, head, $"Unchanged at {head.Short}");
         }
 
         var manifestKey = UpstreamHeads.Key(target, reference.Repository, wanted);
@@ -238,7 +425,7 @@ public sealed class ImageImporter(
         {
             var image = await db.Images.AsNoTracking().FirstOrDefaultAsync(i => i.Digest == manifest.Digest.ToString(), ct)
                 ?? await SingleImageAsync(target, reference, manifest.Digest, document, ct);
-            return (image, reference, manifest.Digest, $"Imported {manifest.Digest.Short}");
+            return new Fetched(image, [], reference, manifest.Digest, $"Imported {manifest.Digest.Short}");
         }
 
         var children = document.Manifests.Where(m => m.Platform is not null && !MediaTypes.IsIndex(m.MediaType)).ToList();
@@ -253,7 +440,7 @@ public sealed class ImageImporter(
             if (chosen.Digest.ToString() == current?.Image)
             {
                 // A Legacy tag holds one platform of the list; the list's HEAD digest never equals it, the chosen child does.
-                return (null, reference, chosen.Digest, $"Unchanged at {chosen.Digest.Short} ({chosen.Platform})");
+                return new Fetched(null, [], reference, chosen.Digest, $"Unchanged at {chosen.Digest.Short} ({chosen.Platform})");
             }
 
             // An image known by digest is not fetched again.
@@ -264,10 +451,11 @@ public sealed class ImageImporter(
                 image = await SingleImageAsync(target, reference, child.Digest, ManifestDocument.Parse(child.Content, child.MediaType), ct);
             }
 
-            return (image, reference, chosen.Digest, $"Imported {chosen.Platform} ({chosen.Digest.Short}) of a {children.Count}-platform list");
+            return new Fetched(image, [], reference, chosen.Digest, $"Imported {chosen.Platform} ({chosen.Digest.Short}) of a {children.Count}-platform list");
         }
 
         var sizes = new List<long>();
+        var fetched = new List<Image>();
         foreach (var child in children)
         {
             var known = await db.Images.AsNoTracking().FirstOrDefaultAsync(i => i.Digest == child.Digest.ToString(), ct);
@@ -275,10 +463,7 @@ public sealed class ImageImporter(
             {
                 var childManifest = await registry.GetManifestAsync(target, reference.Repository, child.Digest.ToString(), ct);
                 known = await SingleImageAsync(target, reference, childManifest.Digest, ManifestDocument.Parse(childManifest.Content, childManifest.MediaType), ct);
-                if (!db.Images.Local.Any(i => i.Digest == known.Digest))
-                {
-                    db.Images.Add(known);
-                }
+                fetched.Add(known);
             }
 
             sizes.Add(known.Size);
@@ -286,7 +471,7 @@ public sealed class ImageImporter(
 
         var list = new Image(manifest.Digest, reference, document.MediaType, sizes.Sum(), [], new ImageConfig(),
             children.Select(c => new ChildManifest(c.Digest.ToString(), c.MediaType, c.Size ?? 0, c.Platform!)));
-        return (list, reference, manifest.Digest, $"Imported a {children.Count}-platform list {manifest.Digest.Short}");
+        return new Fetched(list, fetched, reference, manifest.Digest, $"Imported a {children.Count}-platform list {manifest.Digest.Short}");
     }
 
     private async Task<Digest?> HeadAsync(RegistryTarget target, ImageReference reference, string wanted, UpstreamHeads? heads, CancellationToken ct)

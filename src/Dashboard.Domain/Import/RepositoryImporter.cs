@@ -102,17 +102,17 @@ public sealed class RepositoryImporter(
             await db.SaveUniqueAsync("name", "Someone else created this stream or its tags at the same time; reload and try again.", ct);
         }
 
-        // The registry client holds every request to the registry's bounds; this only keeps enough tags going to use them.
-        var outcomes = new ImportOutcome[plan.Selected.Count];
+        // One batch: one access check, one read of the tags' rows, the pull secrets read once, saves of many tags at a time.
+        // The registry client holds every request to the registry's bounds; the concurrency only keeps enough tags going.
         var tracker = new ProgressTracker(plan.Selected.Count, progress);
-        await Parallel.ForEachAsync(plan.Selected.Select((tag, i) => (tag, i)),
-            new ParallelOptions { MaxDegreeOfParallelism = Math.Min(16, throttle.BoundsFor(plan.Repository.Registry).Concurrency), CancellationToken = ct },
-            async (item, token) =>
-            {
-                await tracker.StartedAsync(item.tag);
-                outcomes[item.i] = await importer.ImportTagAsync(caller, @namespace, stream, item.tag, token);
-                await tracker.FinishedAsync(item.tag, outcomes[item.i].Succeeded);
-            });
+        var keys = plan.Selected.Select(tag => new TagKey(@namespace, stream, tag)).ToList();
+        var imported = await importer.ImportTagsAsync(caller, keys, new ImportBatch
+        {
+            Concurrency = Math.Min(16, throttle.BoundsFor(plan.Repository.Registry).Concurrency),
+            Progress = (key, outcome) => outcome is null ? tracker.StartedAsync(key.Tag) : tracker.FinishedAsync(key.Tag, outcome.Succeeded),
+        }, ct);
+        var outcomes = keys.Select(key => imported.TryGetValue(key, out var outcome) ? outcome
+            : new ImportOutcome(key.Tag, null, false, false, "NotFound", "The tag was removed while the repository was imported.")).ToList();
         return new RepositoryImportResult(outcomes, plan.AdditionalTags, plan.ListCut);
     }
 

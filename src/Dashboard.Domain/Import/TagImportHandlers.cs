@@ -13,42 +13,45 @@ using Microsoft.Extensions.Options;
 namespace Dashboard.Domain.Import;
 
 /// <summary>
-/// One tag import's unit of work, as its handlers see it: what they add to <see cref="Db"/> is saved with the import or
-/// not at all; what leaves the process or the transaction (a delivery queued, a cache forgotten, a page told) waits for
-/// <see cref="OnCommitted"/>.
+/// One unit of work of imports (one tag, or a batch), as its handlers see it: what they add to <see cref="Db"/> is saved
+/// with the imports or not at all; what leaves the process or the transaction (a delivery queued, a cache forgotten, a
+/// page told) waits for <see cref="OnCommitted"/>.
 /// </summary>
-public sealed class TagImportContext(DashboardDbContext db, Caller caller, Namespace @namespace, TagReference spec, bool scheduled, DateTime startedAt)
+public sealed class TagImportContext(DashboardDbContext db, Caller caller, bool scheduled, IReadOnlyList<TagKey> tags)
 {
     private readonly List<Func<Task>> _committed = [];
+    private readonly HashSet<string> _done = new(StringComparer.Ordinal);
 
     public DashboardDbContext Db { get; } = db;
 
     public Caller Caller { get; } = caller;
 
-    public Namespace Namespace { get; } = @namespace;
+    /// <summary>The tags this unit of work imports.</summary>
+    public IReadOnlyList<TagKey> Tags { get; } = tags;
 
-    public TagReference Spec { get; } = spec;
-
-    /// <summary>A scheduled check (which plans its own next check), not an import someone asked for.</summary>
+    /// <summary>Scheduled checks (which plan their own next check), not imports someone asked for.</summary>
     public bool Scheduled { get; } = scheduled;
 
-    public DateTime StartedAt { get; } = startedAt;
-
-    /// <summary>Runs <paramref name="work"/> once the import is saved; never when the save fails.</summary>
+    /// <summary>Runs <paramref name="work"/> once the imports are saved; never when the save fails.</summary>
     public void OnCommitted(Func<Task> work) => _committed.Add(work);
+
+    /// <summary>True the first time <paramref name="key"/> is asked in this unit of work: a handler reads what a batch shares once.</summary>
+    public bool FirstTime(string key) => _done.Add(key);
 
     internal async Task CommittedAsync(ILogger logger)
     {
-        foreach (var work in _committed)
+        var work = _committed.ToList();
+        _committed.Clear();
+        foreach (var follow in work)
         {
             try
             {
-                await work();
+                await follow();
             }
             catch (Exception e)
             {
-                // The import is saved; only a follow-up failed, and the others still run.
-                logger.LogError(e, "A follow-up of the import of {Namespace}/{Tag} failed", Namespace.Name, Spec.Name);
+                // The imports are saved; only a follow-up failed, and the others still run.
+                logger.LogError(e, "A follow-up of an import failed");
             }
         }
     }
@@ -76,13 +79,14 @@ internal sealed class ChangeEventRecorder(IChangeNotifier notifier, IOptionsMoni
 
         var window = TimeSpan.FromSeconds(webhookOptions.CurrentValue.CoalesceSeconds);
         var entry = changed.Entry;
-        if (await PendingAsync(context.Db, context.Namespace.Id, changed.Stream.Name, changed.Tag, changed.At - window, window, ct) is { } pending)
+        var ns = changed.Stream.Namespace;
+        if (await PendingAsync(context.Db, ns.Id, changed.Stream.Name, changed.Tag, changed.At - window, window, ct) is { } pending)
         {
             pending.Absorb(entry.Image, entry.DockerImageReference, entry.Generation);
             return;
         }
 
-        var change = new ChangeEvent(changed.At, context.Namespace.Id, context.Namespace.Name, changed.Stream.Name, changed.Tag, entry.Image,
+        var change = new ChangeEvent(changed.At, ns.Id, ns.Name, changed.Stream.Name, changed.Tag, entry.Image,
             changed.PreviousImage, entry.DockerImageReference, entry.Generation);
         context.Db.ChangeEvents.Add(change);
         context.OnCommitted(() =>
@@ -110,7 +114,7 @@ internal sealed class ImportAudit(TimeProvider clock) : ITagImportHandler
     {
         if (raised is TagChanged changed)
         {
-            AuditTrail.Record(context.Db, clock, context.Caller, "imported", "Tag", context.Namespace.Name, $"{changed.Stream.Name}:{changed.Tag}",
+            AuditTrail.Record(context.Db, clock, context.Caller, "imported", "Tag", changed.Stream.Namespace.Name, $"{changed.Stream.Name}:{changed.Tag}",
                 $"{changed.Source} → {changed.Entry.Image}");
         }
 
@@ -132,7 +136,14 @@ internal sealed class ManualImportSchedule(ScheduleSettings schedule, ScheduleAc
         }
 
         var stream = raised.Stream;
-        var scheduled = await context.Db.TagSchedules.FirstOrDefaultAsync(s => s.ImageStreamId == stream.Id && s.Tag == raised.Tag, ct);
+        if (context.FirstTime($"schedules of {stream.Id}"))
+        {
+            // One read for the tags of the stream that the unit of work imports.
+            var tags = context.Tags.Where(k => k.Namespace == stream.Namespace.Name && k.Stream == stream.Name).Select(k => k.Tag).ToList();
+            await context.Db.TagSchedules.Where(s => s.ImageStreamId == stream.Id && tags.Contains(s.Tag)).LoadAsync(ct);
+        }
+
+        var scheduled = context.Db.TagSchedules.Local.FirstOrDefault(s => s.ImageStreamId == stream.Id && s.Tag == raised.Tag);
         if (scheduled is null)
         {
             return;
@@ -144,8 +155,8 @@ internal sealed class ManualImportSchedule(ScheduleSettings schedule, ScheduleAc
             TagImportFailed failed => (false, false, failed.Reason, failed.Message),
             _ => throw new InvalidOperationException($"A manual import raised {raised.GetType().Name}, which plans no check."),
         };
-        scheduled.Record(context.StartedAt, clock.GetUtcNow().UtcDateTime - context.StartedAt, succeeded, changed, reason, message,
-            SchedulePlanner.NextCheck(context.StartedAt, SchedulePlanner.Interval(context.Spec.IntervalSeconds, schedule.Current),
+        scheduled.Record(raised.At, clock.GetUtcNow().UtcDateTime - raised.At, succeeded, changed, reason, message,
+            SchedulePlanner.NextCheck(raised.At, SchedulePlanner.Interval(stream.FindTag(raised.Tag)?.IntervalSeconds, schedule.Current),
                 succeeded ? 0 : scheduled.ConsecutiveFailures + 1, Random.Shared.NextDouble()));
         context.OnCommitted(activity.PublishAsync);
     }

@@ -1,3 +1,4 @@
+using System.Collections.Concurrent;
 using Dashboard.Domain.Access;
 using Dashboard.Domain.Auditing;
 using Dashboard.Domain.Images;
@@ -17,6 +18,14 @@ public sealed record CredentialTest(string Secret, string Registry, string Usern
 
 /// <summary>What a call with a namespace's credentials returned, and which pull secret entry answered (<c>null</c>: anonymous access).</summary>
 public sealed record CredentialAnswer<T>(T Value, KeyringMatch? Entry);
+
+/// <summary>The pull secrets of one batch of imports, read once per namespace and repository; the secrets' use, recorded at the end.</summary>
+public sealed class CredentialBatch
+{
+    internal ConcurrentDictionary<(int NamespaceId, string Repository), Task<IReadOnlyList<KeyringMatch>>> Matches { get; } = new();
+
+    internal ConcurrentDictionary<(int NamespaceId, string Secret), (DateTime At, string Result)> Uses { get; } = new();
+}
 
 public sealed record PullSecretInfo(string Name, IReadOnlyList<PullSecretEntry> Entries, DateTime CreatedAt, DateTime? LastUsedAt, string? LastResult);
 
@@ -134,18 +143,25 @@ public sealed class PullSecretService(IDbContextFactory<DashboardDbContext> cont
     /// every credential is refused, the error is the last secret's (named in the message) unless anonymous access failed
     /// otherwise than by a 401. With <paramref name="recordUse"/>, each secret tried records whether it was accepted.
     /// </summary>
+    /// <param name="batch">
+    /// Shared by the imports of one batch (a repository import, a scheduled group): the secrets are read once per
+    /// namespace and repository, and their use is recorded once, by <see cref="RecordUsesAsync"/> at the end.
+    /// </param>
     public async Task<CredentialAnswer<T>> WithCredentialsAsync<T>(int namespaceId, ImageReference image, Func<RegistryCredential?, Task<T>> call,
-        CancellationToken ct, bool recordUse = false)
+        CancellationToken ct, bool recordUse = false, CredentialBatch? batch = null)
     {
         RegistryException? refused = null;
-        foreach (var entry in (await CredentialsForAsync(namespaceId, image, ct)).Append(null))
+        var entries = batch is null
+            ? await CredentialsForAsync(namespaceId, image, ct)
+            : await batch.Matches.GetOrAdd((namespaceId, $"{image.Registry}/{image.Repository}"), _ => CredentialsForAsync(namespaceId, image, ct));
+        foreach (var entry in entries.Append(null))
         {
             try
             {
                 var value = await call(entry?.Credential);
                 if (recordUse && entry is not null)
                 {
-                    await RecordUseAsync(namespaceId, entry.Secret, $"accepted by {image.Registry}", ct);
+                    await RecordUseAsync(namespaceId, entry.Secret, $"accepted by {image.Registry}", batch, ct);
                 }
 
                 return new CredentialAnswer<T>(value, entry);
@@ -154,7 +170,7 @@ public sealed class PullSecretService(IDbContextFactory<DashboardDbContext> cont
             {
                 if (recordUse)
                 {
-                    await RecordUseAsync(namespaceId, entry.Secret, $"refused by {image.Registry}", ct);
+                    await RecordUseAsync(namespaceId, entry.Secret, $"refused by {image.Registry}", batch, ct);
                 }
 
                 refused = new RegistryException(e.Reason, $"{e.Message} (pull secret '{entry.Secret}')");
@@ -177,8 +193,14 @@ public sealed class PullSecretService(IDbContextFactory<DashboardDbContext> cont
         return Keyring.Match(image, entries);
     }
 
-    private async Task RecordUseAsync(int namespaceId, string secret, string result, CancellationToken ct)
+    private async Task RecordUseAsync(int namespaceId, string secret, string result, CredentialBatch? batch, CancellationToken ct)
     {
+        if (batch is not null)
+        {
+            batch.Uses[(namespaceId, secret)] = (clock.GetUtcNow().UtcDateTime, result);
+            return;
+        }
+
         await using var db = await contexts.CreateDbContextAsync(ct);
         var row = await db.PullSecrets.FirstOrDefaultAsync(s => s.NamespaceId == namespaceId && s.Name == secret, ct);
         if (row is not null)
@@ -186,6 +208,25 @@ public sealed class PullSecretService(IDbContextFactory<DashboardDbContext> cont
             row.RecordUse(clock.GetUtcNow().UtcDateTime, result);
             await db.SaveChangesAsync(ct);
         }
+    }
+
+    /// <summary>Records the last use of each secret a batch used, in one save.</summary>
+    public async Task RecordUsesAsync(CredentialBatch batch, CancellationToken ct)
+    {
+        if (batch.Uses.IsEmpty)
+        {
+            return;
+        }
+
+        await using var db = await contexts.CreateDbContextAsync(ct);
+        var namespaceIds = batch.Uses.Keys.Select(k => k.NamespaceId).Distinct().ToList();
+        var rows = await db.PullSecrets.Where(s => namespaceIds.Contains(s.NamespaceId)).ToListAsync(ct);
+        foreach (var ((namespaceId, secret), (at, result)) in batch.Uses)
+        {
+            rows.Find(r => r.NamespaceId == namespaceId && r.Name == secret)?.RecordUse(at, result);
+        }
+
+        await db.SaveChangesAsync(ct);
     }
 
     private static PullSecretInfo Info(PullSecret s) => new(s.Name, s.Entries, s.CreatedAt, s.LastUsedAt, s.LastResult);

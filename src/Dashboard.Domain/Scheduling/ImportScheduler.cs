@@ -95,37 +95,44 @@ public sealed class ImportScheduler(
     {
         using var span = DashboardTelemetry.Source.StartActivity("scheduled check");
         span?.SetTag("dashboard.upstream", check.Upstream).SetTag("dashboard.tags", check.ScheduleIds.Length);
-        var heads = new UpstreamHeads();
-        var results = new List<CheckResult>(check.ScheduleIds.Length);
-        foreach (var id in check.ScheduleIds)
+        // One read of the group's schedules and tags, one batch of imports, one save of the schedules.
+        await using var db = await contexts.CreateDbContextAsync(ct);
+        var rows = await db.TagSchedules.Where(s => check.ScheduleIds.Contains(s.Id)).ToListAsync(ct);
+        var streamIds = rows.Select(r => r.ImageStreamId).Distinct().ToList();
+        var tagNames = rows.Select(r => r.Tag).Distinct().ToList();
+        var tags = await db.SpecTags.AsNoTracking().Where(t => streamIds.Contains(t.ImageStreamId) && tagNames.Contains(t.Name))
+            .Select(t => new { t.ImageStreamId, t.Name, t.IntervalSeconds, Stream = db.ImageStreams.Where(s => s.Id == t.ImageStreamId).Select(s => new { s.Name, Namespace = s.Namespace.Name }).First() })
+            .ToListAsync(ct);
+        var due = rows.Select(row => (Row: row, Tag: tags.Find(t => t.ImageStreamId == row.ImageStreamId && t.Name == row.Tag)))
+            .Where(d => d.Tag is not null)
+            .Select(d => (d.Row, Key: new TagKey(d.Tag!.Stream.Namespace, d.Tag.Stream.Name, d.Tag.Name), d.Tag.IntervalSeconds))
+            .ToList();
+        var started = clock.GetTimestamp();
+        var outcomes = await importer.ImportTagsAsync(Caller.System, [.. due.Select(d => d.Key)], new ImportBatch { Heads = new UpstreamHeads() }, ct);
+        // The group's checks ran one after the other (the first HEAD answers for the rest): each took its share.
+        var duration = outcomes.Count == 0 ? TimeSpan.Zero : clock.GetElapsedTime(started) / outcomes.Count;
+        var results = new List<CheckResult>(due.Count);
+        var now = clock.GetUtcNow().UtcDateTime;
+        foreach (var (row, key, intervalSeconds) in due)
         {
-            await using var db = await contexts.CreateDbContextAsync(ct);
-            var row = await db.TagSchedules.FirstOrDefaultAsync(s => s.Id == id, ct);
-            var stream = row is null ? null : await db.ImageStreams.AsNoTracking().Include(s => s.Namespace).Include(s => s.SpecTags)
-                .FirstOrDefaultAsync(s => s.Id == row.ImageStreamId, ct);
-            var spec = stream?.FindTag(row!.Tag);
-            if (row is null || stream is null || spec is null)
+            if (!outcomes.TryGetValue(key, out var outcome))
             {
                 continue;
             }
 
-            var started = clock.GetTimestamp();
-            var outcome = await importer.ImportTagAsync(Caller.System, stream.Namespace.Name, stream.Name, spec.Name, ct, heads);
-            var now = clock.GetUtcNow().UtcDateTime;
-            var interval = SchedulePlanner.Interval(spec.IntervalSeconds, settingsInForce.Current);
+            var interval = SchedulePlanner.Interval(intervalSeconds, settingsInForce.Current);
             var failures = outcome.Succeeded ? 0 : row.ConsecutiveFailures + 1;
             var next = SchedulePlanner.NextCheck(now, interval, failures, Random.Shared.NextDouble());
-            var duration = clock.GetElapsedTime(started);
             row.Record(now, duration, outcome.Succeeded, outcome.Changed, outcome.Reason, outcome.Message, next, jobId);
-            await db.SaveChangesAsync(ct);
             results.Add(new CheckResult(now, duration, outcome.Reason, outcome.Succeeded, outcome.Changed));
             if (!outcome.Succeeded)
             {
                 logger.LogInformation("Scheduled check of {Namespace}/{Stream}:{Tag} failed ({Failures} in a row), next at {Next:u}: {Message}",
-                    stream.Namespace.Name, stream.Name, spec.Name, failures, next, outcome.Message);
+                    key.Namespace, key.Stream, key.Tag, failures, next, outcome.Message);
             }
         }
 
+        await db.SaveChangesAsync(ct);
         await activity.RecordAsync(results, ct);
     }
 
