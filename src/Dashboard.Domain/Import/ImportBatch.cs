@@ -18,6 +18,9 @@ public sealed class ImportBatch
     /// <summary>How many tags are fetched at a time (the registry client still holds each registry to its bounds).</summary>
     public int Concurrency { get; init; } = 1;
 
-    /// <summary>Told when a tag's fetch starts (no outcome yet) and when its import is saved (its outcome); one call at a time per stage.</summary>
+    /// <summary>
+    /// Told when a tag's fetch starts (no outcome yet; from the fetching threads, so possibly at once for several tags)
+    /// and when its import is saved (its outcome; one at a time).
+    /// </summary>
     public Func<TagKey, ImportOutcome?, Task>? Progress { get; init; }
 }
