@@ -66,6 +66,12 @@ internal static class ScheduleBenchmark
             var cold = await CycleAsync(scheduler, registry);
             clock.Advance(TimeSpan.FromMinutes(17));
             var unchanged = await CycleAsync(scheduler, registry);
+            // One request (or one manifest and one config) per distinct upstream tag, however many stream tags follow it:
+            // more means the tags of a group stopped sharing what upstream answered.
+            var upstreamTags = Repositories * TagsPerRepository;
+            Require(cold.Requests == $"{upstreamTags} GET manifest, {upstreamTags} GET blob" || cold.Requests == $"{upstreamTags} GET blob, {upstreamTags} GET manifest",
+                $"a cold cycle fetches one manifest and one config per upstream tag, not {cold.Requests}");
+            Require(unchanged.Requests == $"{upstreamTags} HEAD manifest", $"an unchanged cycle sends one HEAD per upstream tag, not {unchanged.Requests}");
             var peak = Process.GetCurrentProcess().PeakWorkingSet64;
 
             Console.WriteLine($"{Namespaces * Repositories * TagsPerRepository:N0} scheduled tags, {Repositories * TagsPerRepository:N0} distinct upstream tags "
@@ -146,7 +152,7 @@ internal static class ScheduleBenchmark
     {
         if (!condition)
         {
-            throw new InvalidOperationException($"Benchmark setup broke: {what}.");
+            throw new InvalidOperationException($"Benchmark broke: {what}.");
         }
     }
 }

@@ -88,7 +88,7 @@ public sealed class ImageImporter(
     {
         await using var db = await contexts.CreateDbContextAsync(ct);
         var work = await LoadAsync(db, caller, keys, requireAll, ct);
-        var credentials = new CredentialBatch();
+        var shared = new Shared(batch.Heads, new CredentialBatch(), new BatchImages());
         using var stop = CancellationTokenSource.CreateLinkedTokenSource(ct);
         // Fetching runs in parallel and touches no shared state; recording into the streams and saving is this one loop.
         var fetched = Channel.CreateUnbounded<TagWork>();
@@ -100,7 +100,7 @@ public sealed class ImageImporter(
                     await progress(item.Key, null);
                 }
 
-                await FetchTagAsync(caller, item, batch.Heads, credentials, token);
+                await FetchTagAsync(caller, item, shared, token);
                 fetched.Writer.TryWrite(item);
             });
         _ = fetching.ContinueWith(t => fetched.Writer.TryComplete(t.Exception?.InnerException), TaskScheduler.Default);
@@ -128,7 +128,7 @@ public sealed class ImageImporter(
             await stop.CancelAsync();
         }
 
-        await secrets.RecordUsesAsync(credentials, ct);
+        await secrets.RecordUsesAsync(shared.Credentials, ct);
         return outcomes;
     }
 
@@ -176,12 +176,12 @@ public sealed class ImageImporter(
     }
 
     /// <summary>Fetches one tag's image from its source (its registry, or the stream tag it follows), and keeps the answer or the failure on it.</summary>
-    private async Task FetchTagAsync(Caller caller, TagWork item, UpstreamHeads? heads, CredentialBatch credentials, CancellationToken ct)
+    private async Task FetchTagAsync(Caller caller, TagWork item, Shared shared, CancellationToken ct)
     {
         // Ended when the tag is recorded: the span covers the fetch and says how it went.
         item.Span = DashboardTelemetry.Source.StartActivity("import");
         item.Span?.SetTag("dashboard.namespace", item.Key.Namespace).SetTag("dashboard.stream", item.Key.Stream).SetTag("dashboard.tag", item.Key.Tag)
-            .SetTag("dashboard.scheduled", heads is not null);
+            .SetTag("dashboard.scheduled", shared.Heads is not null);
         item.StartedAt = clock.GetUtcNow().UtcDateTime;
         try
         {
@@ -195,7 +195,7 @@ public sealed class ImageImporter(
 
             item.Result = spec.FromKind == TagSourceKind.ImageStreamTag
                 ? await FollowStreamTagAsync(db, caller, item.Namespace.Name, spec, ct)
-                : await FetchAsync(db, item.Namespace.Id, spec, item.Current, heads, credentials, ct);
+                : await FetchAsync(db, item.Namespace.Id, spec, item.Current, shared, ct);
         }
         catch (Exception e) when (e is not OperationCanceledException)
         {
@@ -305,6 +305,23 @@ public sealed class ImageImporter(
         public Activity? Span { get; set; }
     }
 
+    /// <summary>What the fetches of one batch share: upstream answers, pull secrets, images.</summary>
+    private sealed record Shared(UpstreamHeads? Heads, CredentialBatch Credentials, BatchImages Images);
+
+    /// <summary>
+    /// The images a batch's fetches met, by digest: tags often share one (<c>5</c>, <c>5.6</c> and <c>latest</c>; every
+    /// tag of a scheduled group), and each is read from the database or fetched from the registry once per batch, even
+    /// before the first tag that brought it is saved.
+    /// </summary>
+    private sealed class BatchImages
+    {
+        private readonly ConcurrentDictionary<string, Task<Image>> _images = new(StringComparer.Ordinal);
+
+        public Task<Image> GetAsync(Digest digest, DashboardDbContext db, Func<Task<Image>> fetch, CancellationToken ct) =>
+            _images.GetOrAdd(digest.ToString(), async key =>
+                await db.Images.AsNoTracking().FirstOrDefaultAsync(i => i.Digest == key, ct) ?? await fetch());
+    }
+
     /// <summary>
     /// What a fetch found: the image to store (<c>null</c> when nothing new was fetched), platform images of a list found
     /// on the way, where it came from and its digest.
@@ -396,19 +413,20 @@ public sealed class ImageImporter(
     }
 
     private async Task<Fetched> FetchAsync(DashboardDbContext db, int namespaceId, TagReference spec, TagEvent? current,
-        UpstreamHeads? heads, CredentialBatch credentials, CancellationToken ct)
+        Shared shared, CancellationToken ct)
     {
         var reference = ImageReference.Parse(spec.FromName);
         var wanted = reference.Digest?.ToString() ?? reference.Tag!;
         var answer = await secrets.WithCredentialsAsync(namespaceId, reference,
-            credential => FetchWithAsync(db, new RegistryTarget(reference.Registry, spec.Insecure, credential), reference, wanted, spec, current, heads, ct),
-            ct, recordUse: true, credentials);
+            credential => FetchWithAsync(db, new RegistryTarget(reference.Registry, spec.Insecure, credential), reference, wanted, spec, current, shared, ct),
+            ct, recordUse: true, shared.Credentials);
         return answer.Value;
     }
 
     private async Task<Fetched> FetchWithAsync(DashboardDbContext db, RegistryTarget target, ImageReference reference,
-        string wanted, TagReference spec, TagEvent? current, UpstreamHeads? heads, CancellationToken ct)
+        string wanted, TagReference spec, TagEvent? current, Shared shared, CancellationToken ct)
     {
+        var heads = shared.Heads;
         // One HEAD decides whether anything changed; Docker Hub does not count HEADs against its pull limit. Scheduled
         // checks of tags that follow the same upstream tag share it.
         if (current is not null && reference.Digest is null && await HeadAsync(target, reference, wanted, heads, ct) is { } head
@@ -423,8 +441,7 @@ public sealed class ImageImporter(
         var document = ManifestDocument.Parse(manifest.Content, manifest.MediaType);
         if (!document.IsIndex)
         {
-            var image = await db.Images.AsNoTracking().FirstOrDefaultAsync(i => i.Digest == manifest.Digest.ToString(), ct)
-                ?? await SingleImageAsync(target, reference, manifest.Digest, document, ct);
+            var image = await shared.Images.GetAsync(manifest.Digest, db, () => SingleImageAsync(target, reference, manifest.Digest, document, ct), ct);
             return new Fetched(image, [], reference, manifest.Digest, $"Imported {manifest.Digest.Short}");
         }
 
@@ -443,13 +460,11 @@ public sealed class ImageImporter(
                 return new Fetched(null, [], reference, chosen.Digest, $"Unchanged at {chosen.Digest.Short} ({chosen.Platform})");
             }
 
-            // An image known by digest is not fetched again.
-            var image = await db.Images.AsNoTracking().FirstOrDefaultAsync(i => i.Digest == chosen.Digest.ToString(), ct);
-            if (image is null)
+            var image = await shared.Images.GetAsync(chosen.Digest, db, async () =>
             {
                 var child = await registry.GetManifestAsync(target, reference.Repository, chosen.Digest.ToString(), ct);
-                image = await SingleImageAsync(target, reference, child.Digest, ManifestDocument.Parse(child.Content, child.MediaType), ct);
-            }
+                return await SingleImageAsync(target, reference, child.Digest, ManifestDocument.Parse(child.Content, child.MediaType), ct);
+            }, ct);
 
             return new Fetched(image, [], reference, chosen.Digest, $"Imported {chosen.Platform} ({chosen.Digest.Short}) of a {children.Count}-platform list");
         }
@@ -458,13 +473,13 @@ public sealed class ImageImporter(
         var fetched = new List<Image>();
         foreach (var child in children)
         {
-            var known = await db.Images.AsNoTracking().FirstOrDefaultAsync(i => i.Digest == child.Digest.ToString(), ct);
-            if (known is null)
+            var known = await shared.Images.GetAsync(child.Digest, db, async () =>
             {
                 var childManifest = await registry.GetManifestAsync(target, reference.Repository, child.Digest.ToString(), ct);
-                known = await SingleImageAsync(target, reference, childManifest.Digest, ManifestDocument.Parse(childManifest.Content, childManifest.MediaType), ct);
-                fetched.Add(known);
-            }
+                return await SingleImageAsync(target, reference, childManifest.Digest, ManifestDocument.Parse(childManifest.Content, childManifest.MediaType), ct);
+            }, ct);
+            // Stored when the list is recorded, unless it is stored already.
+            fetched.Add(known);
 
             sizes.Add(known.Size);
         }

@@ -137,7 +137,10 @@ public sealed class ImportSchedulerTests : IAsyncLifetime
         Assert.Single(await HistoryAsync("a"));
 
         var second = await ImagePusher.PushImageAsync(_registry, "team/app", "1", seed: "two");
+        before = registry.RequestCount;
         await CycleAsync();
+        // One HEAD, one manifest and one config for both tags: the second is answered with what the first fetched.
+        Assert.Equal(3, registry.RequestCount - before);
         Assert.Equal([second.Digest, first.Digest], await HistoryAsync("a"));
         Assert.Equal([second.Digest, first.Digest], await HistoryAsync("b"));
 
