@@ -214,7 +214,8 @@ public sealed class ImageImporter(
                 var fetched = item.Result!;
                 foreach (var image in fetched.NewChildren.Append(fetched.Image).OfType<Image>())
                 {
-                    if (!db.Images.Local.Any(i => i.Digest == image.Digest) && !await db.Images.AnyAsync(i => i.Digest == image.Digest, ct))
+                    // Each digest once per unit of work (not through DbSet.Local, which detects every tracked entity's changes).
+                    if (unit.FirstImage(image.Digest) && !await db.Images.AnyAsync(i => i.Digest == image.Digest, ct))
                     {
                         db.Images.Add(image);
                     }

@@ -20,7 +20,8 @@ namespace Dashboard.Domain.Import;
 public sealed class TagImportContext(DashboardDbContext db, Caller caller, bool scheduled, IReadOnlyList<TagKey> tags)
 {
     private readonly List<Func<Task>> _committed = [];
-    private readonly HashSet<string> _done = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, object> _shared = new(StringComparer.Ordinal);
+    private readonly HashSet<string> _images = new(StringComparer.Ordinal);
 
     public DashboardDbContext Db { get; } = db;
 
@@ -35,8 +36,19 @@ public sealed class TagImportContext(DashboardDbContext db, Caller caller, bool 
     /// <summary>Runs <paramref name="work"/> once the imports are saved; never when the save fails.</summary>
     public void OnCommitted(Func<Task> work) => _committed.Add(work);
 
-    /// <summary>True the first time <paramref name="key"/> is asked in this unit of work: a handler reads what a batch shares once.</summary>
-    public bool FirstTime(string key) => _done.Add(key);
+    /// <summary>What <paramref name="load"/> reads, once per unit of work and <paramref name="key"/>: a handler reads what a batch's tags share once.</summary>
+    public async Task<T> OnceAsync<T>(string key, Func<Task<T>> load) where T : class
+    {
+        if (!_shared.TryGetValue(key, out var value))
+        {
+            _shared[key] = value = await load();
+        }
+
+        return (T)value;
+    }
+
+    /// <summary>True the first time the importer records an image of <paramref name="digest"/> in this unit of work.</summary>
+    internal bool FirstImage(string digest) => _images.Add(digest);
 
     internal async Task CommittedAsync(ILogger logger)
     {
@@ -136,15 +148,14 @@ internal sealed class ManualImportSchedule(ScheduleSettings schedule, ScheduleAc
         }
 
         var stream = raised.Stream;
-        if (context.FirstTime($"schedules of {stream.Id}"))
+        // One read for the tags of the stream that the unit of work imports (a dictionary: DbSet.Local would detect the
+        // changes of every tracked entity at each look, which made a 200-tag batch quadratic).
+        var schedules = await context.OnceAsync($"schedules of {stream.Id}", async () =>
         {
-            // One read for the tags of the stream that the unit of work imports.
             var tags = context.Tags.Where(k => k.Namespace == stream.Namespace.Name && k.Stream == stream.Name).Select(k => k.Tag).ToList();
-            await context.Db.TagSchedules.Where(s => s.ImageStreamId == stream.Id && tags.Contains(s.Tag)).LoadAsync(ct);
-        }
-
-        var scheduled = context.Db.TagSchedules.Local.FirstOrDefault(s => s.ImageStreamId == stream.Id && s.Tag == raised.Tag);
-        if (scheduled is null)
+            return await context.Db.TagSchedules.Where(s => s.ImageStreamId == stream.Id && tags.Contains(s.Tag)).ToDictionaryAsync(s => s.Tag, ct);
+        });
+        if (!schedules.TryGetValue(raised.Tag, out var scheduled))
         {
             return;
         }
