@@ -112,7 +112,7 @@ public sealed class RepositoryImporter(
             Progress = (key, outcome) => outcome is null ? tracker.StartedAsync(key.Tag) : tracker.FinishedAsync(key.Tag, outcome.Succeeded),
         }, ct);
         var outcomes = keys.Select(key => imported.TryGetValue(key, out var outcome) ? outcome
-            : new ImportOutcome(key.Tag, null, false, false, "NotFound", "The tag was removed while the repository was imported.")).ToList();
+            : new ImportOutcome(key.Tag, null, false, false, nameof(RegistryFailure.NotFound), "The tag was removed while the repository was imported.")).ToList();
         return new RepositoryImportResult(outcomes, plan.AdditionalTags, plan.ListCut);
     }
 

@@ -101,7 +101,13 @@ public sealed class ImportScheduler(
         var streamIds = rows.Select(r => r.ImageStreamId).Distinct().ToList();
         var tagNames = rows.Select(r => r.Tag).Distinct().ToList();
         var tags = await db.SpecTags.AsNoTracking().Where(t => streamIds.Contains(t.ImageStreamId) && tagNames.Contains(t.Name))
-            .Select(t => new { t.ImageStreamId, t.Name, t.IntervalSeconds, Stream = db.ImageStreams.Where(s => s.Id == t.ImageStreamId).Select(s => new { s.Name, Namespace = s.Namespace.Name }).First() })
+            .Select(t => new
+            {
+                t.ImageStreamId,
+                t.Name,
+                t.IntervalSeconds,
+                Stream = db.ImageStreams.Where(s => s.Id == t.ImageStreamId).Select(s => new { s.Name, Namespace = s.Namespace.Name }).First(),
+            })
             .ToListAsync(ct);
         var due = rows.Select(row => (Row: row, Tag: tags.Find(t => t.ImageStreamId == row.ImageStreamId && t.Name == row.Tag)))
             .Where(d => d.Tag is not null)
