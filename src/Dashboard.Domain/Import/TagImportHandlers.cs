@@ -1,7 +1,6 @@
 using Dashboard.Domain.Access;
 using Dashboard.Domain.Auditing;
 using Dashboard.Domain.ImageStreams;
-using Dashboard.Domain.Namespaces;
 using Dashboard.Domain.Persistence;
 using Dashboard.Domain.Policy;
 using Dashboard.Domain.Scheduling;
