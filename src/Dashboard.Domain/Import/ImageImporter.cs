@@ -212,10 +212,11 @@ public sealed class ImageImporter(
         {
             case null:
                 var fetched = item.Result!;
-                foreach (var image in fetched.NewChildren.Append(fetched.Image).OfType<Image>())
+                foreach (var image in fetched.ToStore)
                 {
-                    // Each digest once per unit of work (not through DbSet.Local, which detects every tracked entity's changes).
-                    if (unit.FirstImage(image.Digest) && !await db.Images.AnyAsync(i => i.Digest == image.Digest, ct))
+                    // Each digest once per unit of work (not through DbSet.Local, which detects every tracked entity's changes);
+                    // one stored meanwhile by another import is left out by the save (SaveSharingImagesAsync).
+                    if (unit.FirstImage(image.Digest))
                     {
                         db.Images.Add(image);
                     }
@@ -316,18 +317,27 @@ public sealed class ImageImporter(
     /// </summary>
     private sealed class BatchImages
     {
-        private readonly ConcurrentDictionary<string, Task<Image>> _images = new(StringComparer.Ordinal);
+        private readonly ConcurrentDictionary<string, Task<KnownImage>> _images = new(StringComparer.Ordinal);
 
-        public Task<Image> GetAsync(Digest digest, DashboardDbContext db, Func<Task<Image>> fetch, CancellationToken ct) =>
+        /// <summary>The stored image of <paramref name="digest"/>, else what <paramref name="fetch"/> brings (to be stored).</summary>
+        public Task<KnownImage> GetAsync(Digest digest, DashboardDbContext db, Func<Task<Image>> fetch, CancellationToken ct) =>
             _images.GetOrAdd(digest.ToString(), async key =>
-                await db.Images.AsNoTracking().FirstOrDefaultAsync(i => i.Digest == key, ct) ?? await fetch());
+                await db.Images.AsNoTracking().FirstOrDefaultAsync(i => i.Digest == key, ct) is { } stored
+                    ? new KnownImage(stored, Stored: true)
+                    : new KnownImage(await fetch(), Stored: false));
+    }
+
+    /// <summary>An image a fetch met, and whether the database has it already.</summary>
+    private sealed record KnownImage(Image Image, bool Stored)
+    {
+        public IReadOnlyList<Image> ToStore => Stored ? [] : [Image];
     }
 
     /// <summary>
-    /// What a fetch found: the image to store (<c>null</c> when nothing new was fetched), platform images of a list found
-    /// on the way, where it came from and its digest.
+    /// What a fetch found: the images it brought that the database does not have yet (a list's platform images first),
+    /// where the tag's image came from and its digest.
     /// </summary>
-    private sealed record Fetched(Image? Image, IReadOnlyList<Image> NewChildren, ImageReference Source, Digest Digest, string Note);
+    private sealed record Fetched(IReadOnlyList<Image> ToStore, ImageReference Source, Digest Digest, string Note);
 
     /// <summary>
     /// The image policy's rules for <c>imports</c>: a refused source is an import failure with reason Forbidden that names
@@ -410,7 +420,7 @@ public sealed class ImageImporter(
         // as if it were imported from there (by the followed tag's own source when it has one, else by digest).
         await RequireAllowedAsync(currentNamespace,
             stream!.FindTag(sourceTag) is { FromKind: TagSourceKind.DockerImage } followed ? followed.FromName : pinned.ToString(), ct);
-        return new Fetched(null, [], pinned, Digest.Parse(current.Image), $"Follows {sourceNamespace}/{spec.FromName}");
+        return new Fetched([], pinned, Digest.Parse(current.Image), $"Follows {sourceNamespace}/{spec.FromName}");
     }
 
     private async Task<Fetched> FetchAsync(DashboardDbContext db, int namespaceId, TagReference spec, TagEvent? current,
@@ -433,7 +443,7 @@ public sealed class ImageImporter(
         if (current is not null && reference.Digest is null && await HeadAsync(target, reference, wanted, heads, ct) is { } head
             && head.ToString() == current.Image)
         {
-            return new Fetched(null, [], reference, head, $"Unchanged at {head.Short}");
+            return new Fetched([], reference, head, $"Unchanged at {head.Short}");
         }
 
         var manifestKey = UpstreamHeads.Key(target, reference.Repository, wanted);
@@ -443,7 +453,7 @@ public sealed class ImageImporter(
         if (!document.IsIndex)
         {
             var image = await shared.Images.GetAsync(manifest.Digest, db, () => SingleImageAsync(target, reference, manifest.Digest, document, ct), ct);
-            return new Fetched(image, [], reference, manifest.Digest, $"Imported {manifest.Digest.Short}");
+            return new Fetched(image.ToStore, reference, manifest.Digest, $"Imported {manifest.Digest.Short}");
         }
 
         var children = document.Manifests.Where(m => m.Platform is not null && !MediaTypes.IsIndex(m.MediaType)).ToList();
@@ -458,7 +468,7 @@ public sealed class ImageImporter(
             if (chosen.Digest.ToString() == current?.Image)
             {
                 // A Legacy tag holds one platform of the list; the list's HEAD digest never equals it, the chosen child does.
-                return new Fetched(null, [], reference, chosen.Digest, $"Unchanged at {chosen.Digest.Short} ({chosen.Platform})");
+                return new Fetched([], reference, chosen.Digest, $"Unchanged at {chosen.Digest.Short} ({chosen.Platform})");
             }
 
             var image = await shared.Images.GetAsync(chosen.Digest, db, async () =>
@@ -467,11 +477,11 @@ public sealed class ImageImporter(
                 return await SingleImageAsync(target, reference, child.Digest, ManifestDocument.Parse(child.Content, child.MediaType), ct);
             }, ct);
 
-            return new Fetched(image, [], reference, chosen.Digest, $"Imported {chosen.Platform} ({chosen.Digest.Short}) of a {children.Count}-platform list");
+            return new Fetched(image.ToStore, reference, chosen.Digest, $"Imported {chosen.Platform} ({chosen.Digest.Short}) of a {children.Count}-platform list");
         }
 
         var sizes = new List<long>();
-        var fetched = new List<Image>();
+        var toStore = new List<Image>();
         foreach (var child in children)
         {
             var known = await shared.Images.GetAsync(child.Digest, db, async () =>
@@ -479,15 +489,13 @@ public sealed class ImageImporter(
                 var childManifest = await registry.GetManifestAsync(target, reference.Repository, child.Digest.ToString(), ct);
                 return await SingleImageAsync(target, reference, childManifest.Digest, ManifestDocument.Parse(childManifest.Content, childManifest.MediaType), ct);
             }, ct);
-            // Stored when the list is recorded, unless it is stored already.
-            fetched.Add(known);
-
-            sizes.Add(known.Size);
+            toStore.AddRange(known.ToStore);
+            sizes.Add(known.Image.Size);
         }
 
-        var list = new Image(manifest.Digest, reference, document.MediaType, sizes.Sum(), [], new ImageConfig(),
-            children.Select(c => new ChildManifest(c.Digest.ToString(), c.MediaType, c.Size ?? 0, c.Platform!)));
-        return new Fetched(list, fetched, reference, manifest.Digest, $"Imported a {children.Count}-platform list {manifest.Digest.Short}");
+        var list = await shared.Images.GetAsync(manifest.Digest, db, () => Task.FromResult(new Image(manifest.Digest, reference, document.MediaType,
+            sizes.Sum(), [], new ImageConfig(), children.Select(c => new ChildManifest(c.Digest.ToString(), c.MediaType, c.Size ?? 0, c.Platform!)))), ct);
+        return new Fetched([.. toStore, .. list.ToStore], reference, manifest.Digest, $"Imported a {children.Count}-platform list {manifest.Digest.Short}");
     }
 
     private async Task<Digest?> HeadAsync(RegistryTarget target, ImageReference reference, string wanted, UpstreamHeads? heads, CancellationToken ct)
