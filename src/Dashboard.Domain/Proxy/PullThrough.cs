@@ -22,9 +22,10 @@ internal sealed record Upstream(string Registry, string Repository, bool Insecur
 /// The pull side of the dashboard's own registry endpoint: <c>&lt;dashboard&gt;/&lt;namespace&gt;/&lt;stream&gt;:&lt;tag&gt;</c>
 /// is the image that tag points at, fetched from its upstream with the namespace's pull secrets. Only what the stream
 /// recorded is served — a tag's current image, digests of its history and the platform manifests of those — so the
-/// endpoint is no open proxy to arbitrary upstream content.
+/// endpoint is no open proxy to arbitrary upstream content. The cosign signatures of those images are served too
+/// (<c>PullThrough.Signatures.cs</c>).
 /// </summary>
-public sealed class PullThrough(
+public sealed partial class PullThrough(
     IDbContextFactory<DashboardDbContext> contexts, RegistryClient registry, PullSecretService secrets, ILogger<PullThrough> logger, BlobCache? cache = null)
 {
     public BlobCache? Cache => cache;
@@ -40,18 +41,20 @@ public sealed class PullThrough(
         if (Digest.TryParse(reference, out var asked, out _))
         {
             wanted = asked!;
-            entry = stream.History.FirstOrDefault(e => e.Image == wanted.ToString());
-            if (entry is null)
+            entry = await RecordedEntryAsync(db, stream, wanted, ct);
+            if (entry is null && await SignatureArtifactAsync(db, ns.Id, stream, wanted, ct) is { } artifact)
             {
-                // A platform manifest of a recorded list: allowed, fetched from where its list came from.
-                var parents = await db.Images.AsNoTracking().Where(i => stream.History.Select(e => e.Image).Contains(i.Digest)).ToListAsync(ct);
-                var parent = parents.FirstOrDefault(p => p.Manifests.Any(m => m.Digest == wanted.ToString()));
-                entry = parent is null ? null : stream.History.First(e => e.Image == parent.Digest);
+                return artifact;
             }
         }
         else
         {
             entry = stream.CurrentImage(reference);
+            if (entry is null && SignatureTag.ImageOf(reference) is { } signed)
+            {
+                return await SignatureTagAsync(db, ns.Id, stream, signed, ct);
+            }
+
             wanted = entry is null ? null! : Digest.Parse(entry.Image);
         }
 
@@ -97,7 +100,7 @@ public sealed class PullThrough(
         span?.SetTag("dashboard.namespace", @namespace).SetTag("dashboard.stream", streamName).SetTag("dashboard.digest", digest.ToString());
         await using var db = await contexts.CreateDbContextAsync(ct);
         var (ns, stream) = await StreamAsync(db, caller, @namespace, streamName, ct);
-        if (await RecordedBlobAsync(caller, @namespace, stream, digest, fetchMissing: true, ct) is not { } named)
+        if (await RecordedBlobAsync(caller, @namespace, ns.Id, stream, digest, fetchMissing: true, ct) is not { } named)
         {
             return null;
         }
@@ -129,8 +132,8 @@ public sealed class PullThrough(
         }
 
         await using var db = await contexts.CreateDbContextAsync(ct);
-        var (_, stream) = await StreamAsync(db, caller, @namespace, streamName, ct);
-        return await RecordedBlobAsync(caller, @namespace, stream, digest, fetchMissing: false, ct) is not null;
+        var (ns, stream) = await StreamAsync(db, caller, @namespace, streamName, ct);
+        return await RecordedBlobAsync(caller, @namespace, ns.Id, stream, digest, fetchMissing: false, ct) is not null;
     }
 
     /// <summary>The most recorded manifests one blob request fetches from upstream to learn whether they name the blob.</summary>
@@ -139,10 +142,11 @@ public sealed class PullThrough(
     /// <summary>
     /// The descriptor of the blob in one of the stream's recorded manifests (or their platform manifests): those in the
     /// cache, and with <paramref name="fetchMissing"/> also those fetched (verified against their recorded digest) from
-    /// upstream — the current images first, a bounded number per request.
+    /// upstream — the current images first, a bounded number per request; else a blob of a signature artifact of one of
+    /// those images.
     /// </summary>
-    private async Task<Descriptor?> RecordedBlobAsync(Caller caller, string @namespace, ImageStream stream, Digest digest, bool fetchMissing,
-        CancellationToken ct)
+    private async Task<Descriptor?> RecordedBlobAsync(Caller caller, string @namespace, int namespaceId, ImageStream stream, Digest digest,
+        bool fetchMissing, CancellationToken ct)
     {
         var pending = new Queue<string>(stream.SpecTags.Select(t => stream.CurrentImage(t.Name)).OfType<TagEvent>()
             .Concat(stream.History.OrderByDescending(e => e.Created)).Select(e => e.Image).Distinct());
@@ -190,7 +194,7 @@ public sealed class PullThrough(
             }
         }
 
-        return null;
+        return await SignatureBlobAsync(namespaceId, stream, digest, fetchMissing, ct);
     }
 
     /// <summary>The stream's tags that point at an image, in name order.</summary>
@@ -233,6 +237,20 @@ public sealed class PullThrough(
             .FirstOrDefaultAsync(s => s.NamespaceId == ns.Id && s.Name == streamName, ct)
             ?? throw new NotFoundException($"Image stream '{@namespace}/{streamName}' does not exist.");
         return (ns, stream);
+    }
+
+    /// <summary>The history entry that recorded the image: its own, or for a platform manifest of a recorded list, the list's.</summary>
+    private static async Task<TagEvent?> RecordedEntryAsync(DashboardDbContext db, ImageStream stream, Digest wanted, CancellationToken ct)
+    {
+        if (stream.History.FirstOrDefault(e => e.Image == wanted.ToString()) is { } own)
+        {
+            return own;
+        }
+
+        // A platform manifest of a recorded list: allowed, fetched from where its list came from.
+        var parents = await db.Images.AsNoTracking().Where(i => stream.History.Select(e => e.Image).Contains(i.Digest)).ToListAsync(ct);
+        var parent = parents.FirstOrDefault(p => p.Manifests.Any(m => m.Digest == wanted.ToString()));
+        return parent is null ? null : stream.History.First(e => e.Image == parent.Digest);
     }
 
     private static Upstream UpstreamOf(ImageStream stream, TagEvent entry)

@@ -149,6 +149,27 @@ public sealed class RegistryClient : IDisposable
         return HeaderDigest(response);
     }
 
+    /// <summary>
+    /// The OCI 1.1 referrers of a manifest: an image index listing the artifacts (signatures, SBOMs) whose <c>subject</c>
+    /// is it, filtered by artifact type when asked (a registry may ignore the filter). Null when the registry has no
+    /// referrers API: it answers 404, as registries before OCI 1.1 (Debian's docker-registry 2.8) do.
+    /// </summary>
+    public async Task<ManifestResponse?> GetReferrersAsync(RegistryTarget target, string repository, Digest subject, string? artifactType,
+        CancellationToken ct)
+    {
+        var filter = artifactType is null ? "" : $"?artifactType={Uri.EscapeDataString(artifactType)}";
+        using var response = await SendAsync(target, HttpMethod.Get, $"/v2/{repository}/referrers/{subject}{filter}", PullScope(repository),
+            [MediaTypes.OciIndex], ct);
+        if (response.StatusCode == HttpStatusCode.NotFound)
+        {
+            return null;
+        }
+
+        await EnsureSuccessAsync(target, response, $"the referrers of {repository}@{subject.Short}", ct);
+        var content = await ReadCappedAsync(response, MaxManifestBytes, "referrers list", _options.RequestTimeoutSeconds, ct);
+        return new ManifestResponse(Digest.Sha256(content), response.Content.Headers.ContentType?.MediaType ?? MediaTypes.OciIndex, content);
+    }
+
     /// <summary>A blob (an image config), at most <paramref name="maxBytes"/>, verified against its digest.</summary>
     public async Task<byte[]> GetBlobAsync(RegistryTarget target, string repository, Digest digest, int maxBytes, CancellationToken ct)
     {

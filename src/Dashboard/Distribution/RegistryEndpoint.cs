@@ -51,6 +51,7 @@ internal static class RegistryEndpoint
         v2.MapMethods("/{ns}/{stream}/manifests/{reference}", ["GET", "HEAD"], Manifest);
         v2.MapMethods("/{ns}/{stream}/blobs/{digest}", ["GET", "HEAD"], Blob);
         v2.MapGet("/{ns}/{stream}/tags/list", Tags);
+        v2.MapGet("/{ns}/{stream}/referrers/{digest}", Referrers);
         v2.MapMethods("/{**rest}", ["POST", "PUT", "PATCH", "DELETE"], (HttpContext context) =>
             context.User.Identity?.IsAuthenticated != true
                 ? Challenge(context, null)
@@ -122,6 +123,28 @@ internal static class RegistryEndpoint
             }
 
             return Results.Bytes(manifest.Content, manifest.MediaType);
+        }, "MANIFEST_UNKNOWN");
+
+    /// <summary>
+    /// The OCI 1.1 referrers of a recorded image (its cosign signatures, and what else its upstream lists), filtered by
+    /// <c>artifactType</c>; an empty index for any other digest.
+    /// </summary>
+    private static Task<IResult> Referrers(HttpContext context, PullThrough pull, string ns, string stream, string digest, string? artifactType,
+        CancellationToken ct) =>
+        GuardAsync(context, ns, stream, async caller =>
+        {
+            if (!Digest.TryParse(digest, out var subject, out var error))
+            {
+                return Error(StatusCodes.Status400BadRequest, "DIGEST_INVALID", error);
+            }
+
+            var index = await pull.ReferrersAsync(caller, ns, stream, subject, artifactType, ct);
+            if (artifactType is not null)
+            {
+                context.Response.Headers["OCI-Filters-Applied"] = "artifactType";
+            }
+
+            return Results.Bytes(index, MediaTypes.OciIndex);
         }, "MANIFEST_UNKNOWN");
 
     /// <summary>

@@ -390,6 +390,111 @@ public sealed class PullThroughTests : IAsyncLifetime
         Assert.True(stream.GetProperty("spec").GetProperty("tags")[0].GetProperty("scheduled").GetBoolean());
     }
 
+    [Fact]
+    public async Task The_cosign_signature_of_a_recorded_image_is_served_by_its_tag_and_the_referrers_answer_and_nothing_of_unrecorded_images()
+    {
+        var signed = await ImagePusher.PushImageAsync(_upstream, "team/web", "6.0", seed: "signed");
+        var unsigned = await ImagePusher.PushImageAsync(_upstream, "team/web", "6.1", seed: "unsigned");
+        var stranger = await ImagePusher.PushImageAsync(_upstream, "team/web", "not-tagged", seed: "stranger");
+        await TagAsync("6.0", $"{_upstream.Host}/team/web:6.0");
+        await TagAsync("6.1", $"{_upstream.Host}/team/web:6.1");
+        var (signature, payload) = await PushSignatureAsync(signed.Digest);
+        await PushSignatureAsync(stranger.Digest);
+        var sigTag = $"sha256-{signed.Digest[7..]}.sig";
+
+        // Asked for by digest before any listing here (as on another instance than the one that listed it): found by
+        // looking at the signatures of the stream's images.
+        var (exit, raw) = await SkopeoAsync("inspect", "--raw", "--tls-verify=false", "--creds", $"puller:{UserPassword}",
+            $"docker://{_host}/shop/web@{ImagePusher.Sha(Encoding.UTF8.GetBytes(signature))}");
+        Assert.True(exit == 0, raw);
+        Assert.Equal(signature, raw.Trim());
+
+        // The .sig tag, byte for byte, and with its payload blob (what cosign verify reads).
+        (exit, raw) = await SkopeoAsync("inspect", "--raw", "--tls-verify=false", "--creds", $"puller:{UserPassword}", $"docker://{_host}/shop/web:{sigTag}");
+        Assert.True(exit == 0, raw);
+        Assert.Equal(signature, raw.Trim());
+        var layout = Path.Combine(_directory, "signature");
+        (exit, var copy) = await SkopeoAsync("copy", "--src-tls-verify=false", "--src-creds", $"puller:{UserPassword}",
+            $"docker://{_host}/shop/web:{sigTag}", $"oci:{layout}:sig");
+        Assert.True(exit == 0, copy);
+        Assert.Equal(payload, await File.ReadAllBytesAsync(Path.Combine(layout, "blobs", "sha256", ImagePusher.Sha(payload)[7..])));
+
+        // The referrers answer lists it (built from the tag: Debian's docker-registry has no referrers API), and what it
+        // lists is served by digest.
+        using var puller = new HttpClient { BaseAddress = _admin.BaseAddress };
+        puller.DefaultRequestHeaders.Authorization = new("Basic", Convert.ToBase64String(Encoding.UTF8.GetBytes($"puller:{UserPassword}")));
+        var referrers = await puller.GetAsync($"/v2/shop/web/referrers/{signed.Digest}?artifactType=application/vnd.dev.cosign.artifact.sig.v1%2Bjson");
+        Assert.Equal(HttpStatusCode.OK, referrers.StatusCode);
+        Assert.Equal("application/vnd.oci.image.index.v1+json", referrers.Content.Headers.ContentType!.MediaType);
+        Assert.Equal("artifactType", referrers.Headers.GetValues("OCI-Filters-Applied").Single());
+        var listed = (await referrers.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("manifests").EnumerateArray().Single();
+        Assert.Equal(ImagePusher.Sha(Encoding.UTF8.GetBytes(signature)), listed.GetProperty("digest").GetString());
+        Assert.Equal("application/vnd.dev.cosign.artifact.sig.v1+json", listed.GetProperty("artifactType").GetString());
+        (exit, raw) = await SkopeoAsync("inspect", "--raw", "--tls-verify=false", "--creds", $"puller:{UserPassword}",
+            $"docker://{_host}/shop/web@{listed.GetProperty("digest").GetString()}");
+        Assert.True(exit == 0, raw);
+        Assert.Equal(signature, raw.Trim());
+
+        // An image without signatures: 404, as cosign expects ("no signatures found"); its referrers are an empty index.
+        var none = await puller.GetAsync($"/v2/shop/web/manifests/sha256-{unsigned.Digest[7..]}.sig");
+        Assert.Equal(HttpStatusCode.NotFound, none.StatusCode);
+        Assert.Contains("MANIFEST_UNKNOWN", await none.Content.ReadAsStringAsync());
+        Assert.Empty((await puller.GetFromJsonAsync<JsonElement>($"/v2/shop/web/referrers/{unsigned.Digest}")).GetProperty("manifests").EnumerateArray());
+
+        // An image the stream never recorded: its signature is not served, though the upstream has it and the namespace's
+        // pull secret could fetch it.
+        Assert.Equal(HttpStatusCode.NotFound, (await puller.GetAsync($"/v2/shop/web/manifests/sha256-{stranger.Digest[7..]}.sig")).StatusCode);
+        Assert.Empty((await puller.GetFromJsonAsync<JsonElement>($"/v2/shop/web/referrers/{stranger.Digest}")).GetProperty("manifests").EnumerateArray());
+        Assert.Equal(HttpStatusCode.BadRequest, (await puller.GetAsync("/v2/shop/web/referrers/sha256:nothex")).StatusCode);
+        using var anonymous = new HttpClient { BaseAddress = _admin.BaseAddress };
+        Assert.Equal(HttpStatusCode.Unauthorized, (await anonymous.GetAsync($"/v2/shop/web/referrers/{signed.Digest}")).StatusCode);
+    }
+
+    /// <summary>
+    /// Pushes a cosign-style signature manifest for <paramref name="digest"/> under its <c>.sig</c> tag: an empty config and
+    /// one simple-signing payload layer with the signature annotation (the bytes are not checked by serving).
+    /// </summary>
+    private async Task<(string Manifest, byte[] Payload)> PushSignatureAsync(string digest)
+    {
+        using var client = _upstream.Pusher("team/web");
+        var payload = JsonSerializer.SerializeToUtf8Bytes(new
+        {
+            critical = new { identity = new { docker_reference = $"{_upstream.Host}/team/web" }, image = new { docker_manifest_digest = digest },
+                type = "cosign container image signature" },
+            optional = (object?)null,
+        });
+        var config = "{}"u8.ToArray();
+        foreach (var blob in new[] { payload, config })
+        {
+            var start = await client.PostAsync("/v2/team/web/blobs/uploads/", null);
+            start.EnsureSuccessStatusCode();
+            var location = start.Headers.Location!.OriginalString;
+            var content = new ByteArrayContent(blob);
+            content.Headers.ContentType = new("application/octet-stream");
+            (await client.PutAsync($"{location}{(location.Contains('?') ? '&' : '?')}digest={Uri.EscapeDataString(ImagePusher.Sha(blob))}", content))
+                .EnsureSuccessStatusCode();
+        }
+
+        var manifest = JsonSerializer.Serialize(new
+        {
+            schemaVersion = 2,
+            mediaType = ImagePusher.OciManifest,
+            config = new { mediaType = "application/vnd.oci.image.config.v1+json", digest = ImagePusher.Sha(config), size = config.Length },
+            layers = new[]
+            {
+                new
+                {
+                    mediaType = "application/vnd.dev.cosign.simplesigning.v1+json", digest = ImagePusher.Sha(payload), size = payload.Length,
+                    annotations = new Dictionary<string, string> { ["dev.cosignproject.cosign/signature"] = "c2lnbmF0dXJl" },
+                },
+            },
+        });
+        var put = new StringContent(manifest, Encoding.UTF8);
+        put.Headers.ContentType = new(ImagePusher.OciManifest);
+        (await client.PutAsync($"/v2/team/web/manifests/sha256-{digest[7..]}.sig", put)).EnsureSuccessStatusCode();
+        return (manifest, payload);
+    }
+
 
     private sealed class Factory(string directory) : WebApplicationFactory<Program>
     {
