@@ -205,6 +205,7 @@ public sealed class AuthorizationMatrixTests(DashboardFactory app) : IClassFixtu
         ["GET /v2/{ns}/{stream}/blobs/{digest}"] = RegistryRepository,
         ["HEAD /v2/{ns}/{stream}/blobs/{digest}"] = RegistryRepository,
         ["GET /v2/{ns}/{stream}/tags/list"] = RegistryRepository,
+        ["GET /v2/{ns}/{stream}/referrers/{digest}"] = RegistryRepository,
         // Authenticated pushes are answered 405 (the registry serves pulls only); anonymous ones get the challenge first.
         ["POST /v2/{**rest}"] = RegistryPush,
         ["PUT /v2/{**rest}"] = RegistryPush,

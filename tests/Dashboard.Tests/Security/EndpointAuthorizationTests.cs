@@ -31,7 +31,7 @@ public sealed class EndpointAuthorizationTests(DashboardFactory app) : IClassFix
     /// rule of the app's; each answers a registry challenge (401) itself, which the anonymous walk checks.
     /// </summary>
     private static readonly HashSet<string> SelfGuardedRoutes =
-        ["/v2", "/v2/token", "/v2/_catalog", "/v2/{ns}/{stream}/manifests/{reference}", "/v2/{ns}/{stream}/blobs/{digest}", "/v2/{ns}/{stream}/tags/list", "/v2/{**rest}"];
+        ["/v2", "/v2/token", "/v2/_catalog", "/v2/{ns}/{stream}/manifests/{reference}", "/v2/{ns}/{stream}/blobs/{digest}", "/v2/{ns}/{stream}/tags/list", "/v2/{ns}/{stream}/referrers/{digest}", "/v2/{**rest}"];
 
     public Task InitializeAsync() => Task.CompletedTask;
 
