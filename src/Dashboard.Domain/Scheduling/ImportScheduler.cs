@@ -24,7 +24,7 @@ public sealed record ScheduledCheck(string Upstream, long[] ScheduleIds);
 /// </summary>
 public sealed class ImportScheduler(
     IDbContextFactory<DashboardDbContext> contexts, ImageImporter importer, ScheduleSettings settingsInForce, RegistryPauses pauses,
-    ScheduleActivity activity, TimeProvider clock, ILogger<ImportScheduler> logger)
+    Registry.Mirrors.MirrorStore mirrors, ScheduleActivity activity, TimeProvider clock, ILogger<ImportScheduler> logger)
 {
     /// <summary>One tick: brings schedules in line with the spec tags, then leases and groups the due ones.</summary>
     public async Task<IReadOnlyList<ScheduledCheck>> TickAsync(CancellationToken ct = default)
@@ -57,17 +57,21 @@ public sealed class ImportScheduler(
                 (s, t) => new { s.Id, t.FromKind, t.FromName, t.FromNamespace, t.Insecure })
             .ToListAsync(ct);
         var paused = new Dictionary<string, bool>(StringComparer.Ordinal);
+        var mirrorsInForce = await mirrors.CurrentAsync(ct);
         var due = candidates
             .Where(c => c.FromKind != TagSourceKind.DockerImage || !IsPaused(c.FromName))
             .Take(budget)
             .ToList();
 
-        // Parsed once per upstream, not once per tag: thousands of tags follow a few hundred upstreams.
+        // Parsed once per upstream, not once per tag: thousands of tags follow a few hundred upstreams. A tag waits only
+        // when every place its check would ask (its mirrors, then its source) is paused: a mirror answers for a paused source.
         bool IsPaused(string from)
         {
             if (!paused.TryGetValue(from, out var isPaused))
             {
-                isPaused = paused[from] = ImageReference.TryParse(from, out var source, out _) && pauses.PausedUntil(source.Registry) is not null;
+                isPaused = paused[from] = ImageReference.TryParse(from, out var source, out _)
+                    && mirrorsInForce.PlacesFor(source.Registry, source.Repository, byDigest: source.Digest is not null)
+                        .All(place => pauses.PausedUntil(place.Registry) is not null);
             }
 
             return isPaused;
