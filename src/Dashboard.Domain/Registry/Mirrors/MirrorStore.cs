@@ -38,64 +38,34 @@ public sealed class MirrorStore
     private readonly IDbContextFactory<DashboardDbContext> _contexts;
     private readonly TimeProvider _clock;
     private readonly IInstanceSignals _signals;
-    private readonly SemaphoreSlim _loading = new(1, 1);
-    private volatile Loaded? _loaded;
+    private readonly VersionedSnapshot<MirrorConfiguration> _mirrors;
 
     public MirrorStore(IDbContextFactory<DashboardDbContext> contexts, TimeProvider clock, IInstanceSignals signals)
     {
         _contexts = contexts;
         _clock = clock;
         _signals = signals;
+        _mirrors = new VersionedSnapshot<MirrorConfiguration>(clock, RecheckEvery);
         signals.Subscribe(InstanceTopics.Mirrors, () =>
         {
-            _loaded = null;
+            _mirrors.Forget();
             return Task.CompletedTask;
         });
     }
 
-    private sealed record Loaded(long Version, MirrorConfiguration Configuration, long CheckedAt);
-
     /// <summary>The mirrors in force; re-read when another instance may have changed them.</summary>
-    public async ValueTask<MirrorConfiguration> CurrentAsync(CancellationToken ct = default)
-    {
-        var loaded = _loaded;
-        if (loaded is not null && _clock.GetElapsedTime(loaded.CheckedAt) < RecheckEvery)
-        {
-            return loaded.Configuration;
-        }
-
-        await _loading.WaitAsync(ct);
-        try
-        {
-            loaded = _loaded;
-            if (loaded is not null && _clock.GetElapsedTime(loaded.CheckedAt) < RecheckEvery)
-            {
-                return loaded.Configuration;
-            }
-
-            await using var db = await _contexts.CreateDbContextAsync(ct);
-            var version = await db.MirrorSettings.OrderBy(r => r.Id).Select(r => (long?)r.Version).FirstOrDefaultAsync(ct) ?? 0;
-            if (loaded is not null && loaded.Version == version)
-            {
-                _loaded = loaded with { CheckedAt = _clock.GetTimestamp() };
-                return loaded.Configuration;
-            }
-
-            var row = await db.MirrorSettings.AsNoTracking().OrderBy(r => r.Id).FirstOrDefaultAsync(ct);
-            var configuration = row is null ? MirrorConfiguration.Empty : Read(row.Document);
-            _loaded = new Loaded(version, configuration, _clock.GetTimestamp());
-            return configuration;
-        }
-        finally
-        {
-            _loading.Release();
-        }
-    }
+    public ValueTask<MirrorConfiguration> CurrentAsync(CancellationToken ct = default) =>
+        _mirrors.GetAsync(_contexts,
+            async (db, token) => await db.MirrorSettings.OrderBy(r => r.Id).Select(r => (long?)r.Version).FirstOrDefaultAsync(token) ?? 0,
+            async (db, token) => await db.MirrorSettings.AsNoTracking().OrderBy(r => r.Id).FirstOrDefaultAsync(token) is { } row
+                ? Read(row.Document)
+                : MirrorConfiguration.Empty,
+            ct);
 
     public async Task<MirrorConfiguration> GetAsync(Caller caller, CancellationToken ct = default)
     {
         caller.RequireAdmin("read the registry mirrors");
-        _loaded = null;
+        _mirrors.Forget();
         return await CurrentAsync(ct);
     }
 
@@ -122,7 +92,7 @@ public sealed class MirrorStore
         row.UpdatedBy = caller.UserName;
         AuditTrail.Record(db, _clock, caller, "changed", "Mirrors", null, "mirrors", $"{Shorten(before)} → {Shorten(row.Document)}");
         await db.SaveUniqueAsync("", "Someone else changed the mirrors at the same time; reload and try again.", ct);
-        _loaded = new Loaded(row.Version, configuration, _clock.GetTimestamp());
+        _mirrors.Keep(row.Version, configuration);
         await _signals.PublishAsync(InstanceTopics.Mirrors);
         return configuration;
     }
