@@ -165,7 +165,8 @@ public sealed class PullSecretService(IDbContextFactory<DashboardDbContext> cont
             try
             {
                 var value = await call(new RegistryTarget(image.Registry, insecure, entry?.Credential) { Mirrors = route });
-                if (recordUse && entry is not null)
+                // A mirror that answered used its own host's credential: the source's entry was not what served it.
+                if (recordUse && entry is not null && route?.MirrorsThatAnswered is null or [])
                 {
                     await RecordUseAsync(namespaceId, entry.Secret, $"accepted by {image.Registry}", batch, ct);
                 }

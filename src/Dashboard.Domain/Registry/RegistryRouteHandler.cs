@@ -52,7 +52,11 @@ public sealed class RegistryRouteHandler(RegistrySchemes schemes, RegistryPauses
                 logger.LogInformation("{Place} did not serve {What}: {Error}", place, lookup.What, e.Message);
                 if (last)
                 {
-                    throw new RegistryException(e is RegistryException { Reason: var reason } ? reason : Reason(e), NoPlaceServed(lookup.What, string.Join(", ", tried)), e);
+                    // The last place's own words stay: they say what to do about it ("add a pull secret for it").
+                    var message = NoPlaceServed(lookup.What, string.Join(", ", tried));
+                    throw e is RegistryException said
+                        ? new RegistryException(said.Reason, $"{message} {said.Message}", e)
+                        : new RegistryException(Reason(e), message, e);
                 }
 
                 continue;

@@ -41,26 +41,26 @@ public sealed record MirrorConfiguration(IReadOnlyList<MirrorSet> ImageDigestMir
     /// longest source that is a whole-segment prefix of the reference (entries naming that same source merged in document
     /// order, a mirror named twice asked once), then the source itself unless one of those entries says
     /// <c>NeverContactSource</c>. A reference no source matches has one place, the source. By digest the digest mirrors
-    /// apply, by tag the tag mirrors.
+    /// apply, by tag the tag mirrors. Reads the canonical form <see cref="Validate"/> returns (asked on every registry call
+    /// of an image: no parsing here).
     /// </summary>
     public IReadOnlyList<MirrorPlace> PlacesFor(string registry, string repository, bool byDigest)
     {
         var sets = byDigest ? ImageDigestMirrors : ImageTagMirrors;
         var source = new MirrorPlace(registry, repository, IsMirror: false, Insecure: false);
-        var matching = sets.Select(s => (Set: s, Location: MirrorLocation.Parse(s.Source)))
-            .Where(s => s.Location is { } l && l.Covers(registry, repository))
+        var matching = sets.Select(s => (Set: s, Location: MirrorLocation.OfCanonical(s.Source)))
+            .Where(s => s.Location.Covers(registry, repository))
             .ToList();
         if (matching.Count == 0)
         {
             return [source];
         }
 
-        var longest = matching.Max(s => s.Location!.Path.Length);
-        var chosen = matching.Where(s => s.Location!.Path.Length == longest).ToList();
-        var prefix = chosen[0].Location!;
+        var longest = matching.Max(s => s.Location.Path.Length);
+        var chosen = matching.Where(s => s.Location.Path.Length == longest).ToList();
+        var prefix = chosen[0].Location;
         var places = chosen.SelectMany(s => s.Set.Mirrors)
-            .Select(MirrorLocation.Parse).OfType<MirrorLocation>()
-            .Select(m => m.Rewrite(prefix, repository))
+            .Select(m => MirrorLocation.OfCanonical(m).Rewrite(prefix, repository))
             .OfType<(string Registry, string Repository)>()
             .Distinct()
             .Select(m => new MirrorPlace(m.Registry, m.Repository, IsMirror: true, IsInsecure(m.Registry)))
@@ -231,6 +231,10 @@ public sealed record MirrorLocation(string Registry, string Path)
             ? new MirrorLocation(withPath.Registry, path)
             : null;
     }
+
+    /// <summary>A location as <see cref="MirrorConfiguration.Validate"/> wrote it (host, then the path after the first '/').</summary>
+    public static MirrorLocation OfCanonical(string canonical) =>
+        canonical.IndexOf('/') is var slash and > 0 ? new MirrorLocation(canonical[..slash], canonical[(slash + 1)..]) : new MirrorLocation(canonical, "");
 
     /// <summary>Whether this source covers the repository: same host, and the prefix is the repository or its leading whole segments.</summary>
     public bool Covers(string registry, string repository) =>
