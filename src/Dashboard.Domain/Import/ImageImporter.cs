@@ -431,7 +431,9 @@ public sealed class ImageImporter(
         var answer = await secrets.WithCredentialsAsync(namespaceId, reference, spec.Insecure,
             target => FetchWithAsync(db, target, reference, wanted, spec, current, shared, ct), ct, recordUse: true, shared.Credentials);
         // The image keeps the source's name (that is what mirrors are for); the status says who served it.
-        return answer.Mirrors.Count == 0 ? answer.Value : answer.Value with { Note = $"{answer.Value.Note}, answered by mirror {string.Join(", ", answer.Mirrors)}" };
+        return answer.Mirrors.Count == 0
+            ? answer.Value
+            : answer.Value with { Note = $"{answer.Value.Note}, answered by mirror {string.Join(", ", answer.Mirrors)}" };
     }
 
     private async Task<Fetched> FetchWithAsync(DashboardDbContext db, RegistryTarget target, ImageReference reference,
