@@ -42,6 +42,8 @@ public sealed class ImportScheduler(
             return [];
         }
 
+        // Read before the due tags are: nothing new between reading them and leasing them.
+        var mirrorsInForce = await mirrors.CurrentAsync(ct);
         var (budget, bucket) = await TakeBudgetAsync(db, settings, now, ct);
         if (budget == 0)
         {
@@ -57,7 +59,6 @@ public sealed class ImportScheduler(
                 (s, t) => new { s.Id, t.FromKind, t.FromName, t.FromNamespace, t.Insecure })
             .ToListAsync(ct);
         var paused = new Dictionary<string, bool>(StringComparer.Ordinal);
-        var mirrorsInForce = await mirrors.CurrentAsync(ct);
         var due = candidates
             .Where(c => c.FromKind != TagSourceKind.DockerImage || !IsPaused(c.FromName))
             .Take(budget)
