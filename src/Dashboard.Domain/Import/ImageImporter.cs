@@ -428,10 +428,12 @@ public sealed class ImageImporter(
     {
         var reference = ImageReference.Parse(spec.FromName);
         var wanted = reference.Digest?.ToString() ?? reference.Tag!;
-        var answer = await secrets.WithCredentialsAsync(namespaceId, reference,
-            credential => FetchWithAsync(db, new RegistryTarget(reference.Registry, spec.Insecure, credential), reference, wanted, spec, current, shared, ct),
-            ct, recordUse: true, shared.Credentials);
-        return answer.Value;
+        var answer = await secrets.WithCredentialsAsync(namespaceId, reference, spec.Insecure,
+            target => FetchWithAsync(db, target, reference, wanted, spec, current, shared, ct), ct, recordUse: true, shared.Credentials);
+        // The image keeps the source's name (that is what mirrors are for); the status says who served it.
+        return answer.Mirrors.Count == 0
+            ? answer.Value
+            : answer.Value with { Note = $"{answer.Value.Note}, answered by mirror {string.Join(", ", answer.Mirrors)}" };
     }
 
     private async Task<Fetched> FetchWithAsync(DashboardDbContext db, RegistryTarget target, ImageReference reference,
@@ -447,8 +449,8 @@ public sealed class ImageImporter(
         }
 
         var manifestKey = UpstreamHeads.Key(target, reference.Repository, wanted);
-        var manifest = heads?.GetManifest(manifestKey) ?? await registry.GetManifestAsync(target, reference.Repository, wanted, ct);
-        heads?.SetManifest(manifestKey, manifest);
+        var manifest = heads?.GetManifest(manifestKey, target) ?? await registry.GetManifestAsync(target, reference.Repository, wanted, ct);
+        heads?.SetManifest(manifestKey, manifest, target);
         var document = ManifestDocument.Parse(manifest.Content, manifest.MediaType);
         if (!document.IsIndex)
         {
@@ -501,7 +503,7 @@ public sealed class ImageImporter(
     private async Task<Digest?> HeadAsync(RegistryTarget target, ImageReference reference, string wanted, UpstreamHeads? heads, CancellationToken ct)
     {
         var key = UpstreamHeads.Key(target, reference.Repository, wanted);
-        if (heads?.Get(key) is { } known)
+        if (heads?.Get(key, target) is { } known)
         {
             return known;
         }
@@ -509,7 +511,7 @@ public sealed class ImageImporter(
         var head = await registry.HeadManifestAsync(target, reference.Repository, wanted, ct);
         if (head is not null)
         {
-            heads?.Set(key, head);
+            heads?.Set(key, head, target);
         }
 
         return head;

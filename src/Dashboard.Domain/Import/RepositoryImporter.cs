@@ -118,10 +118,9 @@ public sealed class RepositoryImporter(
 
     private async Task<TagListing> ListWithSecretsAsync(int namespaceId, ImageReference reference, bool insecure, CancellationToken ct)
     {
-        var answer = await secrets.WithCredentialsAsync(namespaceId, reference,
-            credential => registry.ListTagsAsync(new RegistryTarget(reference.Registry, insecure, credential), reference.Repository, ct,
-                importOptions.CurrentValue.MaxListedTags),
-            ct);
+        // Tag lists are the source's: mirrors serve images by tag or digest (OpenShift's mirror sets do not list either).
+        var answer = await secrets.WithCredentialsAsync(namespaceId, reference, insecure,
+            target => registry.ListTagsAsync(target, reference.Repository, ct, importOptions.CurrentValue.MaxListedTags), ct);
         return answer.Value;
     }
 

@@ -53,6 +53,8 @@ public sealed class DashboardDbContext(DbContextOptions<DashboardDbContext> opti
 
     public DbSet<Policy.PolicySet> PolicySets => Set<Policy.PolicySet>();
 
+    public DbSet<Registry.Mirrors.MirrorSettingsRow> MirrorSettings => Set<Registry.Mirrors.MirrorSettingsRow>();
+
     public DbSet<Policy.AdmissionRecord> AdmissionRecords => Set<Policy.AdmissionRecord>();
 
     public DbSet<Policy.AdmissionRuleHit> AdmissionRuleHits => Set<Policy.AdmissionRuleHit>();

@@ -41,6 +41,7 @@ public static class DomainServiceCollectionExtensions
         services.AddSingleton<UserAdministration>();
         services.AddSingleton<Pruner>();
         services.AddSingleton<PullSecretService>();
+        services.AddSingleton<Registry.Mirrors.MirrorStore>();
         // Pacing is wall-clock work even where schedules are tested with a fake clock.
         services.AddSingleton(provider =>
         {

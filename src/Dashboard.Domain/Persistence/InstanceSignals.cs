@@ -28,6 +28,9 @@ public static class InstanceTopics
 
     /// <summary>An import or an annotation changed what the policy knows about images.</summary>
     public const string ImageFacts = "image-facts";
+
+    /// <summary>An admin changed the registry mirrors: every instance reads them again.</summary>
+    public const string Mirrors = "mirrors";
 }
 
 /// <summary>One instance: nothing to tell.</summary>

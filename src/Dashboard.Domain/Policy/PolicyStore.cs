@@ -36,47 +36,16 @@ public sealed class PolicyStore(IDbContextFactory<DashboardDbContext> contexts, 
         DefaultIgnoreCondition = System.Text.Json.Serialization.JsonIgnoreCondition.WhenWritingNull,
     };
 
-    private readonly SemaphoreSlim _loading = new(1, 1);
-    private volatile Loaded? _loaded;
-
-    private sealed record Loaded(long Version, CompiledPolicy Policy, long CheckedAt);
+    private readonly VersionedSnapshot<CompiledPolicy> _policy = new(clock, RecheckEvery);
 
     /// <summary>The policy in force, compiled; re-read when another instance may have changed it.</summary>
-    public async ValueTask<CompiledPolicy> CurrentAsync(CancellationToken ct = default)
-    {
-        var loaded = _loaded;
-        if (loaded is not null && clock.GetElapsedTime(loaded.CheckedAt) < RecheckEvery)
-        {
-            return loaded.Policy;
-        }
-
-        await _loading.WaitAsync(ct);
-        try
-        {
-            loaded = _loaded;
-            if (loaded is not null && clock.GetElapsedTime(loaded.CheckedAt) < RecheckEvery)
-            {
-                return loaded.Policy;
-            }
-
-            await using var db = await contexts.CreateDbContextAsync(ct);
-            var version = await db.PolicySets.OrderBy(p => p.Id).Select(p => (long?)p.Version).FirstOrDefaultAsync(ct) ?? 0;
-            if (loaded is not null && loaded.Version == version)
-            {
-                _loaded = loaded with { CheckedAt = clock.GetTimestamp() };
-                return loaded.Policy;
-            }
-
-            var row = await db.PolicySets.AsNoTracking().OrderBy(p => p.Id).FirstOrDefaultAsync(ct);
-            var policy = row is null ? CompiledPolicy.Empty : PolicyValidator.Compile(ReadRules(row.Rules), ReadExemptions(row.Exemptions));
-            _loaded = new Loaded(version, policy, clock.GetTimestamp());
-            return policy;
-        }
-        finally
-        {
-            _loading.Release();
-        }
-    }
+    public ValueTask<CompiledPolicy> CurrentAsync(CancellationToken ct = default) =>
+        _policy.GetAsync(contexts,
+            async (db, token) => await db.PolicySets.OrderBy(p => p.Id).Select(p => (long?)p.Version).FirstOrDefaultAsync(token) ?? 0,
+            async (db, token) => await db.PolicySets.AsNoTracking().OrderBy(p => p.Id).FirstOrDefaultAsync(token) is { } row
+                ? PolicyValidator.Compile(ReadRules(row.Rules), ReadExemptions(row.Exemptions))
+                : CompiledPolicy.Empty,
+            ct);
 
     public async Task<(IReadOnlyList<PolicyRule> Rules, IReadOnlyList<PolicyExemption> Exemptions, long Version)> GetAsync(Caller caller,
         CancellationToken ct = default)
@@ -131,7 +100,7 @@ public sealed class PolicyStore(IDbContextFactory<DashboardDbContext> contexts, 
         var change = what == "rules" ? DescribeChange(current.Rules, policy.Rules) : $"{Shorten(before)} → {Shorten(after)}";
         AuditTrail.Record(db, clock, caller, "changed", "Policy", null, what, change);
         await db.SaveUniqueAsync("", "Someone else changed the policy at the same time; reload and try again.", ct);
-        _loaded = new Loaded(row.Version, policy, clock.GetTimestamp());
+        _policy.Keep(row.Version, policy);
         return policy;
     }
 

@@ -259,11 +259,12 @@ public sealed partial class PullThrough(
         return new Upstream(reference.Registry, reference.Repository, stream.FindTag(entry.Tag)?.Insecure ?? false);
     }
 
-    /// <summary>With the namespace's credentials for the upstream, as imports use them.</summary>
+    /// <summary>With the namespace's credentials for the upstream and its digest mirrors, as imports use them.</summary>
     private async Task<T> WithSecretsAsync<T>(int namespaceId, Upstream upstream, Func<RegistryTarget, Task<T>> fetch, CancellationToken ct)
     {
+        // Pull-through asks by digest only, so only digest mirrors answer it.
         var answer = await secrets.WithCredentialsAsync(namespaceId, ImageReference.Parse($"{upstream.Registry}/{upstream.Repository}:latest"),
-            credential => fetch(new RegistryTarget(upstream.Registry, upstream.Insecure, credential)), ct);
+            upstream.Insecure, fetch, ct);
         return answer.Value;
     }
 }

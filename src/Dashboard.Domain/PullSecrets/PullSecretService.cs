@@ -5,6 +5,7 @@ using Dashboard.Domain.Images;
 using Dashboard.Domain.Namespaces;
 using Dashboard.Domain.Persistence;
 using Dashboard.Domain.Registry;
+using Dashboard.Domain.Registry.Mirrors;
 using System.Diagnostics;
 using Microsoft.EntityFrameworkCore;
 
@@ -16,13 +17,16 @@ namespace Dashboard.Domain.PullSecrets;
 /// </summary>
 public sealed record CredentialTest(string Secret, string Registry, string Username, bool Accepted, string Message, bool UsedByImports = false);
 
-/// <summary>What a call with a namespace's credentials returned, and which pull secret entry answered (<c>null</c>: anonymous access).</summary>
-public sealed record CredentialAnswer<T>(T Value, KeyringMatch? Entry);
+/// <summary>
+/// What a call with a namespace's credentials returned, which pull secret entry answered (<c>null</c>: anonymous access),
+/// and the mirrors that served its calls (none: the source did).
+/// </summary>
+public sealed record CredentialAnswer<T>(T Value, KeyringMatch? Entry, IReadOnlyList<MirrorPlace> Mirrors);
 
-/// <summary>The pull secrets of one batch of imports, read once per namespace and repository; the secrets' use, recorded at the end.</summary>
+/// <summary>The pull secrets of one batch of imports, read once per namespace; the secrets' use, recorded at the end.</summary>
 public sealed class CredentialBatch
 {
-    internal ConcurrentDictionary<(int NamespaceId, string Repository), Task<IReadOnlyList<KeyringMatch>>> Matches { get; } = new();
+    internal ConcurrentDictionary<int, Task<IReadOnlyList<(string Secret, DockerConfigEntry Entry)>>> Entries { get; } = new();
 
     internal ConcurrentDictionary<(int NamespaceId, string Secret), (DateTime At, string Result)> Uses { get; } = new();
 }
@@ -33,7 +37,8 @@ public sealed record PullSecretInfo(string Name, IReadOnlyList<PullSecretEntry> 
 /// A namespace's pull secrets: written by Editors, read back only as names, registries and users. The documents are
 /// encrypted before they are stored and decrypted only to authenticate an import.
 /// </summary>
-public sealed class PullSecretService(IDbContextFactory<DashboardDbContext> contexts, ISecretProtector protector, RegistryClient registry, TimeProvider clock)
+public sealed class PullSecretService(IDbContextFactory<DashboardDbContext> contexts, ISecretProtector protector, RegistryClient registry, MirrorStore mirrors,
+    TimeProvider clock)
 {
     /// <summary>
     /// "Test credentials": which of the namespace's entries match <paramref name="image"/>, most specific (the one an
@@ -54,7 +59,7 @@ public sealed class PullSecretService(IDbContextFactory<DashboardDbContext> cont
         }
 
         var results = new List<CredentialTest>();
-        foreach (var match in await CredentialsForAsync(namespaceId, reference, ct))
+        foreach (var match in Keyring.Match(reference, await EntriesAsync(namespaceId, null, ct)))
         {
             try
             {
@@ -138,33 +143,35 @@ public sealed class PullSecretService(IDbContextFactory<DashboardDbContext> cont
     }
 
     /// <summary>
-    /// Calls <paramref name="call"/> with each of the namespace's credentials for <paramref name="image"/>, most specific
-    /// first, then without any, as the kubelet does (docs/decisions/0004): a refusal (401, 403) moves on to the next. When
-    /// every credential is refused, the error is the last secret's (named in the message) unless anonymous access failed
-    /// otherwise than by a 401. With <paramref name="recordUse"/>, each secret tried records whether it was accepted.
+    /// Calls <paramref name="call"/> with a target for <paramref name="image"/> holding each of the namespace's credentials
+    /// for it, most specific first, then none, as the kubelet does (docs/decisions/0004): a refusal (401, 403) moves on to the
+    /// next. When every credential is refused, the error is the last secret's (named in the message) unless anonymous access
+    /// failed otherwise than by a 401. With <paramref name="recordUse"/>, each secret tried records whether it was accepted.
+    /// Each target carries the registry mirrors that apply to the image, each mirror with the namespace's most specific
+    /// credential for the mirror's host (docs/decisions/0016-registry-mirrors.md).
     /// </summary>
     /// <param name="batch">
     /// Shared by the imports of one batch (a repository import, a scheduled group): the secrets are read once per
-    /// namespace and repository, and their use is recorded once, by <see cref="RecordUsesAsync"/> at the end.
+    /// namespace, and their use is recorded once, by <see cref="RecordUsesAsync"/> at the end.
     /// </param>
-    public async Task<CredentialAnswer<T>> WithCredentialsAsync<T>(int namespaceId, ImageReference image, Func<RegistryCredential?, Task<T>> call,
+    public async Task<CredentialAnswer<T>> WithCredentialsAsync<T>(int namespaceId, ImageReference image, bool insecure, Func<RegistryTarget, Task<T>> call,
         CancellationToken ct, bool recordUse = false, CredentialBatch? batch = null)
     {
         RegistryException? refused = null;
-        var entries = batch is null
-            ? await CredentialsForAsync(namespaceId, image, ct)
-            : await batch.Matches.GetOrAdd((namespaceId, $"{image.Registry}/{image.Repository}"), _ => CredentialsForAsync(namespaceId, image, ct));
-        foreach (var entry in entries.Append(null))
+        var keyring = await EntriesAsync(namespaceId, batch, ct);
+        var route = RouteFor(image, await mirrors.CurrentAsync(ct), keyring);
+        foreach (var entry in Keyring.Match(image, keyring).Append(null))
         {
             try
             {
-                var value = await call(entry?.Credential);
-                if (recordUse && entry is not null)
+                var value = await call(new RegistryTarget(image.Registry, insecure, entry?.Credential) { Mirrors = route });
+                // A mirror that answered used its own host's credential: the source's entry was not what served it.
+                if (recordUse && entry is not null && route?.MirrorsThatAnswered is null or [])
                 {
                     await RecordUseAsync(namespaceId, entry.Secret, $"accepted by {image.Registry}", batch, ct);
                 }
 
-                return new CredentialAnswer<T>(value, entry);
+                return new CredentialAnswer<T>(value, entry, route?.MirrorsThatAnswered ?? []);
             }
             catch (RegistryException e) when (e.Reason is RegistryFailure.Unauthorized or RegistryFailure.Forbidden && entry is not null)
             {
@@ -184,13 +191,37 @@ public sealed class PullSecretService(IDbContextFactory<DashboardDbContext> cont
         throw new UnreachableException("Anonymous access, tried last, either answers or throws.");
     }
 
-    /// <summary>The namespace's credentials for <paramref name="image"/>, most specific first (used by imports, not shown).</summary>
-    private async Task<IReadOnlyList<KeyringMatch>> CredentialsForAsync(int namespaceId, ImageReference image, CancellationToken ct)
+    /// <summary>
+    /// The mirrors for <paramref name="image"/>'s repository by tag and by digest, each with the namespace's most specific
+    /// credential for the mirror (the keyring matched against the mirrored reference); null when no mirror applies.
+    /// </summary>
+    private static MirrorRoute? RouteFor(ImageReference image, MirrorConfiguration configuration,
+        IReadOnlyList<(string Secret, DockerConfigEntry Entry)> keyring)
     {
-        await using var db = await contexts.CreateDbContextAsync(ct);
-        var secrets = await db.PullSecrets.AsNoTracking().Where(s => s.NamespaceId == namespaceId).ToListAsync(ct);
-        var entries = secrets.SelectMany(s => DockerConfig.Parse(protector.Unprotect(s.ProtectedDocument)).Select(e => (s.Name, e)));
-        return Keyring.Match(image, entries);
+        var byTag = Places(byDigest: false);
+        var byDigest = Places(byDigest: true);
+        return byTag.Concat(byDigest).Any(p => p.Place.IsMirror) ? new MirrorRoute(image.Repository, byTag, byDigest) : null;
+
+        List<RoutePlace> Places(bool byDigest) =>
+        [
+            .. configuration.PlacesFor(image.Registry, image.Repository, byDigest).Select(place => new RoutePlace(place, place.IsMirror
+                && ImageReference.TryParse($"{place}:latest", out var mirrored, out _) && Keyring.Match(mirrored, keyring) is [var best, ..]
+                    ? best.Credential
+                    : null)),
+        ];
+    }
+
+    /// <summary>Every entry of the namespace's pull secrets, decrypted (used by imports, never shown); once per batch.</summary>
+    private Task<IReadOnlyList<(string Secret, DockerConfigEntry Entry)>> EntriesAsync(int namespaceId, CredentialBatch? batch, CancellationToken ct)
+    {
+        return batch is null ? ReadAsync() : batch.Entries.GetOrAdd(namespaceId, _ => ReadAsync());
+
+        async Task<IReadOnlyList<(string Secret, DockerConfigEntry Entry)>> ReadAsync()
+        {
+            await using var db = await contexts.CreateDbContextAsync(ct);
+            var secrets = await db.PullSecrets.AsNoTracking().Where(s => s.NamespaceId == namespaceId).ToListAsync(ct);
+            return [.. secrets.SelectMany(s => DockerConfig.Parse(protector.Unprotect(s.ProtectedDocument)).Select(e => (s.Name, e)))];
+        }
     }
 
     private async Task RecordUseAsync(int namespaceId, string secret, string result, CredentialBatch? batch, CancellationToken ct)

@@ -121,8 +121,10 @@ public sealed class RegistryClient : IDisposable
     /// </summary>
     public async Task<ManifestResponse> GetManifestAsync(RegistryTarget target, string repository, string reference, CancellationToken ct)
     {
-        using var response = await SendAsync(target, HttpMethod.Get, $"/v2/{repository}/manifests/{reference}", PullScope(repository), MediaTypes.AcceptedManifests, ct);
-        await EnsureSuccessAsync(target, response, $"{repository}:{reference}", ct);
+        var what = $"{repository}:{reference}";
+        using var response = await SendAsync(target, HttpMethod.Get, $"/v2/{repository}/manifests/{reference}", PullScope(repository), MediaTypes.AcceptedManifests, ct,
+            mirror: ManifestLookup(repository, reference, what));
+        await EnsureSuccessAsync(target, response, what, ct);
         var content = await ReadCappedAsync(response, MaxManifestBytes, "manifest", _options.RequestTimeoutSeconds, ct);
         var digest = Digest.Sha256(content);
         if (Digest.TryParse(reference, out var asked, out _) && !asked.Matches(content))
@@ -144,8 +146,10 @@ public sealed class RegistryClient : IDisposable
     /// <summary><c>HEAD</c> of a manifest: its digest without downloading it (free of Docker Hub's pull limit), or <c>null</c> when the registry sends none.</summary>
     public async Task<Digest?> HeadManifestAsync(RegistryTarget target, string repository, string reference, CancellationToken ct)
     {
-        using var response = await SendAsync(target, HttpMethod.Head, $"/v2/{repository}/manifests/{reference}", PullScope(repository), MediaTypes.AcceptedManifests, ct);
-        await EnsureSuccessAsync(target, response, $"{repository}:{reference}", ct);
+        var what = $"{repository}:{reference}";
+        using var response = await SendAsync(target, HttpMethod.Head, $"/v2/{repository}/manifests/{reference}", PullScope(repository), MediaTypes.AcceptedManifests, ct,
+            mirror: ManifestLookup(repository, reference, what));
+        await EnsureSuccessAsync(target, response, what, ct);
         return HeaderDigest(response);
     }
 
@@ -173,8 +177,10 @@ public sealed class RegistryClient : IDisposable
     /// <summary>A blob (an image config), at most <paramref name="maxBytes"/>, verified against its digest.</summary>
     public async Task<byte[]> GetBlobAsync(RegistryTarget target, string repository, Digest digest, int maxBytes, CancellationToken ct)
     {
-        using var response = await SendAsync(target, HttpMethod.Get, $"/v2/{repository}/blobs/{digest}", PullScope(repository), null, ct);
-        await EnsureSuccessAsync(target, response, $"blob {digest.Short} of {repository}", ct);
+        var what = $"blob {digest.Short} of {repository}";
+        using var response = await SendAsync(target, HttpMethod.Get, $"/v2/{repository}/blobs/{digest}", PullScope(repository), null, ct,
+            mirror: new MirrorLookup(repository, ByDigest: true, what));
+        await EnsureSuccessAsync(target, response, what, ct);
         var content = await ReadCappedAsync(response, maxBytes, "image config", _options.RequestTimeoutSeconds, ct);
         if (!digest.Matches(content))
         {
@@ -196,7 +202,7 @@ public sealed class RegistryClient : IDisposable
         CancellationToken ct, bool keepOffload = false)
     {
         var response = await SendAsync(target, head ? HttpMethod.Head : HttpMethod.Get, $"/v2/{repository}/blobs/{digest}", PullScope(repository), null, ct,
-            range, keepOffload);
+            range, keepOffload, new MirrorLookup(repository, ByDigest: true, $"blob {digest.Short} of {repository}"));
         if ((int)response.StatusCode is >= 300 and < 400)
         {
             return response;
@@ -222,8 +228,10 @@ public sealed class RegistryClient : IDisposable
     /// <summary>The size of a blob from a <c>HEAD</c>, for manifests that do not state their layers' sizes.</summary>
     public async Task<long?> HeadBlobSizeAsync(RegistryTarget target, string repository, Digest digest, CancellationToken ct)
     {
-        using var response = await SendAsync(target, HttpMethod.Head, $"/v2/{repository}/blobs/{digest}", PullScope(repository), null, ct);
-        await EnsureSuccessAsync(target, response, $"blob {digest.Short} of {repository}", ct);
+        var what = $"blob {digest.Short} of {repository}";
+        using var response = await SendAsync(target, HttpMethod.Head, $"/v2/{repository}/blobs/{digest}", PullScope(repository), null, ct,
+            mirror: new MirrorLookup(repository, ByDigest: true, what));
+        await EnsureSuccessAsync(target, response, what, ct);
         return response.Content.Headers.ContentLength;
     }
 
@@ -231,11 +239,14 @@ public sealed class RegistryClient : IDisposable
 
     private static string PullScope(string repository) => $"repository:{repository}:pull";
 
+    private static MirrorLookup ManifestLookup(string repository, string reference, string what) =>
+        new(repository, ByDigest: Digest.TryParse(reference, out _, out _), what);
+
     private async Task<HttpResponseMessage> SendAsync(RegistryTarget target, HttpMethod method, string pathAndQuery, string scope,
-        string[]? accept, CancellationToken ct, string? range = null, bool keepOffload = false)
+        string[]? accept, CancellationToken ct, string? range = null, bool keepOffload = false, MirrorLookup? mirror = null)
     {
-        // The route handler chooses scheme and host; this names the target's own.
-        var request = new HttpRequestMessage(method, $"https://{target.ApiHost}{pathAndQuery}").ForCall(target, new RegistryCall(scope, keepOffload));
+        // The route handler chooses scheme and host (a mirror's, for a call of an image); this names the target's own.
+        var request = new HttpRequestMessage(method, $"https://{target.ApiHost}{pathAndQuery}").ForCall(target, new RegistryCall(scope, keepOffload, mirror));
         foreach (var type in accept ?? [])
         {
             request.Headers.Accept.Add(new MediaTypeWithQualityHeaderValue(type));
@@ -266,6 +277,12 @@ public sealed class RegistryClient : IDisposable
         var detail = response.Content.Headers.ContentLength is > 0 and < 64 * 1024 && response.RequestMessage?.Method != HttpMethod.Head
             ? RegistryErrorMessage(await response.Content.ReadAsStringAsync(ct))
             : null;
+        if (response.RequestMessage?.Tried() is { } tried)
+        {
+            // A mirrored call: no single registry to name, every place tried and what each said.
+            throw new RegistryException(Reason(response.StatusCode), RegistryRouteHandler.NoPlaceServed(what, tried));
+        }
+
         var who = target.Credential is null ? "without credentials" : $"as '{target.Credential.Username}'";
         throw response.StatusCode switch
         {
@@ -278,6 +295,15 @@ public sealed class RegistryClient : IDisposable
             _ => new RegistryException(RegistryFailure.Unreachable, $"{target.Registry} answered {(int)response.StatusCode} for {what}{detail}."),
         };
     }
+
+    private static RegistryFailure Reason(HttpStatusCode status) => status switch
+    {
+        HttpStatusCode.Unauthorized => RegistryFailure.Unauthorized,
+        HttpStatusCode.Forbidden => RegistryFailure.Forbidden,
+        HttpStatusCode.NotFound => RegistryFailure.NotFound,
+        HttpStatusCode.TooManyRequests => RegistryFailure.RateLimited,
+        _ => RegistryFailure.Unreachable,
+    };
 
     /// <summary>The spec's error body, <c>{"errors":[{"code","message"}]}</c>, as a short suffix.</summary>
     private static string? RegistryErrorMessage(string body)

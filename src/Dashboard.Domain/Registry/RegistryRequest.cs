@@ -5,6 +5,7 @@ public static class RegistryRequest
 {
     private static readonly HttpRequestOptionsKey<RegistryTarget> TargetKey = new("Dashboard.Registry.Target");
     private static readonly HttpRequestOptionsKey<RegistryCall> CallKey = new("Dashboard.Registry.Call");
+    private static readonly HttpRequestOptionsKey<string> TriedKey = new("Dashboard.Registry.Tried");
 
     /// <summary>
     /// A distribution API call: every handler does its job on it. Token and probe requests carry only a target
@@ -27,13 +28,25 @@ public static class RegistryRequest
 
     public static RegistryCall? Call(this HttpRequestMessage request) =>
         request.Options.TryGetValue(CallKey, out var call) ? call : null;
+
+    /// <summary>The places a mirrored call tried before the answer it carries, e.g. <c>mirror.example.com/x (not found), …</c>.</summary>
+    public static string? Tried(this HttpRequestMessage request) =>
+        request.Options.TryGetValue(TriedKey, out var tried) ? tried : null;
+
+    internal static void SetTried(this HttpRequestMessage request, string tried) => request.Options.Set(TriedKey, tried);
 }
 
 /// <summary>
-/// A distribution API call: the token scope it needs, and whether a redirect to another host (blob storage) is handed back
-/// to the caller instead of being followed.
+/// A distribution API call: the token scope it needs, whether a redirect to another host (blob storage) is handed back
+/// to the caller instead of being followed, and for calls of an image (manifests, blobs) what mirrors would serve.
 /// </summary>
-public sealed record RegistryCall(string Scope, bool KeepOffload = false);
+public sealed record RegistryCall(string Scope, bool KeepOffload = false, MirrorLookup? Mirror = null);
+
+/// <summary>
+/// A call mirrors may answer: the source repository, whether it asks by digest (digest mirrors) or by tag (tag mirrors),
+/// and what it fetches, as messages name it.
+/// </summary>
+public sealed record MirrorLookup(string Repository, bool ByDigest, string What);
 
 /// <summary>A handler that does its job on distribution API calls and passes every other request through.</summary>
 public abstract class RegistryCallHandler : DelegatingHandler

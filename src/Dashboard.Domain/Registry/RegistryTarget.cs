@@ -11,9 +11,15 @@ public sealed record RegistryCredential(string Username, string Password)
     public override string ToString() => $"{Username}:***";
 }
 
-/// <summary>A registry to talk to, how (plain HTTP and unverified TLS allowed only when insecure), and as whom.</summary>
+/// <summary>
+/// A registry to talk to, how (plain HTTP and unverified TLS allowed only when insecure), and as whom; with
+/// <see cref="Mirrors"/>, the places its image calls are asked at first (issue 15).
+/// </summary>
 public sealed record RegistryTarget(string Registry, bool Insecure = false, RegistryCredential? Credential = null)
 {
+    /// <summary>The mirrors the route handler tries for this target's repository, and the log of which answered; null: none.</summary>
+    public Mirrors.MirrorRoute? Mirrors { get; init; }
+
     /// <summary>Docker Hub's API lives on another host than its name.</summary>
     public string ApiHost => Registry == Images.ImageReference.DockerHub ? "registry-1.docker.io" : Registry;
 }

@@ -24,7 +24,7 @@ public sealed record ScheduledCheck(string Upstream, long[] ScheduleIds);
 /// </summary>
 public sealed class ImportScheduler(
     IDbContextFactory<DashboardDbContext> contexts, ImageImporter importer, ScheduleSettings settingsInForce, RegistryPauses pauses,
-    ScheduleActivity activity, TimeProvider clock, ILogger<ImportScheduler> logger)
+    Registry.Mirrors.MirrorStore mirrors, ScheduleActivity activity, TimeProvider clock, ILogger<ImportScheduler> logger)
 {
     /// <summary>One tick: brings schedules in line with the spec tags, then leases and groups the due ones.</summary>
     public async Task<IReadOnlyList<ScheduledCheck>> TickAsync(CancellationToken ct = default)
@@ -42,6 +42,8 @@ public sealed class ImportScheduler(
             return [];
         }
 
+        // Read before the due tags are: nothing new between reading them and leasing them.
+        var mirrorsInForce = await mirrors.CurrentAsync(ct);
         var (budget, bucket) = await TakeBudgetAsync(db, settings, now, ct);
         if (budget == 0)
         {
@@ -62,12 +64,15 @@ public sealed class ImportScheduler(
             .Take(budget)
             .ToList();
 
-        // Parsed once per upstream, not once per tag: thousands of tags follow a few hundred upstreams.
+        // Parsed once per upstream, not once per tag: thousands of tags follow a few hundred upstreams. A tag waits only
+        // when every place its check would ask (its mirrors, then its source) is paused: a mirror answers for a paused source.
         bool IsPaused(string from)
         {
             if (!paused.TryGetValue(from, out var isPaused))
             {
-                isPaused = paused[from] = ImageReference.TryParse(from, out var source, out _) && pauses.PausedUntil(source.Registry) is not null;
+                isPaused = paused[from] = ImageReference.TryParse(from, out var source, out _)
+                    && mirrorsInForce.PlacesFor(source.Registry, source.Repository, byDigest: source.Digest is not null)
+                        .All(place => pauses.PausedUntil(place.Registry) is not null);
             }
 
             return isPaused;

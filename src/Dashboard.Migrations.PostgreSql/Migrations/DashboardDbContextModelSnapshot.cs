@@ -616,6 +616,32 @@ namespace Dashboard.Migrations.PostgreSql.Migrations
                     b.ToTable("PullSecrets");
                 });
 
+            modelBuilder.Entity("Dashboard.Domain.Registry.Mirrors.MirrorSettingsRow", b =>
+                {
+                    b.Property<int>("Id")
+                        .HasColumnType("integer");
+
+                    b.Property<string>("Document")
+                        .IsRequired()
+                        .HasMaxLength(1048576)
+                        .HasColumnType("character varying(1048576)");
+
+                    b.Property<DateTime?>("UpdatedAt")
+                        .HasColumnType("timestamp with time zone");
+
+                    b.Property<string>("UpdatedBy")
+                        .HasMaxLength(256)
+                        .HasColumnType("character varying(256)");
+
+                    b.Property<long>("Version")
+                        .IsConcurrencyToken()
+                        .HasColumnType("bigint");
+
+                    b.HasKey("Id");
+
+                    b.ToTable("MirrorSettings", (string)null);
+                });
+
             modelBuilder.Entity("Dashboard.Domain.Scheduling.CheckMinute", b =>
                 {
                     b.Property<DateTime>("Minute")

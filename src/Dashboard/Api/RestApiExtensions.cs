@@ -38,6 +38,7 @@ internal static class RestApiExtensions
         api.MapSchedulesApi();
         api.MapPullSecretsApi();
         api.MapSettingsApi();
+        api.MapMirrorsApi();
         api.MapWebhooksApi();
         api.MapPolicyApi();
     }

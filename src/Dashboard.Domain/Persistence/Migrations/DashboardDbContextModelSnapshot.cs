@@ -591,6 +591,32 @@ namespace Dashboard.Domain.Persistence.Migrations
                     b.ToTable("PullSecrets");
                 });
 
+            modelBuilder.Entity("Dashboard.Domain.Registry.Mirrors.MirrorSettingsRow", b =>
+                {
+                    b.Property<int>("Id")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<string>("Document")
+                        .IsRequired()
+                        .HasMaxLength(1048576)
+                        .HasColumnType("TEXT");
+
+                    b.Property<DateTime?>("UpdatedAt")
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("UpdatedBy")
+                        .HasMaxLength(256)
+                        .HasColumnType("TEXT");
+
+                    b.Property<long>("Version")
+                        .IsConcurrencyToken()
+                        .HasColumnType("INTEGER");
+
+                    b.HasKey("Id");
+
+                    b.ToTable("MirrorSettings", (string)null);
+                });
+
             modelBuilder.Entity("Dashboard.Domain.Scheduling.CheckMinute", b =>
                 {
                     b.Property<DateTime>("Minute")
