@@ -149,6 +149,24 @@ public sealed class RegistryClient : IDisposable
         return HeaderDigest(response);
     }
 
+    /// <summary>
+    /// <c>GET /v2/&lt;name&gt;/referrers/&lt;digest&gt;?artifactType=…</c> (OCI distribution 1.1): the index of manifests that
+    /// name the image as their subject, or null when the registry does not offer the API (it answers 404, which the spec
+    /// forbids a registry that offers it; distribution 2.8 does).
+    /// </summary>
+    public async Task<byte[]?> GetReferrersAsync(RegistryTarget target, string repository, Digest digest, string artifactType, CancellationToken ct)
+    {
+        using var response = await SendAsync(target, HttpMethod.Get, $"/v2/{repository}/referrers/{digest}?artifactType={Uri.EscapeDataString(artifactType)}",
+            PullScope(repository), [MediaTypes.OciIndex], ct);
+        if (response.StatusCode == HttpStatusCode.NotFound)
+        {
+            return null;
+        }
+
+        await EnsureSuccessAsync(target, response, $"the referrers of {repository}@{digest.Short}", ct);
+        return await ReadCappedAsync(response, MaxManifestBytes, "referrers index", _options.RequestTimeoutSeconds, ct);
+    }
+
     /// <summary>A blob (an image config), at most <paramref name="maxBytes"/>, verified against its digest.</summary>
     public async Task<byte[]> GetBlobAsync(RegistryTarget target, string repository, Digest digest, int maxBytes, CancellationToken ct)
     {

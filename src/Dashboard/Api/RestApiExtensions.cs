@@ -40,6 +40,7 @@ internal static class RestApiExtensions
         api.MapSettingsApi();
         api.MapWebhooksApi();
         api.MapPolicyApi();
+        api.MapTrustedKeysApi();
     }
 
     /// <summary>Turns a domain refusal into RFC 7807 problem details with the status that fits it.</summary>

@@ -193,6 +193,10 @@ public sealed class AuthorizationMatrixTests(DashboardFactory app) : IClassFixtu
         ["GET /api/v1/policy/decisions"] = AdminRead,
         ["GET /api/v1/policy/decisions/summary"] = AdminRead,
         ["POST /api/v1/policy/rules/preview"] = AdminChange,
+        ["GET /api/v1/policy/keys"] = AdminRead,
+        ["GET /api/v1/policy/keys/{name}"] = AdminRead,
+        ["PUT /api/v1/policy/keys/{name}"] = AdminChange,
+        ["DELETE /api/v1/policy/keys/{name}"] = AdminChange,
         // A question, asked of a namespace: the generic body names none, which is the caller's mistake (400), not a refusal.
         ["POST /api/v1/policy/evaluate"] = SignedInChange,
 
