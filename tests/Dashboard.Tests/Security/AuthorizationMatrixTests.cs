@@ -113,6 +113,7 @@ public sealed class AuthorizationMatrixTests(DashboardFactory app) : IClassFixtu
         ["GET /users"] = AdminPage,
         ["GET /registry"] = AdminPage,
         ["GET /policies"] = AdminPage,
+        ["GET /policies/keys"] = AdminPage,
         // Pages take form posts; Blazor refuses one without its antiforgery token (400) after the cookie's checks here.
         ["POST /"] = PagePost,
         ["POST /not-found"] = PagePost,
@@ -133,6 +134,7 @@ public sealed class AuthorizationMatrixTests(DashboardFactory app) : IClassFixtu
         ["POST /users"] = AdminPagePost,
         ["POST /registry"] = AdminPagePost,
         ["POST /policies"] = AdminPagePost,
+        ["POST /policies/keys"] = AdminPagePost,
         ["GET /hangfire/{**path}"] = AdminRead,
         // Hangfire checks the antiforgery token of its own commands; the walk's made-up path is its 404.
         ["POST /hangfire/{**path}"] = AdminRead,
