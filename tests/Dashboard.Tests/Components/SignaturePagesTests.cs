@@ -54,27 +54,52 @@ public sealed class SignaturePagesTests : ConsoleContext
     }
 
     [Fact]
+    public async Task The_try_it_panel_says_which_key_signed_the_image()
+    {
+        var admin = await SignInAsync("admin", admin: true);
+        await Services.GetRequiredService<TrustedKeyStore>().PutAsync(admin, "release", Pem(), null);
+        await SeedSignedAsync("team-t", TestImages.Sample("tried"));
+        await Services.GetRequiredService<PolicyStore>().PutRulesAsync(admin,
+            [new PolicyRule { Name = "signed-only", Action = RuleAction.Allow, SignedBy = ["release"] }]);
+        var panel = Render<Dashboard.Components.Policy.TryItPanel>();
+
+        panel.Find("input").Change("team-t");
+        panel.Find("textarea").Change("quay.io/org/app:1.0");
+        panel.Find("button:contains('Evaluate')").Click();
+
+        panel.WaitForAssertion(() => Assert.Contains("Allowed for pods", panel.Markup));
+        Assert.Contains(panel.FindAll("[aria-label='Trace'] td"), td => td.TextContent == "allows: signed by release");
+    }
+
+    /// <summary>A stream tag 1.0 in <paramref name="ns"/> whose image a trusted key "release" verified (and one signature it did not).</summary>
+    private async Task SeedSignedAsync(string ns, Image image)
+    {
+        var streams = Services.GetRequiredService<ImageStreamService>();
+        await Services.GetRequiredService<NamespaceService>().CreateAsync(Caller.System, ns);
+        await streams.CreateAsync(Caller.System, ns, "app");
+        await streams.SetTagAsync(Caller.System, ns, "app", new TagSpec("1.0", TagSourceKind.DockerImage, "quay.io/org/app:1.0"));
+        await streams.RecordImportAsync(Caller.System, ns, "app", "1.0", image);
+        await using var db = await Services.GetRequiredService<IDbContextFactory<DashboardDbContext>>().CreateDbContextAsync();
+        db.ImageSignatures.Add(new ImageSignatures(Digest.Parse(image.Digest), ImageReference.Parse("quay.io/org/app:1.0"),
+        [
+            new StoredSignature("quay.io/org/app", "e30=", "AA==", "release", true, "verified by release"),
+            new StoredSignature("quay.io/org/app", "e30=", "AA==", null, false, "no trusted key verifies it"),
+        ], DateTime.UtcNow));
+        await db.SaveChangesAsync();
+    }
+
+    [Fact]
     public async Task The_stream_shows_which_key_signed_each_tag_filters_to_unsigned_ones_and_the_image_lists_its_signatures()
     {
         var viewer = await SignInAsync("viewer");
-        var streams = Services.GetRequiredService<ImageStreamService>();
-        await Services.GetRequiredService<NamespaceService>().CreateAsync(Caller.System, "team-s");
-        await streams.CreateAsync(Caller.System, "team-s", "app");
         var signed = TestImages.Sample("signed");
-        foreach (var (tag, sample) in new[] { ("1.0", signed), ("2.0", TestImages.Sample("unsigned")) })
-        {
-            await streams.SetTagAsync(Caller.System, "team-s", "app", new TagSpec(tag, TagSourceKind.DockerImage, $"quay.io/org/app:{tag}"));
-            await streams.RecordImportAsync(Caller.System, "team-s", "app", tag, sample);
-        }
-
+        await SeedSignedAsync("team-s", signed);
+        var streams = Services.GetRequiredService<ImageStreamService>();
+        await streams.SetTagAsync(Caller.System, "team-s", "app", new TagSpec("2.0", TagSourceKind.DockerImage, "quay.io/org/app:2.0"));
+        await streams.RecordImportAsync(Caller.System, "team-s", "app", "2.0", TestImages.Sample("unsigned"));
         await using (var db = await Services.GetRequiredService<IDbContextFactory<DashboardDbContext>>().CreateDbContextAsync())
         {
             db.Memberships.Add(new NamespaceMembership(db.Namespaces.Single(n => n.Name == "team-s").Id, viewer.UserId, NamespaceRole.Viewer));
-            db.ImageSignatures.Add(new ImageSignatures(Digest.Parse(signed.Digest), ImageReference.Parse("quay.io/org/app:1.0"),
-            [
-                new StoredSignature("quay.io/org/app", "e30=", "AA==", "release", true, "verified by release"),
-                new StoredSignature("quay.io/org/app", "e30=", "AA==", null, false, "no trusted key verifies it"),
-            ], DateTime.UtcNow));
             await db.SaveChangesAsync();
         }
 
