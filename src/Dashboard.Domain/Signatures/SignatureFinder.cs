@@ -1,5 +1,6 @@
 using System.Collections.Concurrent;
 using System.Text.Json;
+using System.Text.RegularExpressions;
 using Dashboard.Domain.Images;
 using Dashboard.Domain.Registry;
 
@@ -12,7 +13,7 @@ namespace Dashboard.Domain.Signatures;
 /// <see cref="CosignSignature.MaxPayloadBytes"/>, at most <see cref="CosignSignature.MaxSignatures"/> of them) and checked
 /// against the trusted keys.
 /// </summary>
-public sealed class SignatureFinder(RegistryClient registry, TimeProvider clock)
+public sealed partial class SignatureFinder(RegistryClient registry, TimeProvider clock)
 {
     /// <summary>How long a registry that answered the referrers API with 404 is not asked again.</summary>
     public static readonly TimeSpan ReferrersRetry = TimeSpan.FromHours(1);
@@ -92,6 +93,12 @@ public sealed class SignatureFinder(RegistryClient registry, TimeProvider clock)
 
         return documents;
     }
+
+    /// <summary>Whether <paramref name="tag"/> is one cosign writes beside an image (<c>sha256-&lt;hex&gt;.sig</c>, <c>.att</c>, <c>.sbom</c>).</summary>
+    public static bool IsArtifactTag(string tag) => ArtifactTag().IsMatch(tag);
+
+    [GeneratedRegex(@"^sha256-[0-9a-f]{64}\.(sig|att|sbom)$")]
+    private static partial Regex ArtifactTag();
 
     /// <summary>cosign's tag for the signatures of <paramref name="image"/>: <c>sha256-&lt;hex&gt;.sig</c>.</summary>
     public static string SignatureTag(Digest image) => $"{image.Algorithm}-{image.Hex}.sig";

@@ -77,6 +77,8 @@ public sealed class CosignSignatureTests
         Assert.Empty(SignatureFinder.CosignReferrers("""{"schemaVersion":2,"manifests":[]}"""u8.ToArray()));
         Assert.Throws<RegistryException>(() => SignatureFinder.CosignReferrers("<html>"u8.ToArray()));
         Assert.Equal($"sha256-{Image.Hex}.sig", SignatureFinder.SignatureTag(Image));
+        Assert.True(SignatureFinder.IsArtifactTag(SignatureFinder.SignatureTag(Image)));
+        Assert.False(SignatureFinder.IsArtifactTag("sha256-abc.sig"));
     }
 
     [Fact]

@@ -65,6 +65,12 @@ public sealed class SignatureImportTests(DashboardFactory app) : IClassFixture<D
         [.. image.GetProperty("signatures").EnumerateArray().Select(s =>
             (s.GetProperty("key").GetString(), s.GetProperty("verified").GetBoolean(), s.GetProperty("reason").GetString()!))];
 
+    private static void LookedAtWithoutSignatures(JsonElement image)
+    {
+        Assert.Empty(Signatures(image));
+        Assert.NotEqual(JsonValueKind.Null, image.GetProperty("signaturesCheckedAt").ValueKind);
+    }
+
     [Fact]
     public async Task A_signature_by_a_trusted_key_is_verified_at_import_and_shown_on_the_image()
     {
@@ -88,9 +94,7 @@ public sealed class SignatureImportTests(DashboardFactory app) : IClassFixture<D
 
         await ImportAsync("sig-none", "plain/app", "1");
 
-        var image = await ImageAsync(pushed.Digest);
-        Assert.Empty(Signatures(image));
-        Assert.NotEqual(JsonValueKind.Null, image.GetProperty("signaturesCheckedAt").ValueKind);
+        LookedAtWithoutSignatures(await ImageAsync(pushed.Digest));
     }
 
     [Fact]
@@ -161,9 +165,24 @@ public sealed class SignatureImportTests(DashboardFactory app) : IClassFixture<D
 
         Assert.Equal("release", Signatures(await ImageAsync(amd64.Digest)).Single().Key);
         Assert.Equal("release", Signatures(await ImageAsync(arm64.Digest)).Single().Key);
-        var list = await ImageAsync(index.Digest);
-        Assert.Empty(Signatures(list));
-        Assert.NotEqual(JsonValueKind.Null, list.GetProperty("signaturesCheckedAt").ValueKind);
+        LookedAtWithoutSignatures(await ImageAsync(index.Digest));
+    }
+
+    [Fact]
+    public async Task A_repository_import_takes_the_images_and_their_signatures_not_the_signature_tags()
+    {
+        var pushed = await ImagePusher.PushImageAsync(_registry, "repo/app", "1");
+        await _release.SignAndPushAsync(_registry, "repo/app", pushed.Digest);
+        await app.CreateNamespaceAsync("sig-repo", "app");
+        using var admin = app.AsAdmin();
+
+        var import = await admin.PostAsJsonAsync("/api/v1/namespaces/sig-repo/imagestreams/app/import",
+            new { from = $"{_registry.Host}/repo/app", insecure = true });
+
+        var result = await import.Content.ReadFromJsonAsync<JsonElement>();
+        Assert.Equal(["1"], result.GetProperty("imported").EnumerateArray().Select(t => t.GetProperty("tag").GetString()));
+        Assert.Empty(result.GetProperty("additionalTags").EnumerateArray());
+        Assert.Equal("release", Signatures(await ImageAsync(pushed.Digest)).Single().Key);
     }
 
     [Fact]
