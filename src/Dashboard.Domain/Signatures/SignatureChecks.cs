@@ -54,6 +54,13 @@ public sealed class SignatureBatch(SignatureFinder finder, TrustedKeyStore keySt
             var since = clock.GetUtcNow().UtcDateTime - recheck;
             var fresh = await db.ImageSignatures.AsNoTracking().Where(s => names.Contains(s.Digest) && s.CheckedAt > since).Select(s => s.Digest).ToListAsync(ct);
             due = [.. images.Where(i => !fresh.Contains(i.ToString()))];
+            if (due.Count > 0)
+            {
+                // An unchanged list is one HEAD: its platform images, looked at with it, come from what was stored.
+                var dueNames = due.Select(i => i.ToString()).ToList();
+                var children = await db.Images.AsNoTracking().Where(i => dueNames.Contains(i.Digest)).Select(i => i.Manifests).ToListAsync(ct);
+                due = [.. due.Concat(children.SelectMany(c => c).Select(c => Digest.Parse(c.Digest))).Distinct()];
+            }
         }
 
         var lookups = new List<SignatureLookup>(due.Count);

@@ -204,6 +204,28 @@ public sealed class ImportSchedulerTests : IAsyncLifetime
         Assert.Equal(1, registry.RequestCount - before);
     }
 
+    [Fact]
+    public async Task The_platform_images_of_an_unchanged_list_are_looked_at_again_with_it()
+    {
+        using var signer = await CosignSigner.CreateAsync();
+        await _services.GetRequiredService<TrustedKeyStore>().PutAsync(Caller.System, "scanner", signer.PublicKeyPem, null);
+        var (index, amd64, _) = await ImagePusher.PushIndexAsync(_registry, "team/multi", "1");
+        await _services.GetRequiredService<NamespaceService>().CreateAsync(Caller.System, "sched");
+        await ScheduleAsync("list", $"{_registry.Host}/team/multi:1");
+        await _services.GetRequiredService<ImportScheduler>().TickAsync();
+        await CycleAsync();
+        Assert.Equal([index.Digest], await HistoryAsync("list"));
+
+        await signer.SignAndPushAsync(_registry, "team/multi", amd64.Digest);
+        for (var cycle = 0; cycle < 4; cycle++)
+        {
+            await CycleAsync();
+        }
+
+        Assert.Equal(["scanner"], await VerifiedKeysAsync(amd64.Digest));
+        Assert.Single(await HistoryAsync("list"));
+    }
+
     private async Task<IReadOnlyList<string>> VerifiedKeysAsync(string digest)
     {
         await using var db = await _services.GetRequiredService<IDbContextFactory<DashboardDbContext>>().CreateDbContextAsync();
