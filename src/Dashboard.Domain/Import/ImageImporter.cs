@@ -497,15 +497,16 @@ public sealed class ImageImporter(
         string wanted, TagReference spec, TagEvent? current, Shared shared, CancellationToken ct)
     {
         var heads = shared.Heads;
+        // The signatures of the images a fetch brings (decision 0017): always when they changed, else when a look is due.
+        async Task<Fetched> LookedAtAsync(Fetched fetched, bool changed, IReadOnlyList<Digest> images) =>
+            fetched with { Signatures = await shared.Signatures.LookAsync(db, target, reference, images, changed, ct) };
+
         // One HEAD decides whether anything changed; Docker Hub does not count HEADs against its pull limit. Scheduled
         // checks of tags that follow the same upstream tag share it.
         if (current is not null && reference.Digest is null && await HeadAsync(target, reference, wanted, heads, ct) is { } head
             && head.ToString() == current.Image)
         {
-            return new Fetched([], reference, head, $"Unchanged at {head.Short}")
-            {
-                Signatures = await shared.Signatures.LookAsync(db, target, reference, [head], changed: false, ct),
-            };
+            return await LookedAtAsync(new Fetched([], reference, head, $"Unchanged at {head.Short}"), changed: false, [head]);
         }
 
         var manifestKey = UpstreamHeads.Key(target, reference.Repository, wanted);
@@ -515,10 +516,8 @@ public sealed class ImageImporter(
         if (!document.IsIndex)
         {
             var image = await shared.Images.GetAsync(manifest.Digest, db, () => SingleImageAsync(target, reference, manifest.Digest, document, ct), ct);
-            return new Fetched(image.ToStore, reference, manifest.Digest, $"Imported {manifest.Digest.Short}")
-            {
-                Signatures = await shared.Signatures.LookAsync(db, target, reference, [manifest.Digest], changed: true, ct),
-            };
+            return await LookedAtAsync(new Fetched(image.ToStore, reference, manifest.Digest, $"Imported {manifest.Digest.Short}"), changed: true,
+                [manifest.Digest]);
         }
 
         var children = document.Manifests.Where(m => m.Platform is not null && !MediaTypes.IsIndex(m.MediaType)).ToList();
@@ -533,10 +532,8 @@ public sealed class ImageImporter(
             if (chosen.Digest.ToString() == current?.Image)
             {
                 // A Legacy tag holds one platform of the list; the list's HEAD digest never equals it, the chosen child does.
-                return new Fetched([], reference, chosen.Digest, $"Unchanged at {chosen.Digest.Short} ({chosen.Platform})")
-                {
-                    Signatures = await shared.Signatures.LookAsync(db, target, reference, [chosen.Digest], changed: false, ct),
-                };
+                return await LookedAtAsync(new Fetched([], reference, chosen.Digest, $"Unchanged at {chosen.Digest.Short} ({chosen.Platform})"),
+                    changed: false, [chosen.Digest]);
             }
 
             var image = await shared.Images.GetAsync(chosen.Digest, db, async () =>
@@ -545,10 +542,8 @@ public sealed class ImageImporter(
                 return await SingleImageAsync(target, reference, child.Digest, ManifestDocument.Parse(child.Content, child.MediaType), ct);
             }, ct);
 
-            return new Fetched(image.ToStore, reference, chosen.Digest, $"Imported {chosen.Platform} ({chosen.Digest.Short}) of a {children.Count}-platform list")
-            {
-                Signatures = await shared.Signatures.LookAsync(db, target, reference, [chosen.Digest], changed: true, ct),
-            };
+            return await LookedAtAsync(new Fetched(image.ToStore, reference, chosen.Digest,
+                $"Imported {chosen.Platform} ({chosen.Digest.Short}) of a {children.Count}-platform list"), changed: true, [chosen.Digest]);
         }
 
         var sizes = new List<long>();
@@ -566,11 +561,9 @@ public sealed class ImageImporter(
 
         var list = await shared.Images.GetAsync(manifest.Digest, db, () => Task.FromResult(new Image(manifest.Digest, reference, document.MediaType,
             sizes.Sum(), [], new ImageConfig(), children.Select(c => new ChildManifest(c.Digest.ToString(), c.MediaType, c.Size ?? 0, c.Platform!)))), ct);
-        return new Fetched([.. toStore, .. list.ToStore], reference, manifest.Digest, $"Imported a {children.Count}-platform list {manifest.Digest.Short}")
-        {
-            // The list's own signature (cosign sign of the list) and each platform image's (cosign sign --recursive).
-            Signatures = await shared.Signatures.LookAsync(db, target, reference, [manifest.Digest, .. children.Select(c => c.Digest)], changed: true, ct),
-        };
+        // The list's own signature (cosign sign of the list) and each platform image's (cosign sign --recursive).
+        return await LookedAtAsync(new Fetched([.. toStore, .. list.ToStore], reference, manifest.Digest,
+            $"Imported a {children.Count}-platform list {manifest.Digest.Short}"), changed: true, [manifest.Digest, .. children.Select(c => c.Digest)]);
     }
 
     private async Task<Digest?> HeadAsync(RegistryTarget target, ImageReference reference, string wanted, UpstreamHeads? heads, CancellationToken ct)

@@ -85,8 +85,9 @@ public sealed class TrustedKeyStore(IDbContextFactory<DashboardDbContext> contex
         var rules = (await policy.CurrentAsync(ct)).KeysNamed()[name].ToList();
         if (rules.Count > 0)
         {
+            var named = string.Join(", ", rules.Select(r => $"'{r}'"));
             throw new ConflictException("name",
-                $"Trusted key '{name}' is named by policy rule{(rules.Count == 1 ? "" : "s")} {string.Join(", ", rules.Select(r => $"'{r}'"))}: take it out of their signedBy first.");
+                $"Trusted key '{name}' is named by policy rule{(rules.Count == 1 ? "" : "s")} {named}: take it out of their signedBy first.");
         }
 
         await using var db = await contexts.CreateDbContextAsync(ct);
