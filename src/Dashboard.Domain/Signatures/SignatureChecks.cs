@@ -81,10 +81,11 @@ public sealed class SignatureBatch(SignatureFinder finder, TrustedKeyStore keySt
         {
             return new SignatureLookup(image, source, await finder.FindAsync(target, source, image, keys, ct), at, null);
         }
-        catch (RegistryException e)
+        catch (Exception e) when (e is not OperationCanceledException)
         {
-            // The image imports all the same; what was known of its signatures stays until a look succeeds.
-            return new SignatureLookup(image, source, [], at, e.Message);
+            // The image imports all the same (a registry down, a signature manifest that cannot be read); what was known of
+            // its signatures stays until a look succeeds.
+            return new SignatureLookup(image, source, [], at, e is RegistryException ? e.Message : $"{e.GetType().Name}: {e.Message}");
         }
     }
 

@@ -122,6 +122,21 @@ public sealed class SignatureImportTests(DashboardFactory app) : IClassFixture<D
     }
 
     [Fact]
+    public async Task A_payload_over_its_bound_is_not_read_and_the_import_goes_on()
+    {
+        var pushed = await ImagePusher.PushImageAsync(_registry, "huge/app", "1");
+        var huge = new CosignLayer(System.Text.Encoding.UTF8.GetBytes(new string(' ', CosignSignature.MaxPayloadBytes + 1)), "AA==");
+        await CosignSigner.PushAsync(_registry, "huge/app", pushed.Digest, huge);
+        var requests = _registry.Requests.Count;
+
+        var imported = await ImportAsync("sig-huge", "huge/app", "1");
+
+        Assert.Equal(pushed.Digest, imported.GetProperty("items")[0].GetProperty("image").GetString());
+        Assert.Contains("larger than 16 KiB", Signatures(await ImageAsync(pushed.Digest)).Single().Reason);
+        Assert.DoesNotContain(_registry.Requests.Skip(requests), r => r.Contains($"/blobs/{ImagePusher.Sha(huge.Payload)}"));
+    }
+
+    [Fact]
     public async Task Of_two_signatures_the_one_by_a_trusted_key_verifies()
     {
         using var stranger = await CosignSigner.CreateAsync();
