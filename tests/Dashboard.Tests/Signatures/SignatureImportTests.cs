@@ -302,6 +302,14 @@ public sealed class SignatureImportTests(DashboardFactory app) : IClassFixture<D
         Assert.True((await Problem.ReadAsync(bad)).GetProperty("errors").TryGetProperty("publicKey", out _));
         var notPem = await admin.PutAsJsonAsync("/api/v1/policy/keys/broken", new { publicKey = "ssh-ed25519 AAAA" });
         Assert.Equal(HttpStatusCode.BadRequest, notPem.StatusCode);
+        foreach (var body in new[] { "null", "{\"publicKey\":5}", "{" })
+        {
+            var malformed = await admin.PutAsync("/api/v1/policy/keys/broken", new StringContent(body, Encoding.UTF8, "application/json"));
+            Assert.Equal(HttpStatusCode.BadRequest, malformed.StatusCode);
+        }
+
+        var badName = await admin.PutAsJsonAsync("/api/v1/policy/keys/Not_A_Label", new { publicKey = _release.PublicKeyPem });
+        Assert.True((await Problem.ReadAsync(badName)).GetProperty("errors").TryGetProperty("name", out _));
 
         using var kept = await CosignSigner.CreateAsync();
         await PutKeyAsync("kept", kept);
