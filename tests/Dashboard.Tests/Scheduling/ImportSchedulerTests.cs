@@ -175,7 +175,8 @@ public sealed class ImportSchedulerTests : IAsyncLifetime
         await _services.GetRequiredService<ImportScheduler>().TickAsync();
         var registry = _services.GetRequiredService<RegistryClient>();
 
-        // Minute 17: imported; HEAD, manifest, config, and the look for signatures (referrers: 404, the .sig tag: 404).
+        // Minute 17: imported. The first contact probes the registry's scheme; then manifest, config, and the look for signatures
+        // (referrers: 404, the .sig tag: 404).
         var before = registry.RequestCount;
         await CycleAsync();
         Assert.Equal(5, registry.RequestCount - before);
