@@ -107,7 +107,8 @@ internal static class RepositoryImportBenchmark
             if (issued.Count != expected.Count || expected.Any(e => issued.GetValueOrDefault(e.Key) != e.Value))
             {
                 throw new InvalidOperationException(
-                    $"The unchanged re-import should issue one tag listing and {Tags} manifest HEADs, nothing else; it issued {Describe(unchanged.Log)}.");
+                    $"The unchanged re-import should issue one tag listing and {Tags} manifest HEADs, nothing else (no trusted keys: no look for "
+                    + $"signatures; with keys, one per image at most every Dashboard:Signatures:RecheckMinutes); it issued {Describe(unchanged.Log)}.");
             }
 
             var concurrency = services.GetRequiredService<ScheduleSettings>().Current.RegistryConcurrency;

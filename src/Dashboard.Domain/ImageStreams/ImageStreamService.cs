@@ -29,7 +29,13 @@ public sealed record TagSpec(
     IReadOnlyDictionary<string, string>? Annotations = null, int? IntervalSeconds = null);
 
 /// <summary>A stream as its reader sees it, and whether they may change it.</summary>
-public sealed record ImageStreamView(ImageStream Stream, bool CanEdit);
+/// <param name="SignedBy">Per current image digest of its tags, the trusted keys that verified a signature of it (absent: unsigned).</param>
+public sealed record ImageStreamView(ImageStream Stream, bool CanEdit, IReadOnlyDictionary<string, IReadOnlyList<string>>? SignedBy = null)
+{
+    /// <summary>The trusted keys that signed the tag's current image; empty when unsigned or not imported.</summary>
+    public IReadOnlyList<string> SignedByOf(string tag) =>
+        Stream.CurrentImage(tag) is { } current && SignedBy?.GetValueOrDefault(current.Image) is { } keys ? keys : [];
+}
 
 /// <summary>Lists, reads and changes image streams and their spec tags, within the caller's namespaces.</summary>
 public sealed class ImageStreamService(IDbContextFactory<DashboardDbContext> contexts, TimeProvider clock, Policy.IImageFacts facts,
@@ -86,7 +92,10 @@ public sealed class ImageStreamService(IDbContextFactory<DashboardDbContext> con
         await using var db = await contexts.CreateDbContextAsync(ct);
         var ns = await db.RequireNamespaceAsync(caller, @namespace, write: false, ct);
         var stream = await LoadAsync(db, ns, name, ct);
-        return new ImageStreamView(stream, await db.RoleAsync(caller, ns.Id, ct) == NamespaceRole.Editor);
+        var current = stream.TagNames().Select(t => stream.CurrentImage(t)?.Image).OfType<string>().Distinct().ToList();
+        var signed = await db.ImageSignatures.AsNoTracking().Where(s => current.Contains(s.Digest) && s.Signed)
+            .Select(s => new { s.Digest, s.VerifiedKeys }).ToDictionaryAsync(s => s.Digest, s => s.VerifiedKeys, ct);
+        return new ImageStreamView(stream, await db.RoleAsync(caller, ns.Id, ct) == NamespaceRole.Editor, signed);
     }
 
     public async Task<ImageStream> CreateAsync(Caller caller, string @namespace, string? name,

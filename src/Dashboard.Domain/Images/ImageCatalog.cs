@@ -8,7 +8,8 @@ namespace Dashboard.Domain.Images;
 /// <summary>A stream tag that points, or once pointed, at an image.</summary>
 public sealed record ImageUse(string Namespace, string Stream, string Tag, bool Current, DateTime Since);
 
-public sealed record ImageDetails(Image Image, IReadOnlyList<ImageUse> UsedBy);
+/// <param name="Signatures">What the last look for its cosign signatures found; null: never looked.</param>
+public sealed record ImageDetails(Image Image, IReadOnlyList<ImageUse> UsedBy, Signatures.ImageSignatures? Signatures = null);
 
 /// <summary>Reads images and their annotations. An image is visible to a caller through the streams they may read.</summary>
 public sealed class ImageCatalog(IDbContextFactory<DashboardDbContext> contexts, Policy.IImageFacts facts, TimeProvider clock)
@@ -26,7 +27,8 @@ public sealed class ImageCatalog(IDbContextFactory<DashboardDbContext> contexts,
             throw new NotFoundException($"Image {digest} is not known to the dashboard.");
         }
 
-        return new ImageDetails(image, uses);
+        var signatures = await db.ImageSignatures.AsNoTracking().FirstOrDefaultAsync(s => s.Digest == parsed, ct);
+        return new ImageDetails(image, uses, signatures);
     }
 
     /// <summary>Replaces the image's annotations as a whole (admins, and scanners with an admin token).</summary>

@@ -10,6 +10,7 @@ using Dashboard.Domain.Persistence;
 using Dashboard.Domain.Policy;
 using Dashboard.Domain.PullSecrets;
 using Dashboard.Domain.Registry;
+using Dashboard.Domain.Signatures;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Logging;
 
@@ -22,13 +23,15 @@ public sealed record ImportOutcome(string Tag, string? Image, bool Changed, bool
 /// Imports a spec tag's image metadata from its registry with the namespace's pull secrets (OpenShift's
 /// <c>oc import-image</c>): manifest, config, layers, platforms. A tag that already holds an image is checked with one
 /// <c>HEAD</c> first and nothing more is fetched when the digest did not change. A failure sets ImportSuccess=False with
-/// its reason and keeps the tag's image: nothing is lost. The importer only fetches and records into the stream; what
+/// its reason and keeps the tag's image: nothing is lost. With trusted keys, the fetch also looks for the image's cosign
+/// signatures and verifies them (decision 0017), so import rules that ask for a signature judge before anything is
+/// recorded. The importer only fetches and records into the stream; what
 /// follows from what the stream raised (change event, audit, schedule, caches) is done by <see cref="ITagImportHandler"/>s
 /// in the same save (decision 0015).
 /// </summary>
 public sealed class ImageImporter(
     IDbContextFactory<DashboardDbContext> contexts, RegistryClient registry, PullSecretService secrets, PolicyStore policy, IImageFacts facts,
-    IEnumerable<ITagImportHandler> handlers, TimeProvider clock, ILogger<ImageImporter> logger)
+    IEnumerable<ITagImportHandler> handlers, SignatureChecks signatures, TimeProvider clock, ILogger<ImageImporter> logger)
 {
     private readonly ConcurrentDictionary<string, SemaphoreSlim> _running = new();
 
@@ -88,7 +91,7 @@ public sealed class ImageImporter(
     {
         await using var db = await contexts.CreateDbContextAsync(ct);
         var work = await LoadAsync(db, caller, keys, requireAll, ct);
-        var shared = new Shared(batch.Heads, new CredentialBatch(), new BatchImages());
+        var shared = new Shared(batch.Heads, new CredentialBatch(), new BatchImages(), signatures.Batch());
         using var stop = CancellationTokenSource.CreateLinkedTokenSource(ct);
         // Fetching runs in parallel and touches no shared state; recording into the streams and saving is this one loop.
         var fetched = Channel.CreateUnbounded<TagWork>();
@@ -112,7 +115,7 @@ public sealed class ImageImporter(
         {
             await foreach (var item in fetched.Reader.ReadAllAsync(ct))
             {
-                outcomes[item.Key] = await RecordAsync(db, unit, item, ct);
+                outcomes[item.Key] = await RecordAsync(db, unit, item, shared.Signatures, ct);
                 unsaved.Add(item);
                 if (unsaved.Count >= SaveEvery || fetched.Reader.Count == 0)
                 {
@@ -188,14 +191,23 @@ public sealed class ImageImporter(
             // Reads of its own (known images, a followed tag): the batch's context is the recording loop's alone.
             await using var db = await contexts.CreateDbContextAsync(ct);
             var spec = item.Spec;
-            if (spec.FromKind == TagSourceKind.DockerImage)
+            // Rules that ask for a signature judge once the signatures are fetched; all others before anything is fetched.
+            var afterFetch = spec.FromKind == TagSourceKind.DockerImage
+                && (await policy.CurrentAsync(ct)).ReadsSignatures(item.Namespace.Name, PolicyResources.Imports);
+            if (spec.FromKind == TagSourceKind.DockerImage && !afterFetch)
             {
-                await RequireAllowedAsync(item.Namespace.Name, spec.FromName, ct);
+                await RequireAllowedAsync(item.Namespace.Name, spec.FromName, facts, ct);
             }
 
-            item.Result = spec.FromKind == TagSourceKind.ImageStreamTag
+            var result = spec.FromKind == TagSourceKind.ImageStreamTag
                 ? await FollowStreamTagAsync(db, caller, item.Namespace.Name, spec, ct)
                 : await FetchAsync(db, item.Namespace.Id, spec, item.Current, shared, ct);
+            if (afterFetch)
+            {
+                await RequireAllowedAsync(item.Namespace.Name, spec.FromName, new FetchedFacts(facts, result.Digest, result.Signatures), ct);
+            }
+
+            item.Result = result;
         }
         catch (Exception e) when (e is not OperationCanceledException)
         {
@@ -204,7 +216,8 @@ public sealed class ImageImporter(
     }
 
     /// <summary>Records one fetched tag into its stream, and has the handlers react to what the stream raised.</summary>
-    private async Task<ImportOutcome> RecordAsync(DashboardDbContext db, TagImportContext unit, TagWork item, CancellationToken ct)
+    private async Task<ImportOutcome> RecordAsync(DashboardDbContext db, TagImportContext unit, TagWork item, SignatureBatch signatureBatch,
+        CancellationToken ct)
     {
         var (key, stream, at) = (item.Key, item.Stream, item.StartedAt);
         ImportOutcome outcome;
@@ -222,8 +235,21 @@ public sealed class ImageImporter(
                     }
                 }
 
-                var entry = stream.RecordImport(key.Tag, fetched.Source, fetched.Digest, fetched.Note, at);
-                outcome = new ImportOutcome(key.Tag, fetched.Digest.ToString(), entry is not null, true, entry is null ? "Unchanged" : "Imported", fetched.Note);
+                if (await signatureBatch.RecordAsync(db, fetched.Signatures, ct))
+                {
+                    // Admission reads which keys signed an image from the cached facts.
+                    unit.OnCommitted(() =>
+                    {
+                        facts.Forget();
+                        return Task.CompletedTask;
+                    });
+                }
+
+                var note = fetched.Signatures.FirstOrDefault(s => s.Failure is not null) is { } failed
+                    ? $"{fetched.Note}; signatures not checked: {failed.Failure}"
+                    : fetched.Note;
+                var entry = stream.RecordImport(key.Tag, fetched.Source, fetched.Digest, note, at);
+                outcome = new ImportOutcome(key.Tag, fetched.Digest.ToString(), entry is not null, true, entry is null ? "Unchanged" : "Imported", note);
                 break;
             case RegistryException e:
                 logger.LogInformation("Import of {Namespace}/{Stream}:{Tag} failed: {Reason} {Message}", key.Namespace, key.Stream, key.Tag, e.Reason, e.Message);
@@ -308,7 +334,7 @@ public sealed class ImageImporter(
     }
 
     /// <summary>What the fetches of one batch share: upstream answers, pull secrets, images.</summary>
-    private sealed record Shared(UpstreamHeads? Heads, CredentialBatch Credentials, BatchImages Images);
+    private sealed record Shared(UpstreamHeads? Heads, CredentialBatch Credentials, BatchImages Images, SignatureBatch Signatures);
 
     /// <summary>
     /// The images a batch's fetches met, by digest: tags often share one (<c>5</c>, <c>5.6</c> and <c>latest</c>; every
@@ -335,18 +361,42 @@ public sealed class ImageImporter(
 
     /// <summary>
     /// What a fetch found: the images it brought that the database does not have yet (a list's platform images first),
-    /// where the tag's image came from and its digest.
+    /// where the tag's image came from and its digest, and what the looks for signatures found (none when none was due).
     /// </summary>
-    private sealed record Fetched(IReadOnlyList<Image> ToStore, ImageReference Source, Digest Digest, string Note);
+    private sealed record Fetched(IReadOnlyList<Image> ToStore, ImageReference Source, Digest Digest, string Note)
+    {
+        public IReadOnlyList<SignatureLookup> Signatures { get; init; } = [];
+    }
+
+    /// <summary>
+    /// The facts an import rule judges a fetched image by: what is stored of its reference, with the signatures the fetch
+    /// just verified for the fetched digest (or, when no look was due, those stored for that digest).
+    /// </summary>
+    private sealed class FetchedFacts(IImageFacts stored, Digest digest, IReadOnlyList<SignatureLookup> lookups) : IImageFacts
+    {
+        public async ValueTask<ImageFact> LookupAsync(ImageReference reference, string? @namespace, CancellationToken ct)
+        {
+            var fact = await stored.LookupAsync(reference, @namespace, ct);
+            if (lookups.FirstOrDefault(l => l.Image == digest && l.Failure is null) is { } fresh)
+            {
+                return fact with { SignedBy = fresh.VerifiedKeys };
+            }
+
+            var byDigest = await stored.LookupAsync(reference.WithDigest(digest), @namespace, ct);
+            return fact with { SignedBy = byDigest.SignedBy };
+        }
+
+        public void Forget() => stored.Forget();
+    }
 
     /// <summary>
     /// The image policy's rules for <c>imports</c>: a refused source is an import failure with reason Forbidden that names
     /// the rule, and nothing is fetched from it.
     /// </summary>
-    private async Task RequireAllowedAsync(string @namespace, string from, CancellationToken ct)
+    private async Task RequireAllowedAsync(string @namespace, string from, IImageFacts known, CancellationToken ct)
     {
         var decision = await (await policy.CurrentAsync(ct)).EvaluateAsync(
-            new PolicyRequest(@namespace, PolicyResources.Imports, [new CheckedImage(from)]), facts, ct, explain: false);
+            new PolicyRequest(@namespace, PolicyResources.Imports, [new CheckedImage(from)]), known, ct, explain: false);
         if (!decision.Allowed)
         {
             throw new RegistryException(RegistryFailure.Forbidden, $"The image policy refuses this import: {decision.Message}");
@@ -368,12 +418,21 @@ public sealed class ImageImporter(
             var added = db.ChangeTracker.Entries<Image>().Where(e => e.State == EntityState.Added).ToList();
             var digests = added.Select(e => e.Entity.Digest).ToList();
             var stored = await db.Images.AsNoTracking().Where(i => digests.Contains(i.Digest)).Select(i => i.Digest).ToListAsync(ct);
-            if (stored.Count == 0)
+            // Signatures of an image another import looked at meanwhile: theirs are as fresh as ours.
+            var addedChecks = db.ChangeTracker.Entries<ImageSignatures>().Where(e => e.State == EntityState.Added).ToList();
+            var checkedDigests = addedChecks.Select(e => e.Entity.Digest).ToList();
+            var checkedMeanwhile = await db.ImageSignatures.AsNoTracking().Where(s => checkedDigests.Contains(s.Digest)).Select(s => s.Digest).ToListAsync(ct);
+            if (stored.Count == 0 && checkedMeanwhile.Count == 0)
             {
                 throw new ConflictException("", "The tag changed while it was imported; import it again.");
             }
 
             foreach (var entry in added.Where(e => stored.Contains(e.Entity.Digest)))
+            {
+                entry.State = EntityState.Detached;
+            }
+
+            foreach (var entry in addedChecks.Where(e => checkedMeanwhile.Contains(e.Entity.Digest)))
             {
                 entry.State = EntityState.Detached;
             }
@@ -419,7 +478,7 @@ public sealed class ImageImporter(
         // A follow brings the followed tag's upstream image into this namespace, so this namespace's import rules judge it
         // as if it were imported from there (by the followed tag's own source when it has one, else by digest).
         await RequireAllowedAsync(currentNamespace,
-            stream!.FindTag(sourceTag) is { FromKind: TagSourceKind.DockerImage } followed ? followed.FromName : pinned.ToString(), ct);
+            stream!.FindTag(sourceTag) is { FromKind: TagSourceKind.DockerImage } followed ? followed.FromName : pinned.ToString(), facts, ct);
         return new Fetched([], pinned, Digest.Parse(current.Image), $"Follows {sourceNamespace}/{spec.FromName}");
     }
 
@@ -440,12 +499,16 @@ public sealed class ImageImporter(
         string wanted, TagReference spec, TagEvent? current, Shared shared, CancellationToken ct)
     {
         var heads = shared.Heads;
+        // The signatures of the images a fetch brings (decision 0017): always when they changed, else when a look is due.
+        async Task<Fetched> LookedAtAsync(Fetched fetched, bool changed, IReadOnlyList<Digest> images) =>
+            fetched with { Signatures = await shared.Signatures.LookAsync(db, target, reference, images, changed, ct) };
+
         // One HEAD decides whether anything changed; Docker Hub does not count HEADs against its pull limit. Scheduled
         // checks of tags that follow the same upstream tag share it.
         if (current is not null && reference.Digest is null && await HeadAsync(target, reference, wanted, heads, ct) is { } head
             && head.ToString() == current.Image)
         {
-            return new Fetched([], reference, head, $"Unchanged at {head.Short}");
+            return await LookedAtAsync(new Fetched([], reference, head, $"Unchanged at {head.Short}"), changed: false, [head]);
         }
 
         var manifestKey = UpstreamHeads.Key(target, reference.Repository, wanted);
@@ -455,7 +518,8 @@ public sealed class ImageImporter(
         if (!document.IsIndex)
         {
             var image = await shared.Images.GetAsync(manifest.Digest, db, () => SingleImageAsync(target, reference, manifest.Digest, document, ct), ct);
-            return new Fetched(image.ToStore, reference, manifest.Digest, $"Imported {manifest.Digest.Short}");
+            return await LookedAtAsync(new Fetched(image.ToStore, reference, manifest.Digest, $"Imported {manifest.Digest.Short}"), changed: true,
+                [manifest.Digest]);
         }
 
         var children = document.Manifests.Where(m => m.Platform is not null && !MediaTypes.IsIndex(m.MediaType)).ToList();
@@ -470,7 +534,8 @@ public sealed class ImageImporter(
             if (chosen.Digest.ToString() == current?.Image)
             {
                 // A Legacy tag holds one platform of the list; the list's HEAD digest never equals it, the chosen child does.
-                return new Fetched([], reference, chosen.Digest, $"Unchanged at {chosen.Digest.Short} ({chosen.Platform})");
+                return await LookedAtAsync(new Fetched([], reference, chosen.Digest, $"Unchanged at {chosen.Digest.Short} ({chosen.Platform})"),
+                    changed: false, [chosen.Digest]);
             }
 
             var image = await shared.Images.GetAsync(chosen.Digest, db, async () =>
@@ -479,7 +544,8 @@ public sealed class ImageImporter(
                 return await SingleImageAsync(target, reference, child.Digest, ManifestDocument.Parse(child.Content, child.MediaType), ct);
             }, ct);
 
-            return new Fetched(image.ToStore, reference, chosen.Digest, $"Imported {chosen.Platform} ({chosen.Digest.Short}) of a {children.Count}-platform list");
+            return await LookedAtAsync(new Fetched(image.ToStore, reference, chosen.Digest,
+                $"Imported {chosen.Platform} ({chosen.Digest.Short}) of a {children.Count}-platform list"), changed: true, [chosen.Digest]);
         }
 
         var sizes = new List<long>();
@@ -497,7 +563,9 @@ public sealed class ImageImporter(
 
         var list = await shared.Images.GetAsync(manifest.Digest, db, () => Task.FromResult(new Image(manifest.Digest, reference, document.MediaType,
             sizes.Sum(), [], new ImageConfig(), children.Select(c => new ChildManifest(c.Digest.ToString(), c.MediaType, c.Size ?? 0, c.Platform!)))), ct);
-        return new Fetched([.. toStore, .. list.ToStore], reference, manifest.Digest, $"Imported a {children.Count}-platform list {manifest.Digest.Short}");
+        // The list's own signature (cosign sign of the list) and each platform image's (cosign sign --recursive).
+        return await LookedAtAsync(new Fetched([.. toStore, .. list.ToStore], reference, manifest.Digest,
+            $"Imported a {children.Count}-platform list {manifest.Digest.Short}"), changed: true, [manifest.Digest, .. children.Select(c => c.Digest)]);
     }
 
     private async Task<Digest?> HeadAsync(RegistryTarget target, ImageReference reference, string wanted, UpstreamHeads? heads, CancellationToken ct)

@@ -70,7 +70,8 @@ public sealed class RepositoryImporter(
         }
 
         var listing = await ListWithSecretsAsync(namespaceId, reference, request.Insecure, ct);
-        var ordered = TagPriority.Order(listing.Tags.Where(t => TagName.Validate(t) is null));
+        // cosign's signature, attestation and SBOM tags (sha256-<hex>.sig …) are artifacts of images, not images.
+        var ordered = TagPriority.Order(listing.Tags.Where(t => TagName.Validate(t) is null && !Signatures.SignatureFinder.IsArtifactTag(t)));
         return new RepositoryPlan(reference, [.. ordered.Take(limit)], [.. ordered.Skip(limit)], listing.Cut);
     }
 

@@ -65,6 +65,10 @@ public sealed class DashboardDbContext(DbContextOptions<DashboardDbContext> opti
 
     public DbSet<Triggers.WebhookDelivery> WebhookDeliveries => Set<Triggers.WebhookDelivery>();
 
+    public DbSet<Signatures.TrustedKey> TrustedKeys => Set<Signatures.TrustedKey>();
+
+    public DbSet<Signatures.ImageSignatures> ImageSignatures => Set<Signatures.ImageSignatures>();
+
     protected override void OnModelCreating(ModelBuilder builder)
     {
         base.OnModelCreating(builder);

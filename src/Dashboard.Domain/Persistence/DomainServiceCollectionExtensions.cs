@@ -51,6 +51,12 @@ public static class DomainServiceCollectionExtensions
             return throttle;
         });
         services.AddRegistryClient();
+        // Cosign signatures: looked for and verified at import, re-verified from storage when a key changes (decision 0017).
+        services.AddOptions<Signatures.SignatureOptions>();
+        services.AddSingleton<Signatures.SignatureFinder>();
+        services.AddSingleton<Signatures.SignatureChecks>();
+        services.AddSingleton<Signatures.TrustedKeyStore>();
+        services.AddSingleton<Signatures.SignatureReverification>();
         services.AddSingleton<ImageImporter>();
         // What an import raised, handled in its save: each reaction is one handler.
         services.AddSingleton<ITagImportHandler, ChangeEventRecorder>();

@@ -30,13 +30,14 @@ public sealed record PolicyDecision(
         $"{(f.Where is null ? "" : f.Where + ": ")}image {f.Image} {verb} rule '{f.Rule}': {f.Reason}";
 }
 
-/// <summary>What the dashboard knows about an image: whether it is known, and its labels and annotations.</summary>
+/// <summary>What the dashboard knows about an image: whether it is known, its labels and annotations, and which trusted keys signed it.</summary>
 /// <param name="LocalRepository">
 /// <c>namespace/stream</c> of a stream tag with the <c>Local</c> reference policy that follows this reference: consumers
 /// should pull it through the dashboard.
 /// </param>
+/// <param name="SignedBy">The trusted keys that verified a signature of the image when it was imported or last checked; null or empty: unsigned.</param>
 public sealed record ImageFact(bool Known, string? Digest, IReadOnlyDictionary<string, string> Labels, IReadOnlyDictionary<string, string> Annotations,
-    string? LocalRepository = null)
+    string? LocalRepository = null, IReadOnlyList<string>? SignedBy = null)
 {
     public static readonly ImageFact Unknown = new(false, null, new Dictionary<string, string>(), new Dictionary<string, string>());
 }
@@ -64,6 +65,7 @@ internal sealed class CompiledRule
         Conditions = conditions;
         Namespaces = namespaces;
         NeedsFacts = conditions.Any(c => c.NeedsFacts);
+        ReadsSignatures = conditions.Any(c => c.ReadsSignatures);
         var indexed = new List<PatternCondition>();
         var others = new List<ImageCondition>();
         foreach (var condition in conditions)
@@ -95,6 +97,9 @@ internal sealed class CompiledRule
 
     /// <summary>Whether a condition reads the image's facts, which then must be looked up.</summary>
     public bool NeedsFacts { get; }
+
+    /// <summary>Whether a condition reads which keys signed the image.</summary>
+    public bool ReadsSignatures { get; }
 
     /// <summary>The parts of the reference this rule has patterns for, one bit each: the policy's index answers for them.</summary>
     public byte PatternMask { get; }
@@ -346,6 +351,16 @@ public sealed class CompiledPolicy
 
         return new PolicyDecision(violations is null, violations ?? [], warnings ?? [], audits ?? [], (IReadOnlyList<RuleTrace>?)trace ?? []);
     }
+
+    /// <summary>
+    /// Whether a rule that applies to <paramref name="namespace"/> and <paramref name="resource"/> reads signatures: an
+    /// import is then judged once its signatures are fetched (<see cref="EvaluateAsync"/> with the fetched facts).
+    /// </summary>
+    public bool ReadsSignatures(string @namespace, string resource) => ScopeOf(@namespace, resource).Rules.Any(r => r.ReadsSignatures);
+
+    /// <summary>The trusted keys the rules name in <c>signedBy</c>, with the names of the rules that name each.</summary>
+    public ILookup<string, string> KeysNamed() =>
+        Rules.SelectMany(r => (r.SignedBy ?? []).Select(k => (Key: k, Rule: r.Name))).Distinct().ToLookup(x => x.Key, x => x.Rule, StringComparer.Ordinal);
 
     /// <summary>Whether the rule named <paramref name="rule"/> matches the image (its conditions only: no scope, no action).</summary>
     public bool RuleMatches(string rule, ImageReference image, ImageFact fact) =>

@@ -7,7 +7,7 @@ using Microsoft.EntityFrameworkCore;
 namespace Dashboard.Domain.Policy;
 
 /// <summary>
-/// What the dashboard knows about images, for the policy's known-image, label and annotation conditions and for
+/// What the dashboard knows about images, for the policy's known-image, label, annotation and signedBy conditions and for
 /// admission's digest pins, as seen from one namespace (docs/security.md): a tag reference resolves through a stream tag
 /// of that namespace, else of a namespace an admin shared with the cluster, that imported exactly this reference under
 /// its current spec; a digest is known when a stream of those namespaces recorded it. Never another namespace: an
@@ -109,9 +109,12 @@ public sealed class ImageFacts : IImageFacts
         var recordedIn = image is null ? [] : (await db.TagEvents.AsNoTracking().Where(e => e.Image == digest)
                 .Join(db.ImageStreams, e => e.ImageStreamId, s => s.Id, (e, s) => s.Namespace.Name).Distinct().ToListAsync(ct))
             .ToHashSet(StringComparer.Ordinal);
+        // Verified at import (or at the last check, or re-verified after a key change): admission reads this, never a registry.
+        var signedBy = image is null ? null : await db.ImageSignatures.AsNoTracking().Where(s => s.Digest == digest).Select(s => s.VerifiedKeys)
+            .FirstOrDefaultAsync(ct);
         var fact = image is null
             ? ImageFact.Unknown with { Digest = digest }
-            : new ImageFact(true, digest, image.Config.Labels, image.Annotations);
+            : new ImageFact(true, digest, image.Config.Labels, image.Annotations, SignedBy: signedBy);
         if (_byDigest.Count >= MaxCachedImages)
         {
             _byDigest.Clear();

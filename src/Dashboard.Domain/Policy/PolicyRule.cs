@@ -19,6 +19,14 @@ public enum Enforcement
     Audit,
 }
 
+/// <summary>Whether <c>signedBy</c> asks for a signature by any of its keys (the default) or by every one.</summary>
+[JsonConverter(typeof(JsonStringEnumConverter<SignedByMode>))]
+public enum SignedByMode
+{
+    AnyOf,
+    AllOf,
+}
+
 [JsonConverter(typeof(JsonStringEnumConverter<NamespaceMode>))]
 public enum NamespaceMode
 {
@@ -89,6 +97,11 @@ public sealed record PolicyRule
     public IReadOnlyList<KeyCondition>? Labels { get; init; }
 
     public IReadOnlyList<KeyCondition>? Annotations { get; init; }
+
+    /// <summary>Trusted key names: the image must have a signature verified by one of them (all of them with <see cref="SignedByMode"/> AllOf).</summary>
+    public IReadOnlyList<string>? SignedBy { get; init; }
+
+    public SignedByMode? SignedByMode { get; init; }
 
     public bool Invert { get; init; }
 

@@ -86,6 +86,11 @@ public sealed class PolicyStore(IDbContextFactory<DashboardDbContext> contexts, 
         var row = await db.PolicySets.OrderBy(p => p.Id).FirstOrDefaultAsync(ct);
         var current = row is null ? CompiledPolicy.Empty : PolicyValidator.Compile(ReadRules(row.Rules), ReadExemptions(row.Exemptions));
         var policy = compile(current);
+        if (what == "rules")
+        {
+            await RequireKnownKeysAsync(db, policy.Rules, ct);
+        }
+
         if (row is null)
         {
             row = new PolicySet();
@@ -102,6 +107,34 @@ public sealed class PolicyStore(IDbContextFactory<DashboardDbContext> contexts, 
         await db.SaveUniqueAsync("", "Someone else changed the policy at the same time; reload and try again.", ct);
         _policy.Keep(row.Version, policy);
         return policy;
+    }
+
+    /// <summary><c>signedBy</c> names trusted keys that exist: a misspelt key would make a rule that no image ever meets.</summary>
+    private static async Task RequireKnownKeysAsync(DashboardDbContext db, IReadOnlyList<PolicyRule> rules, CancellationToken ct)
+    {
+        if (!rules.Any(r => r.SignedBy is { Count: > 0 }))
+        {
+            return;
+        }
+
+        var keys = (await Signatures.TrustedKeyStore.NamesAsync(db, ct)).ToHashSet(StringComparer.Ordinal);
+        var errors = new Dictionary<string, string[]>();
+        for (var i = 0; i < rules.Count; i++)
+        {
+            var named = rules[i].SignedBy ?? [];
+            for (var k = 0; k < named.Count; k++)
+            {
+                if (!keys.Contains(named[k]))
+                {
+                    errors[$"rules[{i}].signedBy[{k}]"] = [$"There is no trusted key named '{named[k]}' (Policy → Trusted keys)."];
+                }
+            }
+        }
+
+        if (errors.Count > 0)
+        {
+            throw new ValidationFailedException(errors);
+        }
     }
 
     /// <summary>Rule by rule: added, removed, reordered, and each changed field with its value before and after.</summary>

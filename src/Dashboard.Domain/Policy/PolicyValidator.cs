@@ -82,7 +82,7 @@ public static class PolicyValidator
             {
                 if (!kinds.Any(kind => kind.Field == field))
                 {
-                    Add($"{at}.{field}", $"'{field}' is not a field of a rule: see the rule fields in the README (registries, repositories, tags, requireDigest, requireKnown, labels, annotations…).");
+                    Add($"{at}.{field}", $"'{field}' is not a field of a rule: see the rule fields in the README (registries, repositories, tags, requireDigest, requireKnown, labels, annotations, signedBy…).");
                 }
             }
 

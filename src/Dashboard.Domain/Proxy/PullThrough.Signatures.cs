@@ -5,31 +5,10 @@ using Dashboard.Domain.Images;
 using Dashboard.Domain.ImageStreams;
 using Dashboard.Domain.Persistence;
 using Dashboard.Domain.Registry;
+using Dashboard.Domain.Signatures;
 using Microsoft.Extensions.Logging;
 
 namespace Dashboard.Domain.Proxy;
-
-/// <summary>cosign's tag for the signatures of an image: <c>sha256-&lt;hex&gt;.sig</c>, beside the image in its repository.</summary>
-public static class SignatureTag
-{
-    /// <summary>The artifact type of a cosign signature manifest in an OCI 1.1 referrers answer.</summary>
-    public const string ArtifactType = "application/vnd.dev.cosign.artifact.sig.v1+json";
-
-    private const string Suffix = ".sig";
-
-    public static string For(Digest image) => $"{image.Algorithm}-{image.Hex}{Suffix}";
-
-    /// <summary>The image a signature tag is about, or null when the tag is not one.</summary>
-    public static Digest? ImageOf(string tag)
-    {
-        if (!tag.EndsWith(Suffix, StringComparison.Ordinal) || tag.IndexOf('-') is not (> 0 and var dash))
-        {
-            return null;
-        }
-
-        return Digest.TryParse($"{tag[..dash]}:{tag[(dash + 1)..^Suffix.Length]}", out var image, out _) ? image : null;
-    }
-}
 
 /// <summary>
 /// The signature side of the pull-through registry: <c>cosign verify --key … &lt;dashboard&gt;/&lt;ns&gt;/&lt;stream&gt;@&lt;digest&gt;</c>
@@ -139,7 +118,7 @@ public sealed partial class PullThrough
         {
             try
             {
-                var listed = await ListSignaturesAsync(namespaceId, stream, entry, Digest.Parse(entry.Image), SignatureTag.ArtifactType, ct);
+                var listed = await ListSignaturesAsync(namespaceId, stream, entry, Digest.Parse(entry.Image), CosignSignature.ArtifactType, ct);
                 foreach (var artifact in listed.Take(MaxSignatureLookups))
                 {
                     if (Digest.TryParse((string?)artifact["digest"], out var digest, out _) && !_signatures.Served(StreamKey(stream), digest))
@@ -175,7 +154,7 @@ public sealed partial class PullThrough
             }
         }
 
-        if ((artifactType is null || artifactType == SignatureTag.ArtifactType)
+        if ((artifactType is null || artifactType == CosignSignature.ArtifactType)
             && await FetchSignatureTagAsync(namespaceId, stream, entry, subject, ct) is { } tagged
             && !listed.Any(d => (string?)d["digest"] == tagged.Digest.ToString()))
         {
@@ -184,7 +163,7 @@ public sealed partial class PullThrough
                 ["mediaType"] = tagged.MediaType,
                 ["digest"] = tagged.Digest.ToString(),
                 ["size"] = tagged.Content.Length,
-                ["artifactType"] = SignatureTag.ArtifactType,
+                ["artifactType"] = CosignSignature.ArtifactType,
             });
         }
 
@@ -198,7 +177,7 @@ public sealed partial class PullThrough
         ManifestResponse manifest;
         try
         {
-            manifest = await WithSecretsAsync(namespaceId, upstream, target => registry.GetManifestAsync(target, upstream.Repository, SignatureTag.For(image), ct), ct);
+            manifest = await WithSecretsAsync(namespaceId, upstream, target => registry.GetManifestAsync(target, upstream.Repository, SignatureFinder.SignatureTag(image), ct), ct);
         }
         catch (RegistryException e) when (e.Reason == RegistryFailure.NotFound)
         {
@@ -211,7 +190,7 @@ public sealed partial class PullThrough
     }
 
     /// <summary>The descriptors of a referrers answer (at most <see cref="MaxReferrers"/>), of the artifact type asked for.</summary>
-    private static IEnumerable<JsonObject> ReferrersOf(ManifestResponse? answer, string? artifactType)
+    private static IEnumerable<JsonObject> ReferrersOf(byte[]? answer, string? artifactType)
     {
         if (answer is null)
         {
@@ -220,7 +199,7 @@ public sealed partial class PullThrough
 
         try
         {
-            return JsonNode.Parse(answer.Content)?["manifests"] is JsonArray manifests
+            return JsonNode.Parse(answer)?["manifests"] is JsonArray manifests
                 ? manifests.OfType<JsonObject>()
                     .Where(d => artifactType is null || (string?)d["artifactType"] == artifactType)
                     .Take(MaxReferrers).Select(d => (JsonObject)d.DeepClone()).ToList()

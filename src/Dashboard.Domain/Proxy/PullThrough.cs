@@ -5,6 +5,7 @@ using Dashboard.Domain.ImageStreams;
 using Dashboard.Domain.Persistence;
 using Dashboard.Domain.PullSecrets;
 using Dashboard.Domain.Registry;
+using Dashboard.Domain.Signatures;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Logging;
 
@@ -50,7 +51,7 @@ public sealed partial class PullThrough(
         else
         {
             entry = stream.CurrentImage(reference);
-            if (entry is null && SignatureTag.ImageOf(reference) is { } signed)
+            if (entry is null && SignatureFinder.ImageOfSignatureTag(reference) is { } signed)
             {
                 return await SignatureTagAsync(db, ns.Id, stream, signed, ct);
             }

@@ -154,24 +154,24 @@ public sealed class RegistryClient : IDisposable
     }
 
     /// <summary>
-    /// The OCI 1.1 referrers of a manifest: an image index listing the artifacts (signatures, SBOMs) whose <c>subject</c>
-    /// is it, filtered by artifact type when asked (a registry may ignore the filter). Null when the registry has no
-    /// referrers API: it answers 404, as registries before OCI 1.1 (Debian's docker-registry 2.8) do.
+    /// The OCI 1.1 referrers of a manifest (<c>GET /v2/&lt;name&gt;/referrers/&lt;digest&gt;</c>): an image index listing the
+    /// artifacts (signatures, SBOMs) whose <c>subject</c> is it, filtered by artifact type when asked (a registry may ignore
+    /// the filter). Null when the registry has no referrers API: it answers 404, which the spec forbids a registry that
+    /// offers it; Debian's docker-registry 2.8 does.
     /// </summary>
-    public async Task<ManifestResponse?> GetReferrersAsync(RegistryTarget target, string repository, Digest subject, string? artifactType,
-        CancellationToken ct)
+    public async Task<byte[]?> GetReferrersAsync(RegistryTarget target, string repository, Digest subject, string? artifactType, CancellationToken ct)
     {
         var filter = artifactType is null ? "" : $"?artifactType={Uri.EscapeDataString(artifactType)}";
+        var what = $"the referrers of {repository}@{subject.Short}";
         using var response = await SendAsync(target, HttpMethod.Get, $"/v2/{repository}/referrers/{subject}{filter}", PullScope(repository),
-            [MediaTypes.OciIndex], ct);
+            [MediaTypes.OciIndex], ct, mirror: new MirrorLookup(repository, ByDigest: true, what));
         if (response.StatusCode == HttpStatusCode.NotFound)
         {
             return null;
         }
 
-        await EnsureSuccessAsync(target, response, $"the referrers of {repository}@{subject.Short}", ct);
-        var content = await ReadCappedAsync(response, MaxManifestBytes, "referrers list", _options.RequestTimeoutSeconds, ct);
-        return new ManifestResponse(Digest.Sha256(content), response.Content.Headers.ContentType?.MediaType ?? MediaTypes.OciIndex, content);
+        await EnsureSuccessAsync(target, response, what, ct);
+        return await ReadCappedAsync(response, MaxManifestBytes, "referrers index", _options.RequestTimeoutSeconds, ct);
     }
 
     /// <summary>A blob (an image config), at most <paramref name="maxBytes"/>, verified against its digest.</summary>

@@ -761,6 +761,78 @@ namespace Dashboard.Migrations.PostgreSql.Migrations
                     b.ToTable("TagSchedules");
                 });
 
+            modelBuilder.Entity("Dashboard.Domain.Signatures.ImageSignatures", b =>
+                {
+                    b.Property<string>("Digest")
+                        .HasMaxLength(135)
+                        .HasColumnType("character varying(135)");
+
+                    b.Property<DateTime>("CheckedAt")
+                        .HasColumnType("timestamp with time zone");
+
+                    b.Property<string>("Repository")
+                        .IsRequired()
+                        .HasMaxLength(781)
+                        .HasColumnType("character varying(781)");
+
+                    b.Property<string>("Signatures")
+                        .IsRequired()
+                        .HasColumnType("text");
+
+                    b.Property<bool>("Signed")
+                        .HasColumnType("boolean");
+
+                    b.Property<string>("VerifiedKeys")
+                        .IsRequired()
+                        .HasMaxLength(1058)
+                        .HasColumnType("character varying(1058)");
+
+                    b.HasKey("Digest");
+
+                    b.ToTable("ImageSignatures");
+                });
+
+            modelBuilder.Entity("Dashboard.Domain.Signatures.TrustedKey", b =>
+                {
+                    b.Property<string>("Name")
+                        .HasMaxLength(63)
+                        .HasColumnType("character varying(63)");
+
+                    b.Property<string>("Algorithm")
+                        .IsRequired()
+                        .HasMaxLength(32)
+                        .HasColumnType("character varying(32)");
+
+                    b.Property<DateTime>("CreatedAt")
+                        .HasColumnType("timestamp with time zone");
+
+                    b.Property<string>("Description")
+                        .HasMaxLength(1000)
+                        .HasColumnType("character varying(1000)");
+
+                    b.Property<string>("Fingerprint")
+                        .IsRequired()
+                        .HasMaxLength(135)
+                        .HasColumnType("character varying(135)");
+
+                    b.Property<string>("PublicKeyPem")
+                        .IsRequired()
+                        .HasMaxLength(16384)
+                        .HasColumnType("character varying(16384)");
+
+                    b.Property<DateTime>("UpdatedAt")
+                        .HasColumnType("timestamp with time zone");
+
+                    b.Property<string>("UpdatedBy")
+                        .IsRequired()
+                        .HasMaxLength(256)
+                        .HasColumnType("character varying(256)");
+
+                    b.HasKey("Name");
+
+                    b.ToTable("TrustedKeys");
+                });
+
             modelBuilder.Entity("Dashboard.Domain.Triggers.ChangeEvent", b =>
                 {
                     b.Property<long>("Id")

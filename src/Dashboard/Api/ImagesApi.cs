@@ -15,16 +15,26 @@ public sealed record ChildManifestDto(string Digest, string MediaType, long Size
 
 public sealed record ImageUseDto(string Namespace, string Stream, string Tag, bool Current);
 
+/// <summary>One cosign signature found for the image: <c>key</c> is the trusted key that verified it, null when none did (<c>reason</c> says why).</summary>
+public sealed record SignatureDto(string? Key, string? Identity, bool Verified, string Reason, DateTime CheckedAt);
+
 public sealed record ImageDto(string Digest, string DockerImageReference, string MediaType, long Size, IReadOnlyList<LayerDto> Layers,
-    ImageConfigDto Config, IReadOnlyList<ChildManifestDto> Manifests, IReadOnlyDictionary<string, string> Annotations, IReadOnlyList<ImageUseDto>? UsedBy)
+    ImageConfigDto Config, IReadOnlyList<ChildManifestDto> Manifests, IReadOnlyDictionary<string, string> Annotations, IReadOnlyList<ImageUseDto>? UsedBy,
+    IReadOnlyList<SignatureDto> Signatures, DateTime? SignaturesCheckedAt)
 {
-    public static ImageDto From(Image i, IReadOnlyList<ImageUse>? uses) => new(
-        i.Digest, i.DockerImageReference, i.MediaType, i.Size,
-        [.. i.Layers.Select(l => new LayerDto(l.Digest, l.Size, l.MediaType))],
-        new ImageConfigDto(i.Config.Created, i.Config.Architecture, i.Config.Os, i.Config.Variant, i.Config.Labels),
-        [.. i.Manifests.Select(m => new ChildManifestDto(m.Digest, m.MediaType, m.Size, new PlatformDto(m.Platform.Architecture, m.Platform.Os, m.Platform.Variant)))],
-        i.Annotations,
-        uses?.Select(u => new ImageUseDto(u.Namespace, u.Stream, u.Tag, u.Current)).ToList());
+    public static ImageDto From(ImageDetails details)
+    {
+        var (i, uses, signatures) = (details.Image, details.UsedBy, details.Signatures);
+        return new(
+            i.Digest, i.DockerImageReference, i.MediaType, i.Size,
+            [.. i.Layers.Select(l => new LayerDto(l.Digest, l.Size, l.MediaType))],
+            new ImageConfigDto(i.Config.Created, i.Config.Architecture, i.Config.Os, i.Config.Variant, i.Config.Labels),
+            [.. i.Manifests.Select(m => new ChildManifestDto(m.Digest, m.MediaType, m.Size, new PlatformDto(m.Platform.Architecture, m.Platform.Os, m.Platform.Variant)))],
+            i.Annotations,
+            uses.Select(u => new ImageUseDto(u.Namespace, u.Stream, u.Tag, u.Current)).ToList(),
+            [.. (signatures?.Signatures ?? []).Select(s => new SignatureDto(s.Key, s.Identity, s.Verified, s.Reason, signatures!.CheckedAt))],
+            signatures?.CheckedAt);
+    }
 }
 
 internal static class ImagesApi
@@ -39,7 +49,7 @@ internal static class ImagesApi
     private static async Task<Ok<ImageDto>> Get(string digest, ImageCatalog catalog, ClaimsPrincipal user, CancellationToken ct)
     {
         var details = await catalog.GetAsync(user.ToCaller(), digest, ct);
-        return TypedResults.Ok(ImageDto.From(details.Image, details.UsedBy));
+        return TypedResults.Ok(ImageDto.From(details));
     }
 
     private static async Task<Ok<ImageDto>> SetAnnotations(string digest, Dictionary<string, string> annotations, ImageCatalog catalog,
@@ -48,6 +58,6 @@ internal static class ImagesApi
         var caller = user.ToCaller();
         await catalog.SetAnnotationsAsync(caller, digest, annotations, ct);
         var details = await catalog.GetAsync(caller, digest, ct);
-        return TypedResults.Ok(ImageDto.From(details.Image, details.UsedBy));
+        return TypedResults.Ok(ImageDto.From(details));
     }
 }

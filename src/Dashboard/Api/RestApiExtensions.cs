@@ -41,6 +41,7 @@ internal static class RestApiExtensions
         api.MapMirrorsApi();
         api.MapWebhooksApi();
         api.MapPolicyApi();
+        api.MapTrustedKeysApi();
     }
 
     /// <summary>Turns a domain refusal into RFC 7807 problem details with the status that fits it.</summary>

@@ -15,6 +15,8 @@ internal static class ImportingExtensions
         builder.Services.AddOptions<Dashboard.Domain.Triggers.WebhookOptions>().BindConfiguration(Dashboard.Domain.Triggers.WebhookOptions.Section)
             .ValidateDataAnnotations().ValidateOnStart();
         builder.Services.AddOptions<ImportOptions>().BindConfiguration(ImportOptions.Section).ValidateDataAnnotations().ValidateOnStart();
+        builder.Services.AddOptions<Dashboard.Domain.Signatures.SignatureOptions>().BindConfiguration(Dashboard.Domain.Signatures.SignatureOptions.Section)
+            .ValidateDataAnnotations().ValidateOnStart();
         builder.Services.AddOptions<ScheduleOptions>().BindConfiguration(ScheduleOptions.Section).ValidateDataAnnotations()
             .Validate(o => o.MaxImportsPerMinute is -1 or >= 1, "Dashboard:Import:MaxImportsPerMinute is -1 (unlimited) or at least 1.")
             .Validate(o => o.TickSeconds < 60 || o.TickSeconds % 60 == 0, "Dashboard:Import:TickSeconds is under 60 or a whole number of minutes.")

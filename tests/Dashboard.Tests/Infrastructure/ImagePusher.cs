@@ -86,7 +86,7 @@ public static class ImagePusher
         (await client.DeleteAsync($"/v2/{repository}/manifests/{digest}")).EnsureSuccessStatusCode();
     }
 
-    private static async Task PushBlobAsync(HttpClient client, string repository, byte[] blob)
+    public static async Task PushBlobAsync(HttpClient client, string repository, byte[] blob)
     {
         var start = await client.PostAsync($"/v2/{repository}/blobs/uploads/", null);
         start.EnsureSuccessStatusCode();
@@ -98,7 +98,7 @@ public static class ImagePusher
         (await client.PutAsync($"{uri}{separator}digest={Uri.EscapeDataString(Sha(blob))}", content)).EnsureSuccessStatusCode();
     }
 
-    private static async Task PutManifestAsync(HttpClient client, string repository, string tag, byte[] manifest, string mediaType)
+    public static async Task PutManifestAsync(HttpClient client, string repository, string tag, byte[] manifest, string mediaType)
     {
         var content = new ByteArrayContent(manifest);
         content.Headers.ContentType = new MediaTypeHeaderValue(mediaType);

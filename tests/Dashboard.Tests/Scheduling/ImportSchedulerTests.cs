@@ -6,6 +6,7 @@ using Dashboard.Domain.Persistence;
 using Dashboard.Domain.PullSecrets;
 using Dashboard.Domain.Registry;
 using Dashboard.Domain.Scheduling;
+using Dashboard.Domain.Signatures;
 using Dashboard.Domain.Triggers;
 using Dashboard.Hosting;
 using Dashboard.Tests.Infrastructure;
@@ -133,6 +134,8 @@ public sealed class ImportSchedulerTests : IAsyncLifetime
         var registry = _services.GetRequiredService<RegistryClient>();
         var before = registry.RequestCount;
         await CycleAsync();
+        // An unchanged cycle: one HEAD per upstream tag (no trusted keys here, so no signatures to look for; with keys, see
+        // An_unchanged_cycle_costs_one_head_and_looks_for_new_signatures_at_most_every_recheck_interval).
         Assert.Equal(1, registry.RequestCount - before);
         Assert.Single(await HistoryAsync("a"));
 
@@ -152,6 +155,82 @@ public sealed class ImportSchedulerTests : IAsyncLifetime
         // Three cycles of two tags; the first and the last brought changes.
         Assert.Equal(new CheckTotals(6, 0, 4), overview.LastHour);
         Assert.Equal(6, _services.GetRequiredService<ScheduleActivity>().ChecksByResult.Values.Sum());
+    }
+
+    /// <summary>
+    /// The rule README states: an unchanged cycle costs one HEAD per upstream tag; with trusted keys, an image is also
+    /// looked at for signatures when it changed, and otherwise at most every Dashboard:Signatures:RecheckMinutes (60) per
+    /// upstream tag, so a signature added after the import (a scanner signing later) is found without re-importing.
+    /// </summary>
+    [Fact]
+    public async Task An_unchanged_cycle_costs_one_head_and_looks_for_new_signatures_at_most_every_recheck_interval()
+    {
+        using var signer = await CosignSigner.CreateAsync();
+        await _services.GetRequiredService<TrustedKeyStore>().PutAsync(Caller.System, "scanner", signer.PublicKeyPem, null);
+        var pushed = await ImagePusher.PushImageAsync(_registry, "team/later", "1");
+        await _services.GetRequiredService<NamespaceService>().CreateAsync(Caller.System, "sched");
+        var from = $"{_registry.Host}/team/later:1";
+        await ScheduleAsync("a", from);
+        await ScheduleAsync("b", from);
+        await _services.GetRequiredService<ImportScheduler>().TickAsync();
+        var registry = _services.GetRequiredService<RegistryClient>();
+
+        // Minute 17: imported. The first contact probes the registry's scheme; then manifest, config, and the look for signatures
+        // (referrers: 404, the .sig tag: 404).
+        var before = registry.RequestCount;
+        await CycleAsync();
+        Assert.Equal(5, registry.RequestCount - before);
+        Assert.Empty(await VerifiedKeysAsync(pushed.Digest));
+
+        await signer.SignAndPushAsync(_registry, "team/later", pushed.Digest);
+        // Minutes 34, 51 and 68: within the hour since the look, one HEAD for both tags and nothing more.
+        foreach (var _ in Enumerable.Range(0, 3))
+        {
+            before = registry.RequestCount;
+            await CycleAsync();
+            Assert.Equal(1, registry.RequestCount - before);
+        }
+
+        Assert.Empty(await VerifiedKeysAsync(pushed.Digest));
+
+        // Minute 85: the look is over an hour old. HEAD, referrers (asked again an hour after its 404), the .sig tag, the payload.
+        before = registry.RequestCount;
+        await CycleAsync();
+        Assert.Equal(4, registry.RequestCount - before);
+        Assert.Equal(["scanner"], await VerifiedKeysAsync(pushed.Digest));
+        Assert.Single(await HistoryAsync("a"));
+
+        before = registry.RequestCount;
+        await CycleAsync();
+        Assert.Equal(1, registry.RequestCount - before);
+    }
+
+    [Fact]
+    public async Task The_platform_images_of_an_unchanged_list_are_looked_at_again_with_it()
+    {
+        using var signer = await CosignSigner.CreateAsync();
+        await _services.GetRequiredService<TrustedKeyStore>().PutAsync(Caller.System, "scanner", signer.PublicKeyPem, null);
+        var (index, amd64, _) = await ImagePusher.PushIndexAsync(_registry, "team/multi", "1");
+        await _services.GetRequiredService<NamespaceService>().CreateAsync(Caller.System, "sched");
+        await ScheduleAsync("list", $"{_registry.Host}/team/multi:1");
+        await _services.GetRequiredService<ImportScheduler>().TickAsync();
+        await CycleAsync();
+        Assert.Equal([index.Digest], await HistoryAsync("list"));
+
+        await signer.SignAndPushAsync(_registry, "team/multi", amd64.Digest);
+        for (var cycle = 0; cycle < 4; cycle++)
+        {
+            await CycleAsync();
+        }
+
+        Assert.Equal(["scanner"], await VerifiedKeysAsync(amd64.Digest));
+        Assert.Single(await HistoryAsync("list"));
+    }
+
+    private async Task<IReadOnlyList<string>> VerifiedKeysAsync(string digest)
+    {
+        await using var db = await _services.GetRequiredService<IDbContextFactory<DashboardDbContext>>().CreateDbContextAsync();
+        return await db.ImageSignatures.Where(s => s.Digest == digest).Select(s => s.VerifiedKeys).FirstOrDefaultAsync() ?? [];
     }
 
     [Fact]

@@ -114,6 +114,7 @@ public sealed class AuthorizationMatrixTests(DashboardFactory app) : IClassFixtu
         ["GET /registry"] = AdminPage,
         ["GET /policies"] = AdminPage,
         ["GET /mirrors"] = AdminPage,
+        ["GET /policies/keys"] = AdminPage,
         // Pages take form posts; Blazor refuses one without its antiforgery token (400) after the cookie's checks here.
         ["POST /"] = PagePost,
         ["POST /not-found"] = PagePost,
@@ -135,6 +136,7 @@ public sealed class AuthorizationMatrixTests(DashboardFactory app) : IClassFixtu
         ["POST /registry"] = AdminPagePost,
         ["POST /policies"] = AdminPagePost,
         ["POST /mirrors"] = AdminPagePost,
+        ["POST /policies/keys"] = AdminPagePost,
         ["GET /hangfire/{**path}"] = AdminRead,
         // Hangfire checks the antiforgery token of its own commands; the walk's made-up path is its 404.
         ["POST /hangfire/{**path}"] = AdminRead,
@@ -197,6 +199,10 @@ public sealed class AuthorizationMatrixTests(DashboardFactory app) : IClassFixtu
         ["GET /api/v1/policy/decisions"] = AdminRead,
         ["GET /api/v1/policy/decisions/summary"] = AdminRead,
         ["POST /api/v1/policy/rules/preview"] = AdminChange,
+        ["GET /api/v1/policy/keys"] = AdminRead,
+        ["GET /api/v1/policy/keys/{name}"] = AdminRead,
+        ["PUT /api/v1/policy/keys/{name}"] = AdminChange,
+        ["DELETE /api/v1/policy/keys/{name}"] = AdminChange,
         // A question, asked of a namespace: the generic body names none, which is the caller's mistake (400), not a refusal.
         ["POST /api/v1/policy/evaluate"] = SignedInChange,
 

@@ -20,6 +20,12 @@ public abstract class ImageCondition
     public virtual bool NeedsFacts => false;
 
     /// <summary>
+    /// Whether <see cref="Holds"/> reads which keys signed the image: for imports such a rule is asked once the manifest
+    /// and its signatures are fetched, before anything is recorded, not before the fetch.
+    /// </summary>
+    public virtual bool ReadsSignatures => false;
+
+    /// <summary>
     /// Before a repository's tags are listed: whether every image of <paramref name="repository"/> (any tag, any digest,
     /// any facts) meets the condition (true), none does (false), or that depends on what is not known yet (null).
     /// </summary>
@@ -58,5 +64,6 @@ public static class ConditionKinds
         new KnownKind(),
         new KeyConditionsKind("labels", "label", r => r.Labels, f => f.Labels),
         new KeyConditionsKind("annotations", "annotation", r => r.Annotations, f => f.Annotations),
+        new SignedByKind(),
     ];
 }

@@ -40,6 +40,11 @@ public sealed class RuleForm
 
     public string? Annotations { get; set; }
 
+    /// <summary>Trusted key names, one per line or comma.</summary>
+    public string? SignedBy { get; set; }
+
+    public SignedByMode SignedByMode { get; set; }
+
     public bool Invert { get; set; }
 
     public static RuleForm From(PolicyRule rule) => new()
@@ -59,6 +64,8 @@ public sealed class RuleForm
         Known = rule.RequireKnown switch { true => "known", false => "unknown", _ => "any" },
         Labels = Conditions(rule.Labels),
         Annotations = Conditions(rule.Annotations),
+        SignedBy = Join(rule.SignedBy),
+        SignedByMode = rule.SignedByMode ?? SignedByMode.AnyOf,
         Invert = rule.Invert,
     };
 
@@ -78,6 +85,9 @@ public sealed class RuleForm
         RequireKnown = Known switch { "known" => true, "unknown" => false, _ => null },
         Labels = ParseConditions(Labels),
         Annotations = ParseConditions(Annotations),
+        SignedBy = Split(SignedBy),
+        // AnyOf is the default: only AllOf is written, so a rule reads back as it was given.
+        SignedByMode = Split(SignedBy) is not null && SignedByMode == SignedByMode.AllOf ? SignedByMode.AllOf : null,
         Invert = Invert,
     };
 
