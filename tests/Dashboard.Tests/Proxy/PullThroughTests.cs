@@ -398,26 +398,28 @@ public sealed class PullThroughTests : IAsyncLifetime
         var stranger = await ImagePusher.PushImageAsync(_upstream, "team/web", "not-tagged", seed: "stranger");
         await TagAsync("6.0", $"{_upstream.Host}/team/web:6.0");
         await TagAsync("6.1", $"{_upstream.Host}/team/web:6.1");
-        var (signature, payload) = await PushSignatureAsync(signed.Digest);
-        await PushSignatureAsync(stranger.Digest);
-        var sigTag = $"sha256-{signed.Digest[7..]}.sig";
+        using var signer = await CosignSigner.CreateAsync();
+        var layer = await signer.SignAsync(signed.Digest, $"{_upstream.Host}/team/web");
+        var signatureDigest = await CosignSigner.PushAsync(_upstream, "team/web", signed.Digest, layer);
+        await signer.SignAndPushAsync(_upstream, "team/web", stranger.Digest);
+        var sigTag = CosignSigner.SignatureTag(signed.Digest);
 
         // Asked for by digest before any listing here (as on another instance than the one that listed it): found by
         // looking at the signatures of the stream's images.
         var (exit, raw) = await SkopeoAsync("inspect", "--raw", "--tls-verify=false", "--creds", $"puller:{UserPassword}",
-            $"docker://{_host}/shop/web@{ImagePusher.Sha(Encoding.UTF8.GetBytes(signature))}");
+            $"docker://{_host}/shop/web@{signatureDigest}");
         Assert.True(exit == 0, raw);
-        Assert.Equal(signature, raw.Trim());
+        Assert.Equal(signatureDigest, ImagePusher.Sha(Encoding.UTF8.GetBytes(raw.Trim())));
 
         // The .sig tag, byte for byte, and with its payload blob (what cosign verify reads).
         (exit, raw) = await SkopeoAsync("inspect", "--raw", "--tls-verify=false", "--creds", $"puller:{UserPassword}", $"docker://{_host}/shop/web:{sigTag}");
         Assert.True(exit == 0, raw);
-        Assert.Equal(signature, raw.Trim());
+        Assert.Equal(signatureDigest, ImagePusher.Sha(Encoding.UTF8.GetBytes(raw.Trim())));
         var layout = Path.Combine(_directory, "signature");
         (exit, var copy) = await SkopeoAsync("copy", "--src-tls-verify=false", "--src-creds", $"puller:{UserPassword}",
             $"docker://{_host}/shop/web:{sigTag}", $"oci:{layout}:sig");
         Assert.True(exit == 0, copy);
-        Assert.Equal(payload, await File.ReadAllBytesAsync(Path.Combine(layout, "blobs", "sha256", ImagePusher.Sha(payload)[7..])));
+        Assert.Equal(layer.Payload, await File.ReadAllBytesAsync(Path.Combine(layout, "blobs", "sha256", ImagePusher.Sha(layer.Payload)[7..])));
 
         // The referrers answer lists it (built from the tag: Debian's docker-registry has no referrers API), and what it
         // lists is served by digest.
@@ -428,73 +430,75 @@ public sealed class PullThroughTests : IAsyncLifetime
         Assert.Equal("application/vnd.oci.image.index.v1+json", referrers.Content.Headers.ContentType!.MediaType);
         Assert.Equal("artifactType", referrers.Headers.GetValues("OCI-Filters-Applied").Single());
         var listed = (await referrers.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("manifests").EnumerateArray().Single();
-        Assert.Equal(ImagePusher.Sha(Encoding.UTF8.GetBytes(signature)), listed.GetProperty("digest").GetString());
+        Assert.Equal(signatureDigest, listed.GetProperty("digest").GetString());
         Assert.Equal("application/vnd.dev.cosign.artifact.sig.v1+json", listed.GetProperty("artifactType").GetString());
         (exit, raw) = await SkopeoAsync("inspect", "--raw", "--tls-verify=false", "--creds", $"puller:{UserPassword}",
             $"docker://{_host}/shop/web@{listed.GetProperty("digest").GetString()}");
         Assert.True(exit == 0, raw);
-        Assert.Equal(signature, raw.Trim());
+        Assert.Equal(signatureDigest, ImagePusher.Sha(Encoding.UTF8.GetBytes(raw.Trim())));
 
         // An image without signatures: 404, as cosign expects ("no signatures found"); its referrers are an empty index.
-        var none = await puller.GetAsync($"/v2/shop/web/manifests/sha256-{unsigned.Digest[7..]}.sig");
+        var none = await puller.GetAsync($"/v2/shop/web/manifests/{CosignSigner.SignatureTag(unsigned.Digest)}");
         Assert.Equal(HttpStatusCode.NotFound, none.StatusCode);
         Assert.Contains("MANIFEST_UNKNOWN", await none.Content.ReadAsStringAsync());
         Assert.Empty((await puller.GetFromJsonAsync<JsonElement>($"/v2/shop/web/referrers/{unsigned.Digest}")).GetProperty("manifests").EnumerateArray());
 
         // An image the stream never recorded: its signature is not served, though the upstream has it and the namespace's
         // pull secret could fetch it.
-        Assert.Equal(HttpStatusCode.NotFound, (await puller.GetAsync($"/v2/shop/web/manifests/sha256-{stranger.Digest[7..]}.sig")).StatusCode);
+        Assert.Equal(HttpStatusCode.NotFound, (await puller.GetAsync($"/v2/shop/web/manifests/{CosignSigner.SignatureTag(stranger.Digest)}")).StatusCode);
         Assert.Empty((await puller.GetFromJsonAsync<JsonElement>($"/v2/shop/web/referrers/{stranger.Digest}")).GetProperty("manifests").EnumerateArray());
         Assert.Equal(HttpStatusCode.BadRequest, (await puller.GetAsync("/v2/shop/web/referrers/sha256:nothex")).StatusCode);
         using var anonymous = new HttpClient { BaseAddress = _admin.BaseAddress };
         Assert.Equal(HttpStatusCode.Unauthorized, (await anonymous.GetAsync($"/v2/shop/web/referrers/{signed.Digest}")).StatusCode);
     }
 
-    /// <summary>
-    /// Pushes a cosign-style signature manifest for <paramref name="digest"/> under its <c>.sig</c> tag: an empty config and
-    /// one simple-signing payload layer with the signature annotation (the bytes are not checked by serving).
-    /// </summary>
-    private async Task<(string Manifest, byte[] Payload)> PushSignatureAsync(string digest)
+
+    [Fact]
+    public async Task A_second_dashboard_mirroring_through_the_first_finds_a_signature_by_its_referrers_answer_and_verifies_it()
     {
-        using var client = _upstream.Pusher("team/web");
-        var payload = JsonSerializer.SerializeToUtf8Bytes(new
-        {
-            critical = new { identity = new { docker_reference = $"{_upstream.Host}/team/web" }, image = new { docker_manifest_digest = digest },
-                type = "cosign container image signature" },
-            optional = (object?)null,
-        });
-        var config = "{}"u8.ToArray();
-        foreach (var blob in new[] { payload, config })
-        {
-            var start = await client.PostAsync("/v2/team/web/blobs/uploads/", null);
-            start.EnsureSuccessStatusCode();
-            var location = start.Headers.Location!.OriginalString;
-            var content = new ByteArrayContent(blob);
-            content.Headers.ContentType = new("application/octet-stream");
-            (await client.PutAsync($"{location}{(location.Contains('?') ? '&' : '?')}digest={Uri.EscapeDataString(ImagePusher.Sha(blob))}", content))
-                .EnsureSuccessStatusCode();
-        }
+        // A disconnected cluster: the second dashboard reaches the upstream only through the first one's registry, as a
+        // mirror of it, and never contacts the upstream itself. The recorded image keeps the upstream's name, which is
+        // the repository the signature names.
+        var pushed = await ImagePusher.PushImageAsync(_upstream, "team/web", "7.0", seed: "mirrored-signed");
+        using var signer = await CosignSigner.CreateAsync();
+        await signer.SignAndPushAsync(_upstream, "team/web", pushed.Digest);
+        await TagAsync("7.0", $"{_upstream.Host}/team/web:7.0");
+        using var puller = new HttpClient { BaseAddress = _admin.BaseAddress };
+        puller.DefaultRequestHeaders.Authorization = new("Basic", Convert.ToBase64String(Encoding.UTF8.GetBytes($"puller:{UserPassword}")));
+        var token = (await (await puller.PostAsJsonAsync("/api/v1/tokens/", new { name = "disconnected" })).Content.ReadFromJsonAsync<JsonElement>())
+            .GetProperty("token").GetString()!;
 
-        var manifest = JsonSerializer.Serialize(new
-        {
-            schemaVersion = 2,
-            mediaType = ImagePusher.OciManifest,
-            config = new { mediaType = "application/vnd.oci.image.config.v1+json", digest = ImagePusher.Sha(config), size = config.Length },
-            layers = new[]
-            {
-                new
-                {
-                    mediaType = "application/vnd.dev.cosign.simplesigning.v1+json", digest = ImagePusher.Sha(payload), size = payload.Length,
-                    annotations = new Dictionary<string, string> { ["dev.cosignproject.cosign/signature"] = "c2lnbmF0dXJl" },
-                },
-            },
-        });
-        var put = new StringContent(manifest, Encoding.UTF8);
-        put.Headers.ContentType = new(ImagePusher.OciManifest);
-        (await client.PutAsync($"/v2/team/web/manifests/sha256-{digest[7..]}.sig", put)).EnsureSuccessStatusCode();
-        return (manifest, payload);
+        await using var disconnected = new Factory(Path.Combine(_directory, "disconnected"));
+        disconnected.UseKestrel(0);
+        disconnected.StartServer();
+        using var admin = new HttpClient { BaseAddress = new Uri(disconnected.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First()) };
+        admin.DefaultRequestHeaders.Authorization = new("Basic", Convert.ToBase64String(Encoding.UTF8.GetBytes($"admin:{AdminPassword}")));
+        (await admin.PostAsJsonAsync("/api/v1/namespaces", new { name = "edge" })).EnsureSuccessStatusCode();
+        (await admin.PostAsJsonAsync("/api/v1/namespaces/edge/imagestreams", new { name = "web" })).EnsureSuccessStatusCode();
+        (await admin.PutAsJsonAsync("/api/v1/namespaces/edge/pullsecrets/first-dashboard",
+            new { registry = _host, username = "puller", password = token })).EnsureSuccessStatusCode();
+        (await admin.PutAsJsonAsync("/api/v1/policy/keys/release", new { publicKey = signer.PublicKeyPem, description = "release pipeline" }))
+            .EnsureSuccessStatusCode();
+        var mirror = new[] { new { source = $"{_upstream.Host}/team/web", mirrors = new[] { $"{_host}/shop/web" }, mirrorSourcePolicy = "NeverContactSource" } };
+        (await admin.PutAsJsonAsync("/api/v1/mirrors", new { imageDigestMirrors = mirror, imageTagMirrors = mirror, insecureRegistries = new[] { _host } }))
+            .EnsureSuccessStatusCode();
+        var before = _upstream.Requests.Count(r => r.Contains("/referrers/", StringComparison.Ordinal));
+
+        var put = await admin.PutAsJsonAsync("/api/v1/namespaces/edge/imagestreams/web/tags/7.0", new { from = $"{_upstream.Host}/team/web:7.0", insecure = true });
+
+        Assert.True(put.IsSuccessStatusCode, await put.Content.ReadAsStringAsync());
+        var image = await admin.GetFromJsonAsync<JsonElement>($"/api/v1/images/{pushed.Digest}");
+        Assert.Equal($"{_upstream.Host}/team/web@{pushed.Digest}", image.GetProperty("dockerImageReference").GetString());
+        var signature = image.GetProperty("signatures").EnumerateArray().Single();
+        Assert.True(signature.GetProperty("verified").GetBoolean(), signature.ToString());
+        Assert.Equal("release", signature.GetProperty("key").GetString());
+        Assert.Equal($"{_upstream.Host}/team/web", signature.GetProperty("identity").GetString());
+        // The first dashboard was asked for the referrers (it asks its upstream's API while answering; the .sig tag alone
+        // would not), then served the listed manifest and its payload by digest.
+        var asked = await Eventually.ReadAsync(() => Task.FromResult(_upstream.Requests.Count(r => r.Contains("/referrers/", StringComparison.Ordinal))),
+            count => count > before);
+        Assert.True(asked > before, "the first dashboard was not asked for the image's referrers");
     }
-
 
     private sealed class Factory(string directory) : WebApplicationFactory<Program>
     {
