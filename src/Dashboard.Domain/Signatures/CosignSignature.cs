@@ -16,7 +16,7 @@ public sealed record StoredSignature(string? Identity, string Payload, string? S
 /// Cosign's keyed verification without a transparency log (<c>cosign verify --key … --insecure-ignore-tlog</c>): the
 /// payload is a "simple signing" document (https://github.com/sigstore/cosign/blob/main/specs/SIGNATURE_SPEC.md) whose
 /// <c>critical.image.docker-manifest-digest</c> must be the image's digest and whose <c>critical.identity.docker-reference</c>
-/// must name the repository the image came from; the signature (base64, the layer's
+/// must name the repository the image came from (or one <see cref="SignatureOptions.Identities"/> accepts for it); the signature (base64, the layer's
 /// <c>dev.cosignproject.cosign/signature</c> annotation) must verify over the payload's exact bytes with a trusted key.
 /// </summary>
 public static class CosignSignature
@@ -36,10 +36,11 @@ public static class CosignSignature
     public const int MaxSignatureLength = 8 * 1024;
 
     /// <summary>Checks one signature of <paramref name="image"/>, found in <paramref name="repository"/>, against every trusted key.</summary>
-    public static StoredSignature Check(Digest image, ImageReference repository, byte[] payload, string? signature, IReadOnlyList<NamedKey> keys)
+    public static StoredSignature Check(Digest image, ImageReference repository, byte[] payload, string? signature, IReadOnlyList<NamedKey> keys,
+        SignatureOptions? options = null)
     {
         var text = Convert.ToBase64String(payload);
-        var (identity, problem) = Read(payload, image, repository);
+        var (identity, problem) = Read(payload, image, repository, options ?? new SignatureOptions());
         if (problem is not null)
         {
             return new StoredSignature(identity, text, signature, null, false, problem);
@@ -73,11 +74,12 @@ public static class CosignSignature
     }
 
     /// <summary>Checks a stored signature again, e.g. with the keys after a change (no registry call).</summary>
-    public static StoredSignature Recheck(Digest image, ImageReference repository, StoredSignature stored, IReadOnlyList<NamedKey> keys)
+    public static StoredSignature Recheck(Digest image, ImageReference repository, StoredSignature stored, IReadOnlyList<NamedKey> keys,
+        SignatureOptions? options = null)
     {
         try
         {
-            return Check(image, repository, Convert.FromBase64String(stored.Payload), stored.Signature, keys);
+            return Check(image, repository, Convert.FromBase64String(stored.Payload), stored.Signature, keys, options);
         }
         catch (FormatException)
         {
@@ -86,7 +88,7 @@ public static class CosignSignature
     }
 
     /// <summary>The payload's docker-reference, and what is wrong with it for this image (null: nothing).</summary>
-    private static (string? Identity, string? Problem) Read(byte[] payload, Digest image, ImageReference repository)
+    private static (string? Identity, string? Problem) Read(byte[] payload, Digest image, ImageReference repository, SignatureOptions options)
     {
         try
         {
@@ -109,9 +111,10 @@ public static class CosignSignature
                 return (identity, $"the payload signs another image ({digest ?? "none named"})");
             }
 
-            if (!ImageReference.TryParse(identity, out var named, out _) || named.Registry != repository.Registry || named.Repository != repository.Repository)
+            if (!ImageReference.TryParse(identity, out var named, out _) || !options.Accepts(repository, named))
             {
-                return (identity, $"the payload names repository '{identity}', not {repository.Registry}/{repository.Repository}");
+                return (identity, $"the payload names repository '{identity}', not {repository.Registry}/{repository.Repository}"
+                    + (options.Identities.Count == 0 ? "" : " or an identity Dashboard:Signatures:Identities accepts for it"));
             }
 
             return (identity, null);

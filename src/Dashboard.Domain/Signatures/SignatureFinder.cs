@@ -3,6 +3,7 @@ using System.Text.Json;
 using System.Text.RegularExpressions;
 using Dashboard.Domain.Images;
 using Dashboard.Domain.Registry;
+using Microsoft.Extensions.Options;
 
 namespace Dashboard.Domain.Signatures;
 
@@ -13,7 +14,7 @@ namespace Dashboard.Domain.Signatures;
 /// <see cref="CosignSignature.MaxPayloadBytes"/>, at most <see cref="CosignSignature.MaxSignatures"/> of them) and checked
 /// against the trusted keys.
 /// </summary>
-public sealed partial class SignatureFinder(RegistryClient registry, TimeProvider clock)
+public sealed partial class SignatureFinder(RegistryClient registry, TimeProvider clock, IOptionsMonitor<SignatureOptions> options)
 {
     /// <summary>How long a registry that answered the referrers API with 404 is not asked again.</summary>
     public static readonly TimeSpan ReferrersRetry = TimeSpan.FromHours(1);
@@ -48,7 +49,7 @@ public sealed partial class SignatureFinder(RegistryClient registry, TimeProvide
                 continue;
             }
 
-            found.Add(CosignSignature.Check(image, source, payload, signature, keys));
+            found.Add(CosignSignature.Check(image, source, payload, signature, keys, options.CurrentValue));
         }
 
         return found;

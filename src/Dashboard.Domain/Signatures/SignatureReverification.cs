@@ -3,6 +3,7 @@ using Dashboard.Domain.Persistence;
 using Dashboard.Domain.Policy;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
 
 namespace Dashboard.Domain.Signatures;
 
@@ -13,7 +14,7 @@ namespace Dashboard.Domain.Signatures;
 /// another. Instances share the database, so one pass judges for all.
 /// </summary>
 public sealed class SignatureReverification(IDbContextFactory<DashboardDbContext> contexts, IImageFacts facts,
-    ILogger<SignatureReverification> logger)
+    IOptionsMonitor<SignatureOptions> options, ILogger<SignatureReverification> logger)
 {
     private const int Page = 200;
     private readonly Lock _gate = new();
@@ -97,7 +98,7 @@ public sealed class SignatureReverification(IDbContextFactory<DashboardDbContext
                 var before = row.VerifiedKeys;
                 var image = Digest.Parse(row.Digest);
                 var repository = ImageReference.Parse(row.Repository);
-                row.Reverified([.. row.Signatures.Select(s => s.Payload.Length == 0 ? s : CosignSignature.Recheck(image, repository, s, keys))]);
+                row.Reverified([.. row.Signatures.Select(s => s.Payload.Length == 0 ? s : CosignSignature.Recheck(image, repository, s, keys, options.CurrentValue))]);
                 changed += before.SequenceEqual(row.VerifiedKeys) ? 0 : 1;
             }
 

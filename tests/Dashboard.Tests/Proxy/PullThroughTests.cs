@@ -500,7 +500,43 @@ public sealed class PullThroughTests : IAsyncLifetime
         Assert.True(asked > before, "the first dashboard was not asked for the image's referrers");
     }
 
-    private sealed class Factory(string directory) : WebApplicationFactory<Program>
+    [Fact]
+    public async Task A_dashboard_importing_from_another_as_its_source_verifies_a_signature_naming_the_upstream_only_under_a_configured_identity()
+    {
+        var pushed = await ImagePusher.PushImageAsync(_upstream, "team/web", "8.0", seed: "promoted-signed");
+        using var signer = await CosignSigner.CreateAsync(SigningKey.Ed25519);
+        await signer.SignAndPushAsync(_upstream, "team/web", pushed.Digest);
+        await TagAsync("8.0", $"{_upstream.Host}/team/web:8.0");
+        using var puller = new HttpClient { BaseAddress = _admin.BaseAddress };
+        puller.DefaultRequestHeaders.Authorization = new("Basic", Convert.ToBase64String(Encoding.UTF8.GetBytes($"puller:{UserPassword}")));
+        var token = (await (await puller.PostAsJsonAsync("/api/v1/tokens/", new { name = "promotion" })).Content.ReadFromJsonAsync<JsonElement>())
+            .GetProperty("token").GetString()!;
+
+        // Production imports from the first dashboard's stream; the signature names the upstream repository it was signed as.
+        await using var production = new Factory(Path.Combine(_directory, "production"), new Dictionary<string, string>
+        {
+            ["Dashboard:Signatures:Identities:0:Source"] = $"{_host}/shop",
+            ["Dashboard:Signatures:Identities:0:Accept"] = $"{_upstream.Host}/team",
+        });
+        production.UseKestrel(0);
+        production.StartServer();
+        using var admin = new HttpClient { BaseAddress = new Uri(production.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First()) };
+        admin.DefaultRequestHeaders.Authorization = new("Basic", Convert.ToBase64String(Encoding.UTF8.GetBytes($"admin:{AdminPassword}")));
+        (await admin.PostAsJsonAsync("/api/v1/namespaces", new { name = "prod" })).EnsureSuccessStatusCode();
+        (await admin.PostAsJsonAsync("/api/v1/namespaces/prod/imagestreams", new { name = "web" })).EnsureSuccessStatusCode();
+        (await admin.PutAsJsonAsync("/api/v1/namespaces/prod/pullsecrets/development",
+            new { registry = _host, username = "puller", password = token })).EnsureSuccessStatusCode();
+        (await admin.PutAsJsonAsync("/api/v1/policy/keys/release", new { publicKey = signer.PublicKeyPem })).EnsureSuccessStatusCode();
+
+        var put = await admin.PutAsJsonAsync("/api/v1/namespaces/prod/imagestreams/web/tags/8.0", new { from = $"{_host}/shop/web:8.0", insecure = true });
+
+        Assert.True(put.IsSuccessStatusCode, await put.Content.ReadAsStringAsync());
+        var signature = (await admin.GetFromJsonAsync<JsonElement>($"/api/v1/images/{pushed.Digest}")).GetProperty("signatures").EnumerateArray().Single();
+        Assert.True(signature.GetProperty("verified").GetBoolean(), signature.ToString());
+        Assert.Equal($"{_upstream.Host}/team/web", signature.GetProperty("identity").GetString());
+    }
+
+    private sealed class Factory(string directory, IReadOnlyDictionary<string, string>? settings = null) : WebApplicationFactory<Program>
     {
         private readonly TestDatabase _database = TestDatabase.Create();
 
@@ -518,6 +554,10 @@ public sealed class PullThroughTests : IAsyncLifetime
             builder.UseSetting("Dashboard:Registries:AllowLoopback", "true");
             builder.UseSetting("Dashboard:Registries:MaxRetries", "1");
             builder.UseSetting("Dashboard:Proxy:PublicHost", PublicHost);
+            foreach (var (key, value) in settings ?? new Dictionary<string, string>())
+            {
+                builder.UseSetting(key, value);
+            }
         }
     }
 }

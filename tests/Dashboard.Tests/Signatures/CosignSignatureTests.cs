@@ -30,6 +30,26 @@ public sealed class CosignSignatureTests
     }
 
     [Theory]
+    [InlineData("dev.example.com:5000/shop/app", "registry.example.com/team/app", true)]
+    [InlineData("dev.example.com:5000/shop/app", "registry.example.com/team/other", false)]
+    [InlineData("dev.example.com:5000/shopping/app", "registry.example.com/team/app", false)]
+    [InlineData("dev.example.com:5000/shop/app", "dev.example.com:5000/shop/app", true)]
+    public void A_configured_identity_lets_a_signature_name_the_same_path_under_another_repository_prefix_and_nothing_else(string importedFrom,
+        string signedAs, bool verifies)
+    {
+        using var ecdsa = ECDsa.Create(ECCurve.NamedCurves.nistP256);
+        Assert.True(PublicKey.TryParse(ecdsa.ExportSubjectPublicKeyInfoPem(), out var key, out _));
+        var payload = CosignSignerPayload(signedAs);
+        var signature = Convert.ToBase64String(ecdsa.SignData(payload, HashAlgorithmName.SHA256, DSASignatureFormat.Rfc3279DerSequence));
+        var options = new SignatureOptions { Identities = [new SignatureIdentity { Source = "dev.example.com:5000/shop/", Accept = "registry.example.com/team" }] };
+
+        var checkedSignature = CosignSignature.Check(Image, ImageReference.Parse(importedFrom + ":1"), payload, signature, [new NamedKey("release", key)], options);
+
+        Assert.Equal(verifies, checkedSignature.Verified);
+        Assert.Contains(verifies ? "verified by release" : "or an identity Dashboard:Signatures:Identities accepts", checkedSignature.Reason);
+    }
+
+    [Theory]
     [InlineData("", "A PEM public key is required")]
     [InlineData("-----BEGIN CERTIFICATE-----\nAAAA\n-----END CERTIFICATE-----", "Not a PEM public key")]
     [InlineData("-----BEGIN PUBLIC KEY-----\nAAAA\n-----END PUBLIC KEY-----", "not a public key that can be read")]
