@@ -66,6 +66,37 @@ public sealed class PullThroughTests : IAsyncLifetime
     private async Task TagAsync(string tag, string from) =>
         (await _admin.PutAsJsonAsync($"/api/v1/namespaces/shop/imagestreams/web/tags/{tag}", new { from, insecure = true })).EnsureSuccessStatusCode();
 
+    private HttpClient Puller()
+    {
+        var puller = new HttpClient { BaseAddress = _admin.BaseAddress };
+        puller.DefaultRequestHeaders.Authorization = new("Basic", Convert.ToBase64String(Encoding.UTF8.GetBytes($"puller:{UserPassword}")));
+        return puller;
+    }
+
+    /// <summary>A personal access token of the namespace's Viewer, as another dashboard's pull secret holds it.</summary>
+    private async Task<string> PullerTokenAsync(string name)
+    {
+        using var puller = Puller();
+        var created = await puller.PostAsJsonAsync("/api/v1/tokens/", new { name });
+        return (await created.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("token").GetString()!;
+    }
+
+    /// <summary>Another dashboard (its own database and data directory) on a loopback port.</summary>
+    private static Factory StartDashboard(string directory, IReadOnlyDictionary<string, string>? settings = null)
+    {
+        var app = new Factory(directory, settings);
+        app.UseKestrel(0);
+        app.StartServer();
+        return app;
+    }
+
+    private static HttpClient AdminOf(Factory app)
+    {
+        var admin = new HttpClient { BaseAddress = new Uri(app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First()) };
+        admin.DefaultRequestHeaders.Authorization = new("Basic", Convert.ToBase64String(Encoding.UTF8.GetBytes($"admin:{AdminPassword}")));
+        return admin;
+    }
+
     private static async Task<(int Exit, string Output)> SkopeoAsync(params string[] arguments)
     {
         var start = new ProcessStartInfo("skopeo", arguments) { RedirectStandardOutput = true, RedirectStandardError = true };
@@ -148,8 +179,7 @@ public sealed class PullThroughTests : IAsyncLifetime
         Assert.Contains("unauthorized", output, StringComparison.OrdinalIgnoreCase);
 
         // Only an admin may open a namespace; a member's attempt changes nothing.
-        using var puller = new HttpClient { BaseAddress = _admin.BaseAddress };
-        puller.DefaultRequestHeaders.Authorization = new("Basic", Convert.ToBase64String(Encoding.UTF8.GetBytes($"puller:{UserPassword}")));
+        using var puller = Puller();
         Assert.Equal(HttpStatusCode.Forbidden, (await puller.PutAsJsonAsync("/api/v1/namespaces/shop/anonymous-pull", new { allowed = true })).StatusCode);
         Assert.Equal(HttpStatusCode.BadRequest, (await _admin.PutAsJsonAsync("/api/v1/namespaces/shop/anonymous-pull", new { })).StatusCode);
         Assert.False((await _admin.GetFromJsonAsync<JsonElement>("/api/v1/namespaces/shop")).GetProperty("anonymousPull").GetBoolean());
@@ -364,17 +394,10 @@ public sealed class PullThroughTests : IAsyncLifetime
         // Production tracks development: the first dashboard's stream is the second one's upstream.
         var pushed = await ImagePusher.PushImageAsync(_upstream, "team/web", "5.0", seed: "promoted");
         await TagAsync("5.0", $"{_upstream.Host}/team/web:5.0");
-        using var puller = new HttpClient { BaseAddress = _admin.BaseAddress };
-        puller.DefaultRequestHeaders.Authorization = new("Basic", Convert.ToBase64String(Encoding.UTF8.GetBytes($"puller:{UserPassword}")));
-        var token = (await (await puller.PostAsJsonAsync("/api/v1/tokens/", new { name = "production" })).Content.ReadFromJsonAsync<JsonElement>())
-            .GetProperty("token").GetString()!;
+        var token = await PullerTokenAsync("production");
 
-        var second = Path.Combine(_directory, "second");
-        await using var production = new Factory(second);
-        production.UseKestrel(0);
-        production.StartServer();
-        using var admin = new HttpClient { BaseAddress = new Uri(production.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First()) };
-        admin.DefaultRequestHeaders.Authorization = new("Basic", Convert.ToBase64String(Encoding.UTF8.GetBytes($"admin:{AdminPassword}")));
+        await using var production = StartDashboard(Path.Combine(_directory, "second"));
+        using var admin = AdminOf(production);
         (await admin.PostAsJsonAsync("/api/v1/namespaces", new { name = "prod" })).EnsureSuccessStatusCode();
         (await admin.PostAsJsonAsync("/api/v1/namespaces/prod/imagestreams", new { name = "web" })).EnsureSuccessStatusCode();
         (await admin.PutAsJsonAsync("/api/v1/namespaces/prod/pullsecrets/development",
@@ -423,8 +446,7 @@ public sealed class PullThroughTests : IAsyncLifetime
 
         // The referrers answer lists it (built from the tag: Debian's docker-registry has no referrers API), and what it
         // lists is served by digest.
-        using var puller = new HttpClient { BaseAddress = _admin.BaseAddress };
-        puller.DefaultRequestHeaders.Authorization = new("Basic", Convert.ToBase64String(Encoding.UTF8.GetBytes($"puller:{UserPassword}")));
+        using var puller = Puller();
         var referrers = await puller.GetAsync($"/v2/shop/web/referrers/{signed.Digest}?artifactType=application/vnd.dev.cosign.artifact.sig.v1%2Bjson");
         Assert.Equal(HttpStatusCode.OK, referrers.StatusCode);
         Assert.Equal("application/vnd.oci.image.index.v1+json", referrers.Content.Headers.ContentType!.MediaType);
@@ -463,16 +485,10 @@ public sealed class PullThroughTests : IAsyncLifetime
         using var signer = await CosignSigner.CreateAsync();
         await signer.SignAndPushAsync(_upstream, "team/web", pushed.Digest);
         await TagAsync("7.0", $"{_upstream.Host}/team/web:7.0");
-        using var puller = new HttpClient { BaseAddress = _admin.BaseAddress };
-        puller.DefaultRequestHeaders.Authorization = new("Basic", Convert.ToBase64String(Encoding.UTF8.GetBytes($"puller:{UserPassword}")));
-        var token = (await (await puller.PostAsJsonAsync("/api/v1/tokens/", new { name = "disconnected" })).Content.ReadFromJsonAsync<JsonElement>())
-            .GetProperty("token").GetString()!;
+        var token = await PullerTokenAsync("disconnected");
 
-        await using var disconnected = new Factory(Path.Combine(_directory, "disconnected"));
-        disconnected.UseKestrel(0);
-        disconnected.StartServer();
-        using var admin = new HttpClient { BaseAddress = new Uri(disconnected.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First()) };
-        admin.DefaultRequestHeaders.Authorization = new("Basic", Convert.ToBase64String(Encoding.UTF8.GetBytes($"admin:{AdminPassword}")));
+        await using var disconnected = StartDashboard(Path.Combine(_directory, "disconnected"));
+        using var admin = AdminOf(disconnected);
         (await admin.PostAsJsonAsync("/api/v1/namespaces", new { name = "edge" })).EnsureSuccessStatusCode();
         (await admin.PostAsJsonAsync("/api/v1/namespaces/edge/imagestreams", new { name = "web" })).EnsureSuccessStatusCode();
         (await admin.PutAsJsonAsync("/api/v1/namespaces/edge/pullsecrets/first-dashboard",
@@ -507,21 +523,15 @@ public sealed class PullThroughTests : IAsyncLifetime
         using var signer = await CosignSigner.CreateAsync(SigningKey.Ed25519);
         await signer.SignAndPushAsync(_upstream, "team/web", pushed.Digest);
         await TagAsync("8.0", $"{_upstream.Host}/team/web:8.0");
-        using var puller = new HttpClient { BaseAddress = _admin.BaseAddress };
-        puller.DefaultRequestHeaders.Authorization = new("Basic", Convert.ToBase64String(Encoding.UTF8.GetBytes($"puller:{UserPassword}")));
-        var token = (await (await puller.PostAsJsonAsync("/api/v1/tokens/", new { name = "promotion" })).Content.ReadFromJsonAsync<JsonElement>())
-            .GetProperty("token").GetString()!;
+        var token = await PullerTokenAsync("promotion");
 
         // Production imports from the first dashboard's stream; the signature names the upstream repository it was signed as.
-        await using var production = new Factory(Path.Combine(_directory, "production"), new Dictionary<string, string>
+        await using var production = StartDashboard(Path.Combine(_directory, "production"), new Dictionary<string, string>
         {
             ["Dashboard:Signatures:Identities:0:Source"] = $"{_host}/shop",
             ["Dashboard:Signatures:Identities:0:Accept"] = $"{_upstream.Host}/team",
         });
-        production.UseKestrel(0);
-        production.StartServer();
-        using var admin = new HttpClient { BaseAddress = new Uri(production.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First()) };
-        admin.DefaultRequestHeaders.Authorization = new("Basic", Convert.ToBase64String(Encoding.UTF8.GetBytes($"admin:{AdminPassword}")));
+        using var admin = AdminOf(production);
         (await admin.PostAsJsonAsync("/api/v1/namespaces", new { name = "prod" })).EnsureSuccessStatusCode();
         (await admin.PostAsJsonAsync("/api/v1/namespaces/prod/imagestreams", new { name = "web" })).EnsureSuccessStatusCode();
         (await admin.PutAsJsonAsync("/api/v1/namespaces/prod/pullsecrets/development",
