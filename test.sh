@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Runs every test of the dashboard: installs what the tests need when it is missing (Debian's Chromium for the browser
 # tests, docker-registry and htpasswd for the registry tests, skopeo, Docker Engine with containerd's ctr, and podman
-# as pull clients, kubectl for kustomize builds, PostgreSQL for the second provider), restores and builds the solution (warnings are errors), runs
+# as pull clients, kubectl for kustomize builds, openssl to sign test images, PostgreSQL for the second provider), restores and builds the solution (warnings are errors), runs
 # each test project and prints "N passed, N failed". Dashboard.Tests runs twice: on SQLite files, then on a throwaway
 # PostgreSQL server (a cluster under a temporary directory on a loopback port, started and removed here). Exits
 # non-zero when anything fails.
@@ -17,6 +17,8 @@ command -v kubectl >/dev/null 2>&1 || need+=(kubernetes-client)
 # docker.io depends on containerd, which has ctr; the tests start a dockerd of their own, never the system's.
 command -v dockerd >/dev/null 2>&1 || need+=(docker.io)
 command -v podman >/dev/null 2>&1 || need+=(podman)
+# The signature tests sign as cosign's docs show for external signers, with openssl (cosign is not packaged here).
+command -v openssl >/dev/null 2>&1 || need+=(openssl)
 ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || need+=(postgresql)
 if [ ${#need[@]} -gt 0 ]; then
   echo "Installing Debian packages: ${need[*]}"
