@@ -13,8 +13,8 @@ namespace Dashboard.Bench;
 /// </summary>
 internal static class ImagePusher
 {
-    /// <summary>Pushes a small image; the same repository, tag and <paramref name="variant"/> always give the same digest.</summary>
-    public static async Task PushImageAsync(HttpClient client, string repository, string tag, CancellationToken ct, string variant = "")
+    /// <summary>Pushes a small image and returns its digest; the same repository, tag and <paramref name="variant"/> always give the same digest.</summary>
+    public static async Task<string> PushImageAsync(HttpClient client, string repository, string tag, CancellationToken ct, string variant = "")
     {
         var tar = Encoding.UTF8.GetBytes($"layer of {repository}:{tag}{variant}");
         var layer = Gzip(tar);
@@ -42,6 +42,50 @@ internal static class ImagePusher
         {
             throw new InvalidOperationException($"push of {repository}:{tag} failed: {(int)response.StatusCode} {await response.Content.ReadAsStringAsync(ct)}");
         }
+
+        return Sha(manifest);
+    }
+
+    /// <summary>
+    /// Signs <paramref name="imageDigest"/> as cosign does with a key (a simple-signing payload naming the image and
+    /// <paramref name="dockerReference"/>, ECDSA over its SHA-256) and pushes the signature manifest under cosign's
+    /// <c>sha256-&lt;hex&gt;.sig</c> tag: config <c>{}</c>, the payload as its one layer with the signature annotation.
+    /// </summary>
+    public static async Task PushSignatureAsync(HttpClient client, string repository, string imageDigest, string dockerReference, ECDsa key,
+        CancellationToken ct)
+    {
+        var payload = JsonSerializer.SerializeToUtf8Bytes(new
+        {
+            critical = new
+            {
+                identity = new Dictionary<string, string> { ["docker-reference"] = dockerReference },
+                image = new Dictionary<string, string> { ["docker-manifest-digest"] = imageDigest },
+                type = "cosign container image signature",
+            },
+            optional = (object?)null,
+        });
+        var signature = Convert.ToBase64String(key.SignData(payload, HashAlgorithmName.SHA256, DSASignatureFormat.Rfc3279DerSequence));
+        var config = "{}"u8.ToArray();
+        await PushBlobAsync(client, repository, config, ct);
+        await PushBlobAsync(client, repository, payload, ct);
+        var manifest = JsonSerializer.SerializeToUtf8Bytes(new
+        {
+            schemaVersion = 2,
+            mediaType = MediaTypes.OciManifest,
+            config = new { mediaType = "application/vnd.oci.image.config.v1+json", digest = Sha(config), size = config.Length },
+            layers = new[]
+            {
+                new
+                {
+                    mediaType = "application/vnd.dev.cosign.simplesigning.v1+json", digest = Sha(payload), size = payload.Length,
+                    annotations = new Dictionary<string, string> { ["dev.cosignproject.cosign/signature"] = signature },
+                },
+            },
+        });
+        var content = new ByteArrayContent(manifest);
+        content.Headers.ContentType = new MediaTypeHeaderValue(MediaTypes.OciManifest);
+        using var response = await client.PutAsync($"/v2/{repository}/manifests/{imageDigest.Replace(':', '-')}.sig", content, ct);
+        response.EnsureSuccessStatusCode();
     }
 
     private static async Task PushBlobAsync(HttpClient client, string repository, byte[] blob, CancellationToken ct)

@@ -7,7 +7,10 @@ using Dashboard.Domain.Namespaces;
 using Dashboard.Domain.Persistence;
 using Dashboard.Domain.PullSecrets;
 using Dashboard.Domain.Registry;
+using System.Security.Cryptography;
+using Dashboard.Domain.Signatures;
 using Microsoft.Data.Sqlite;
+using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Options;
 
@@ -17,6 +20,8 @@ namespace Dashboard.Bench;
 /// A repository of 200 tags on a local registry: a cold repository import (<c>maxTags: -1</c>, nothing in the
 /// database yet) and an unchanged re-import, timed and with their registry requests counted from the registry's access
 /// log; the cold import's requests are then issued directly at the same concurrency, as the floor to compare with.
+/// Signed (<c>import-signed</c>): every image carries a cosign signature and the dashboard trusts its key, so the cold
+/// import also looks for and verifies the signatures (decision 0017).
 /// </summary>
 internal static class RepositoryImportBenchmark
 {
@@ -26,22 +31,33 @@ internal static class RepositoryImportBenchmark
     // The first run in the process also pays for the JIT and EF's model; runs 2..Runs are summarised as medians.
     private const int Runs = 8;
 
-    public static async Task RunAsync()
+    public static Task RunAsync() => RunAsync(signed: false);
+
+    public static Task RunSignedAsync() => RunAsync(signed: true);
+
+    private static async Task RunAsync(bool signed)
     {
         await using var registry = await LocalRegistry.StartAsync();
+        using var key = signed ? ECDsa.Create(ECCurve.NamedCurves.nistP256) : null;
         var push = Stopwatch.StartNew();
         using (var pusher = new HttpClient { BaseAddress = new Uri($"http://{registry.Host}") })
         {
-            await Parallel.ForEachAsync(Enumerable.Range(0, Tags), new ParallelOptions { MaxDegreeOfParallelism = 4 },
-                async (i, ct) => await ImagePusher.PushImageAsync(pusher, Repository, $"1.{i / 10}.{i % 10}", ct));
+            await Parallel.ForEachAsync(Enumerable.Range(0, Tags), new ParallelOptions { MaxDegreeOfParallelism = 4 }, async (i, ct) =>
+            {
+                var digest = await ImagePusher.PushImageAsync(pusher, Repository, $"1.{i / 10}.{i % 10}", ct);
+                if (key is not null)
+                {
+                    await ImagePusher.PushSignatureAsync(pusher, Repository, digest, $"{registry.Host}/{Repository}", key, ct);
+                }
+            });
         }
 
-        Console.WriteLine($"{Tags} images pushed to {registry.Host}/{Repository} in {push.Elapsed.TotalSeconds:0.0} s ({Describe(await registry.CheckpointAsync())})");
+        Console.WriteLine($"{Tags} images{(signed ? " and their signatures" : "")} pushed to {registry.Host}/{Repository} in {push.Elapsed.TotalSeconds:0.0} s ({Describe(await registry.CheckpointAsync())})");
 
         var runs = new List<Run>();
         for (var i = 1; i <= Runs; i++)
         {
-            var run = await RunOnceAsync(registry);
+            var run = await RunOnceAsync(registry, key?.ExportSubjectPublicKeyInfoPem());
             runs.Add(run);
             Console.WriteLine($"run {i}: cold {Show(run.Cold)}; unchanged {Show(run.Unchanged)}; direct: the cold import's requests by HttpClient "
                 + $"{run.ColdByHttpClient:0} ms, by curl {run.ColdByCurl:0} ms, the re-import's by HttpClient {run.UnchangedByHttpClient:0} ms");
@@ -70,7 +86,7 @@ internal static class RepositoryImportBenchmark
         }
     }
 
-    private static async Task<Run> RunOnceAsync(LocalRegistry registry)
+    private static async Task<Run> RunOnceAsync(LocalRegistry registry, string? trustedKey)
     {
         var path = Path.Combine(Path.GetTempPath(), $"dashboard-bench-import-{Guid.NewGuid():N}.db");
         var sql = new SqlCommandCounter();
@@ -95,12 +111,27 @@ internal static class RepositoryImportBenchmark
                 throw new InvalidOperationException($"ImportOptions.MaxTagsCap is below {Tags}: maxTags -1 would not take every tag.");
             }
 
+            if (trustedKey is not null)
+            {
+                await services.GetRequiredService<TrustedKeyStore>().PutAsync(Caller.System, "bench", trustedKey, "the benchmark's signer");
+            }
+
             var importer = services.GetRequiredService<RepositoryImporter>();
             var client = services.GetRequiredService<RegistryClient>();
             var request = new RepositoryImportRequest($"{registry.Host}/{Repository}", MaxTags: -1, Insecure: true);
             await registry.CheckpointAsync();
 
             var cold = await ImportAsync(registry, client, sql, () => importer.ImportAsync(Caller.System, "bench", "app", request), "Imported");
+            if (trustedKey is not null)
+            {
+                await using var db = await services.GetRequiredService<IDbContextFactory<DashboardDbContext>>().CreateDbContextAsync();
+                var verified = (await db.ImageSignatures.AsNoTracking().ToListAsync()).Count(s => s.VerifiedKeys.Contains("bench"));
+                if (verified != Tags)
+                {
+                    throw new InvalidOperationException($"The cold import should have verified {Tags} signatures with the trusted key; it verified {verified}.");
+                }
+            }
+
             var unchanged = await ImportAsync(registry, client, sql, () => importer.ImportAsync(Caller.System, "bench", "app", request), "Unchanged");
             var expected = new Dictionary<string, int> { ["GET tags/list"] = 1, ["HEAD manifest"] = Tags };
             var issued = unchanged.Log.CountBy(e => e.Kind).ToDictionary();

@@ -89,6 +89,13 @@ public sealed class WebhookOptions
     /// <summary>Changes of one tag within this many seconds make one event (delivered once the window closes); 0 delivers each at once.</summary>
     [System.ComponentModel.DataAnnotations.Range(0, 3600)]
     public int CoalesceSeconds { get; set; } = 30;
+
+    /// <summary>
+    /// An event no delivery was attempted for this long after its window closed is queued again: the process that saved it
+    /// died before queueing its delivery. Longer than any queue backlog, or a waiting delivery is sent twice (same event id).
+    /// </summary>
+    [System.ComponentModel.DataAnnotations.Range(5, 24 * 3600)]
+    public int LostAfterSeconds { get; set; } = 600;
 }
 
 /// <summary>A namespace's subscription to change events; the secret signs every delivery and is never shown again.</summary>

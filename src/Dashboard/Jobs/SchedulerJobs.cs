@@ -27,7 +27,7 @@ public sealed class SchedulerTickJob(
         }
 
         // A process that died between saving an import and queueing its delivery left an event nobody was told of.
-        var lost = TimeSpan.FromSeconds(webhookOptions.CurrentValue.CoalesceSeconds) + TimeSpan.FromMinutes(10);
+        var lost = TimeSpan.FromSeconds(webhookOptions.CurrentValue.CoalesceSeconds + webhookOptions.CurrentValue.LostAfterSeconds);
         foreach (var eventId in await webhooks.UnattemptedAsync(lost, ct))
         {
             notifier.Saved(eventId, TimeSpan.Zero);

@@ -125,6 +125,9 @@ public sealed class SeveralInstancesTests : IAsyncLifetime
         ["Dashboard__Registries__AllowLoopback"] = "true",
         ["Dashboard__Registries__MaxRetries"] = "1",
         ["Dashboard__Webhooks__CoalesceSeconds"] = "1",
+        // An instance killed between saving a batch of imports and queueing their deliveries (up to 50 per save) leaves
+        // events nobody queued: queued again after 20 s here, not ten minutes.
+        ["Dashboard__Webhooks__LostAfterSeconds"] = "20",
         // A lease of 15 s: a check queued on an instance that dies is queued again within seconds, not ten minutes.
         ["Dashboard__Import__LeaseSeconds"] = "15",
         ["Dashboard__Import__TickSeconds"] = "1",
