@@ -16,6 +16,7 @@ internal sealed record AccessLogEntry(string Method, string Path, int Status)
             var what = Path switch
             {
                 _ when Path.Contains("/tags/list") => "tags/list",
+                _ when Path.Contains("/referrers/") => "referrers",
                 _ when Path.Contains("/manifests/") => "manifest",
                 _ when Path.Contains("/blobs/uploads") => "blob upload",
                 _ when Path.Contains("/blobs/") => "blob",

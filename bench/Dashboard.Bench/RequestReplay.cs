@@ -47,7 +47,7 @@ internal static class RequestReplay
             {
                 // One curl config block per request (https://curl.se/docs/manpage.html#-K); "next" separates them.
                 var blocks = batch.Select(r =>
-                    $"url = \"http://{host}{r.Path}\"\noutput = \"/dev/null\"\nheader = \"Accept: {Accept}\"\nfail\n{(r.Method == "HEAD" ? "head\n" : "")}");
+                    $"url = \"http://{host}{r.Path}\"\noutput = \"/dev/null\"\nheader = \"Accept: {Accept}\"\n{(r.Status is >= 200 and < 300 ? "fail\n" : "")}{(r.Method == "HEAD" ? "head\n" : "")}");
                 await File.WriteAllTextAsync(path, string.Join("next\n", blocks), Encoding.ASCII);
             }
 
@@ -73,7 +73,12 @@ internal static class RequestReplay
         using var request = new HttpRequestMessage(new HttpMethod(recorded.Method), recorded.Path);
         request.Headers.Accept.ParseAdd(Accept);
         using var response = await client.SendAsync(request, HttpCompletionOption.ResponseHeadersRead, ct);
-        response.EnsureSuccessStatusCode();
+        // The registry's answer as recorded: a 404 too (a registry without the referrers API answers it so).
+        if ((int)response.StatusCode != recorded.Status)
+        {
+            throw new InvalidOperationException($"{recorded.Method} {recorded.Path} answered {(int)response.StatusCode}, recorded {recorded.Status}.");
+        }
+
         await response.Content.CopyToAsync(Stream.Null, ct);
     }
 
