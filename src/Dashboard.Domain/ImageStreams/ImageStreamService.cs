@@ -92,9 +92,15 @@ public sealed class ImageStreamService(IDbContextFactory<DashboardDbContext> con
         await using var db = await contexts.CreateDbContextAsync(ct);
         var ns = await db.RequireNamespaceAsync(caller, @namespace, write: false, ct);
         var stream = await LoadAsync(db, ns, name, ct);
-        var current = stream.TagNames().Select(t => stream.CurrentImage(t)?.Image).OfType<string>().Distinct().ToList();
-        var signed = await db.ImageSignatures.AsNoTracking().Where(s => current.Contains(s.Digest) && s.Signed)
-            .Select(s => new { s.Digest, s.VerifiedKeys }).ToDictionaryAsync(s => s.Digest, s => s.VerifiedKeys, ct);
+        // Signed as the looks in the repositories this stream's tags imported their current images from found them.
+        var current = stream.TagNames().Select(t => stream.CurrentImage(t)).OfType<TagEvent>()
+            .Select(e => (e.Image, Repository: ImageReference.TryParse(e.DockerImageReference, out var from, out _) ? Signatures.ImageSignatures.RepositoryOf(from) : ""))
+            .Distinct().ToList();
+        var digests = current.Select(c => c.Image).Distinct().ToList();
+        var rows = await db.ImageSignatures.AsNoTracking().Where(s => digests.Contains(s.Digest) && s.Signed)
+            .Select(s => new { s.Digest, s.Repository, s.VerifiedKeys }).ToListAsync(ct);
+        var signed = rows.Where(r => current.Contains((r.Digest, r.Repository))).GroupBy(r => r.Digest)
+            .ToDictionary(g => g.Key, g => (IReadOnlyList<string>)[.. g.SelectMany(r => r.VerifiedKeys).Distinct().Order(StringComparer.Ordinal)]);
         return new ImageStreamView(stream, await db.RoleAsync(caller, ns.Id, ct) == NamespaceRole.Editor, signed);
     }
 

@@ -8,8 +8,11 @@ namespace Dashboard.Domain.Images;
 /// <summary>A stream tag that points, or once pointed, at an image.</summary>
 public sealed record ImageUse(string Namespace, string Stream, string Tag, bool Current, DateTime Since);
 
-/// <param name="Signatures">What the last look for its cosign signatures found; null: never looked.</param>
-public sealed record ImageDetails(Image Image, IReadOnlyList<ImageUse> UsedBy, Signatures.ImageSignatures? Signatures = null);
+/// <param name="Signatures">
+/// What the last look for its cosign signatures found, per repository it was imported from that the caller may see (a
+/// stream in a namespace they read recorded it from there; admins: all); empty: never looked.
+/// </param>
+public sealed record ImageDetails(Image Image, IReadOnlyList<ImageUse> UsedBy, IReadOnlyList<Signatures.ImageSignatures>? Signatures = null);
 
 /// <summary>Reads images and their annotations. An image is visible to a caller through the streams they may read.</summary>
 public sealed class ImageCatalog(IDbContextFactory<DashboardDbContext> contexts, Policy.IImageFacts facts, TimeProvider clock)
@@ -27,7 +30,18 @@ public sealed class ImageCatalog(IDbContextFactory<DashboardDbContext> contexts,
             throw new NotFoundException($"Image {digest} is not known to the dashboard.");
         }
 
-        var signatures = await db.ImageSignatures.AsNoTracking().FirstOrDefaultAsync(s => s.Digest == parsed, ct);
+        var signatures = await db.ImageSignatures.AsNoTracking().Where(s => s.Digest == parsed).OrderBy(s => s.Repository).ToListAsync(ct);
+        if (!caller.IsAdmin)
+        {
+            var readable = db.Readable(caller).Select(n => n.Id);
+            var references = await db.TagEvents.AsNoTracking().Where(e => e.Image == parsed)
+                .Join(db.ImageStreams.Where(s => readable.Contains(s.NamespaceId)), e => e.ImageStreamId, s => s.Id, (e, _) => e.DockerImageReference)
+                .Distinct().ToListAsync(ct);
+            var repositories = references.Select(r => ImageReference.TryParse(r, out var from, out _) ? Signatures.ImageSignatures.RepositoryOf(from) : null)
+                .OfType<string>().ToHashSet(StringComparer.Ordinal);
+            signatures = [.. signatures.Where(s => repositories.Contains(s.Repository))];
+        }
+
         return new ImageDetails(image, uses, signatures);
     }
 

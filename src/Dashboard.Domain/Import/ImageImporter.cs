@@ -421,7 +421,8 @@ public sealed class ImageImporter(
             // Signatures of an image another import looked at meanwhile: theirs are as fresh as ours.
             var addedChecks = db.ChangeTracker.Entries<ImageSignatures>().Where(e => e.State == EntityState.Added).ToList();
             var checkedDigests = addedChecks.Select(e => e.Entity.Digest).ToList();
-            var checkedMeanwhile = await db.ImageSignatures.AsNoTracking().Where(s => checkedDigests.Contains(s.Digest)).Select(s => s.Digest).ToListAsync(ct);
+            var checkedMeanwhile = (await db.ImageSignatures.AsNoTracking().Where(s => checkedDigests.Contains(s.Digest))
+                .Select(s => new { s.Digest, s.Repository }).ToListAsync(ct)).Select(s => (s.Digest, s.Repository)).ToList();
             if (stored.Count == 0 && checkedMeanwhile.Count == 0)
             {
                 throw new ConflictException("", "The tag changed while it was imported; import it again.");
@@ -432,7 +433,7 @@ public sealed class ImageImporter(
                 entry.State = EntityState.Detached;
             }
 
-            foreach (var entry in addedChecks.Where(e => checkedMeanwhile.Contains(e.Entity.Digest)))
+            foreach (var entry in addedChecks.Where(e => checkedMeanwhile.Contains((e.Entity.Digest, e.Entity.Repository))))
             {
                 entry.State = EntityState.Detached;
             }

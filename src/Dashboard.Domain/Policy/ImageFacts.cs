@@ -36,7 +36,24 @@ public sealed class ImageFacts : IImageFacts
     public static readonly TimeSpan Freshness = TimeSpan.FromSeconds(30);
     public const int MaxCachedImages = 10_000;
 
-    private readonly ConcurrentDictionary<string, (ImageFact Fact, HashSet<string> RecordedIn, long At)> _byDigest = new(StringComparer.Ordinal);
+    private readonly ConcurrentDictionary<string, (Stored Image, long At)> _byDigest = new(StringComparer.Ordinal);
+
+    /// <summary>
+    /// A stored image as facts see it: its fact without signatures, per namespace the repositories its streams recorded it
+    /// from, and per repository the trusted keys that verified a signature found there (decision 0017).
+    /// </summary>
+    private sealed record Stored(ImageFact Fact, IReadOnlyDictionary<string, HashSet<string>> RecordedFrom,
+        IReadOnlyDictionary<string, IReadOnlyList<string>> SignedIn)
+    {
+        public IEnumerable<string> RecordedIn => RecordedFrom.Keys;
+
+        /// <summary>The keys that verified it in any of <paramref name="repositories"/>: only looks made for those count.</summary>
+        public ImageFact SignedThrough(IEnumerable<string> repositories)
+        {
+            var keys = repositories.Distinct().SelectMany(r => SignedIn.GetValueOrDefault(r) ?? []).Distinct().Order(StringComparer.Ordinal).ToList();
+            return Fact with { SignedBy = keys.Count == 0 ? null : keys };
+        }
+    }
     private readonly SemaphoreSlim _sourcesLoading = new(1, 1);
     private volatile Sources? _sources;
 
@@ -63,8 +80,16 @@ public sealed class ImageFacts : IImageFacts
         var sources = await SourcesAsync(ct);
         if (reference.Digest is { } digest)
         {
-            var (fact, recordedIn) = await ByDigestAsync(digest.ToString(), ct);
-            return fact.Known && !sources.InScope(@namespace, recordedIn) ? ImageFact.Unknown with { Digest = fact.Digest } : fact;
+            var stored = await ByDigestAsync(digest.ToString(), ct);
+            if (stored.Fact.Known && !sources.InScope(@namespace, stored.RecordedIn))
+            {
+                return ImageFact.Unknown with { Digest = stored.Fact.Digest };
+            }
+
+            // Signed as the looks for the repositories the asking namespace (or a shared one) recorded it from found it:
+            // an import into another namespace, from elsewhere, never changes it (docs/security.md).
+            return stored.SignedThrough(stored.RecordedFrom.Where(r => @namespace is null || r.Key == @namespace || sources.Shared.Contains(r.Key))
+                .SelectMany(r => r.Value));
         }
 
         var key = reference.ToString();
@@ -75,7 +100,8 @@ public sealed class ImageFacts : IImageFacts
                 // Known, with the labels of the image the tag imported from exactly this reference. A Local tag of a shared
                 // namespace is pulled through the dashboard only when anyone may pull there: the workload's own
                 // namespace has no login of it. Otherwise the pin names the source registry.
-                var (image, _) = await ByDigestAsync(current.Digest, ct);
+                // Signed as the look for exactly this reference's repository found it.
+                var image = (await ByDigestAsync(current.Digest, ct)).SignedThrough([Signatures.ImageSignatures.RepositoryOf(reference)]);
                 var local = scope == @namespace || sources.OpenToAnyone.Contains(scope) ? current.Local : null;
                 return image with { Known = true, Digest = current.Digest, LocalRepository = local };
             }
@@ -96,32 +122,37 @@ public sealed class ImageFacts : IImageFacts
         _sources = null;
     }
 
-    private async ValueTask<(ImageFact Fact, HashSet<string> RecordedIn)> ByDigestAsync(string digest, CancellationToken ct)
+    private async ValueTask<Stored> ByDigestAsync(string digest, CancellationToken ct)
     {
         if (_byDigest.TryGetValue(digest, out var cached) && _clock.GetElapsedTime(cached.At) < Freshness)
         {
-            return (cached.Fact, cached.RecordedIn);
+            return cached.Image;
         }
 
         await using var db = await _contexts.CreateDbContextAsync(ct);
         var image = await db.Images.AsNoTracking().Where(i => i.Digest == digest)
             .Select(i => new { i.Config, i.Annotations }).FirstOrDefaultAsync(ct);
-        var recordedIn = image is null ? [] : (await db.TagEvents.AsNoTracking().Where(e => e.Image == digest)
-                .Join(db.ImageStreams, e => e.ImageStreamId, s => s.Id, (e, s) => s.Namespace.Name).Distinct().ToListAsync(ct))
-            .ToHashSet(StringComparer.Ordinal);
+        var recorded = image is null ? [] : await db.TagEvents.AsNoTracking().Where(e => e.Image == digest)
+            .Join(db.ImageStreams, e => e.ImageStreamId, s => s.Id, (e, s) => new { Namespace = s.Namespace.Name, e.DockerImageReference })
+            .Distinct().ToListAsync(ct);
+        var recordedFrom = recorded.GroupBy(r => r.Namespace, StringComparer.Ordinal).ToDictionary(g => g.Key,
+            g => g.Select(r => ImageReference.TryParse(r.DockerImageReference, out var from, out _) ? Signatures.ImageSignatures.RepositoryOf(from) : null)
+                .OfType<string>().ToHashSet(StringComparer.Ordinal), StringComparer.Ordinal);
         // Verified at import (or at the last check, or re-verified after a key change): admission reads this, never a registry.
-        var signedBy = image is null ? null : await db.ImageSignatures.AsNoTracking().Where(s => s.Digest == digest).Select(s => s.VerifiedKeys)
-            .FirstOrDefaultAsync(ct);
+        var signedIn = image is null ? [] : (await db.ImageSignatures.AsNoTracking().Where(s => s.Digest == digest && s.Signed)
+                .Select(s => new { s.Repository, s.VerifiedKeys }).ToListAsync(ct))
+            .ToDictionary(s => s.Repository, s => s.VerifiedKeys, StringComparer.Ordinal);
         var fact = image is null
             ? ImageFact.Unknown with { Digest = digest }
-            : new ImageFact(true, digest, image.Config.Labels, image.Annotations, SignedBy: signedBy);
+            : new ImageFact(true, digest, image.Config.Labels, image.Annotations);
         if (_byDigest.Count >= MaxCachedImages)
         {
             _byDigest.Clear();
         }
 
-        _byDigest[digest] = (fact, recordedIn, _clock.GetTimestamp());
-        return (fact, recordedIn);
+        var stored = new Stored(fact, recordedFrom, signedIn);
+        _byDigest[digest] = (stored, _clock.GetTimestamp());
+        return stored;
     }
 
     private async ValueTask<Sources> SourcesAsync(CancellationToken ct)

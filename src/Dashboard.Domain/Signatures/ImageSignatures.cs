@@ -3,9 +3,10 @@ using Dashboard.Domain.Images;
 namespace Dashboard.Domain.Signatures;
 
 /// <summary>
-/// What the dashboard last found about an image's cosign signatures (one row per image digest): each signature as found,
-/// with the trusted key that verified it or why none did, the repository it was looked for in, and when. No row: never
-/// looked (counts as unsigned).
+/// What the dashboard last found about an image's cosign signatures in one repository it was imported from (one row per
+/// image digest and repository): each signature as found, with the trusted key that verified it or why none did, and
+/// when. A namespace reads only the rows of the repositories its streams recorded the image from, so an import into
+/// another namespace never changes what counts as signed for it. No row: never looked (counts as unsigned).
 /// </summary>
 public sealed class ImageSignatures
 {
@@ -37,9 +38,12 @@ public sealed class ImageSignatures
     /// <summary>Whether any trusted key verified a signature (the stream page's "unsigned" filter reads it).</summary>
     public bool Signed { get; private set; }
 
+    /// <summary>How a row names the repository of a reference: <c>registry/repository</c>.</summary>
+    public static string RepositoryOf(ImageReference reference) => $"{reference.Registry}/{reference.Repository}";
+
     public void Replace(ImageReference repository, IReadOnlyList<StoredSignature> signatures, DateTime checkedAt)
     {
-        Repository = $"{repository.Registry}/{repository.Repository}";
+        Repository = RepositoryOf(repository);
         CheckedAt = checkedAt;
         Reverified(signatures);
     }

@@ -52,7 +52,9 @@ public sealed class SignatureBatch(SignatureFinder finder, TrustedKeyStore keySt
         {
             var names = images.Select(i => i.ToString()).ToList();
             var since = clock.GetUtcNow().UtcDateTime - recheck;
-            var fresh = await db.ImageSignatures.AsNoTracking().Where(s => names.Contains(s.Digest) && s.CheckedAt > since).Select(s => s.Digest).ToListAsync(ct);
+            var repository = ImageSignatures.RepositoryOf(source);
+            var fresh = await db.ImageSignatures.AsNoTracking()
+                .Where(s => names.Contains(s.Digest) && s.Repository == repository && s.CheckedAt > since).Select(s => s.Digest).ToListAsync(ct);
             due = [.. images.Where(i => !fresh.Contains(i.ToString()))];
             if (due.Count > 0)
             {
@@ -90,7 +92,7 @@ public sealed class SignatureBatch(SignatureFinder finder, TrustedKeyStore keySt
     }
 
     /// <summary>
-    /// Records what the lookups found into <paramref name="db"/>'s unit of work (each image once); true when a stored
+    /// Records what the lookups found into <paramref name="db"/>'s unit of work (each image and repository once); true when a stored
     /// fact changed, so policy's cached facts must be forgotten once saved.
     /// </summary>
     public async Task<bool> RecordAsync(DashboardDbContext db, IReadOnlyList<SignatureLookup> lookups, CancellationToken ct)
@@ -99,15 +101,17 @@ public sealed class SignatureBatch(SignatureFinder finder, TrustedKeyStore keySt
         foreach (var lookup in lookups.Where(l => l.Failure is null))
         {
             var digest = lookup.Image.ToString();
-            if (!_recorded.TryGetValue(digest, out var row))
+            var repository = ImageSignatures.RepositoryOf(lookup.Repository);
+            var key = $"{digest}|{repository}";
+            if (!_recorded.TryGetValue(key, out var row))
             {
-                _recorded[digest] = row = await db.ImageSignatures.FirstOrDefaultAsync(s => s.Digest == digest, ct);
+                _recorded[key] = row = await db.ImageSignatures.FirstOrDefaultAsync(s => s.Digest == digest && s.Repository == repository, ct);
             }
 
             if (row is null)
             {
-                _recorded[digest] = new ImageSignatures(lookup.Image, lookup.Repository, lookup.Signatures, lookup.At);
-                db.ImageSignatures.Add(_recorded[digest]!);
+                _recorded[key] = new ImageSignatures(lookup.Image, lookup.Repository, lookup.Signatures, lookup.At);
+                db.ImageSignatures.Add(_recorded[key]!);
                 changed |= lookup.VerifiedKeys.Count > 0;
                 continue;
             }

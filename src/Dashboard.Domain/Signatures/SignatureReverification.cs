@@ -83,11 +83,14 @@ public sealed class SignatureReverification(IDbContextFactory<DashboardDbContext
         }
 
         var changed = 0;
-        string? after = null;
+        (string Digest, string Repository)? after = null;
         while (true)
         {
             await using var db = await contexts.CreateDbContextAsync(ct);
-            var rows = await db.ImageSignatures.Where(s => after == null || string.Compare(s.Digest, after) > 0).OrderBy(s => s.Digest).Take(Page).ToListAsync(ct);
+            var (lastDigest, lastRepository) = after ?? ("", "");
+            var rows = await db.ImageSignatures
+                .Where(s => string.Compare(s.Digest, lastDigest) > 0 || (s.Digest == lastDigest && string.Compare(s.Repository, lastRepository) > 0))
+                .OrderBy(s => s.Digest).ThenBy(s => s.Repository).Take(Page).ToListAsync(ct);
             if (rows.Count == 0)
             {
                 break;
@@ -103,7 +106,7 @@ public sealed class SignatureReverification(IDbContextFactory<DashboardDbContext
             }
 
             await db.SaveChangesAsync(ct);
-            after = rows[^1].Digest;
+            after = (rows[^1].Digest, rows[^1].Repository);
         }
 
         facts.Forget();

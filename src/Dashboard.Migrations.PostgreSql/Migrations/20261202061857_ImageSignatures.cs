@@ -24,7 +24,7 @@ namespace Dashboard.Migrations.PostgreSql.Migrations
                 },
                 constraints: table =>
                 {
-                    table.PrimaryKey("PK_ImageSignatures", x => x.Digest);
+                    table.PrimaryKey("PK_ImageSignatures", x => new { x.Digest, x.Repository });
                 });
 
             migrationBuilder.CreateTable(

@@ -787,7 +787,7 @@ namespace Dashboard.Migrations.PostgreSql.Migrations
                         .HasMaxLength(1058)
                         .HasColumnType("character varying(1058)");
 
-                    b.HasKey("Digest");
+                    b.HasKey("Digest", "Repository");
 
                     b.ToTable("ImageSignatures");
                 });

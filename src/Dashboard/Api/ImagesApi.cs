@@ -15,8 +15,11 @@ public sealed record ChildManifestDto(string Digest, string MediaType, long Size
 
 public sealed record ImageUseDto(string Namespace, string Stream, string Tag, bool Current);
 
-/// <summary>One cosign signature found for the image: <c>key</c> is the trusted key that verified it, null when none did (<c>reason</c> says why).</summary>
-public sealed record SignatureDto(string? Key, string? Identity, bool Verified, string Reason, DateTime CheckedAt);
+/// <summary>
+/// One cosign signature found for the image: <c>key</c> is the trusted key that verified it, null when none did
+/// (<c>reason</c> says why); <c>repository</c> is where it was looked for (the source a stream imported the image from).
+/// </summary>
+public sealed record SignatureDto(string? Key, string? Identity, bool Verified, string Reason, DateTime CheckedAt, string Repository);
 
 public sealed record ImageDto(string Digest, string DockerImageReference, string MediaType, long Size, IReadOnlyList<LayerDto> Layers,
     ImageConfigDto Config, IReadOnlyList<ChildManifestDto> Manifests, IReadOnlyDictionary<string, string> Annotations, IReadOnlyList<ImageUseDto>? UsedBy,
@@ -32,8 +35,8 @@ public sealed record ImageDto(string Digest, string DockerImageReference, string
             [.. i.Manifests.Select(m => new ChildManifestDto(m.Digest, m.MediaType, m.Size, new PlatformDto(m.Platform.Architecture, m.Platform.Os, m.Platform.Variant)))],
             i.Annotations,
             uses.Select(u => new ImageUseDto(u.Namespace, u.Stream, u.Tag, u.Current)).ToList(),
-            [.. (signatures?.Signatures ?? []).Select(s => new SignatureDto(s.Key, s.Identity, s.Verified, s.Reason, signatures!.CheckedAt))],
-            signatures?.CheckedAt);
+            [.. (signatures ?? []).SelectMany(r => r.Signatures.Select(s => new SignatureDto(s.Key, s.Identity, s.Verified, s.Reason, r.CheckedAt, r.Repository)))],
+            signatures is { Count: > 0 } ? signatures.Max(r => r.CheckedAt) : null);
     }
 }
 

@@ -255,13 +255,45 @@ public sealed class SignatureImportTests(DashboardFactory app) : IClassFixture<D
         Assert.Contains(trace.EnumerateArray(), t => t.GetProperty("outcome").GetString() == "allows: signed by release");
     }
 
-    private static async Task<JsonElement> AdmitAsync(HttpClient cluster, string image)
+    private static async Task<JsonElement> AdmitAsync(HttpClient cluster, string image, string ns = "sig-admit")
     {
-        var review = AdmissionReviewTests.Review("Pod", $$$"""{"metadata":{"name":"p","namespace":"sig-admit"},"spec":{"containers":[{"name":"app","image":"{{{image}}}"}]}}""",
-            group: "", @namespace: "sig-admit");
+        var review = AdmissionReviewTests.Review("Pod", $$$"""{"metadata":{"name":"p","namespace":"{{{ns}}}"},"spec":{"containers":[{"name":"app","image":"{{{image}}}"}]}}""",
+            group: "", @namespace: ns);
         var answer = await cluster.PostAsync("/admission/validate", new StringContent(review, Encoding.UTF8, "application/json"));
         Assert.Equal(HttpStatusCode.OK, answer.StatusCode);
         return (await answer.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("response");
+    }
+
+    [Fact]
+    public async Task Importing_the_same_image_from_an_unsigned_repository_into_another_namespace_does_not_unsign_it_for_the_first()
+    {
+        var signed = await ImagePusher.PushImageAsync(_registry, "cross/signed", "1");
+        await _release.SignAndPushAsync(_registry, "cross/signed", signed.Digest);
+        // The same manifest, byte for byte, in a repository that has no signature of it.
+        var copy = await Command.RunAsync("skopeo", ["copy", "--preserve-digests", "--src-tls-verify=false", "--dest-tls-verify=false",
+            $"docker://{_registry.Host}/cross/signed:1", $"docker://{_registry.Host}/cross/copy:1"]);
+        Assert.True(copy.Succeeded, copy.ToString());
+        await ImportAsync("sig-cross-a", "cross/signed", "1");
+        using var admin = app.AsAdmin();
+        (await admin.PutAsJsonAsync("/api/v1/policy/rules", new object[]
+        {
+            new { name = "signed-only", action = "Allow", resources = new[] { "pods" }, signedBy = new[] { "release" } },
+        })).EnsureSuccessStatusCode();
+        using var cluster = app.Cluster();
+        Assert.True((await AdmitAsync(cluster, $"{_registry.Host}/cross/signed@{signed.Digest}", "sig-cross-a")).GetProperty("allowed").GetBoolean());
+
+        // Another namespace's member imports the same digest from the unsigned copy: a later look, from elsewhere, that
+        // finds nothing. It counts for that namespace, not for the first one.
+        await ImportAsync("sig-cross-b", "cross/copy", "1");
+
+        Assert.True((await AdmitAsync(cluster, $"{_registry.Host}/cross/signed@{signed.Digest}", "sig-cross-a")).GetProperty("allowed").GetBoolean());
+        Assert.True((await AdmitAsync(cluster, $"{_registry.Host}/cross/signed:1", "sig-cross-a")).GetProperty("allowed").GetBoolean());
+        Assert.False((await AdmitAsync(cluster, $"{_registry.Host}/cross/copy@{signed.Digest}", "sig-cross-b")).GetProperty("allowed").GetBoolean());
+        Assert.False((await AdmitAsync(cluster, $"{_registry.Host}/cross/copy:1", "sig-cross-b")).GetProperty("allowed").GetBoolean());
+        // The image shows both looks, each with where it was made.
+        var image = await ImageAsync(signed.Digest);
+        var found = image.GetProperty("signatures").EnumerateArray().Single();
+        Assert.Equal(("release", $"{_registry.Host}/cross/signed"), (found.GetProperty("key").GetString(), found.GetProperty("repository").GetString()));
     }
 
     [Fact]

@@ -24,7 +24,9 @@ internal sealed class ImageSignaturesConfiguration : IEntityTypeConfiguration<Im
 {
     public void Configure(EntityTypeBuilder<ImageSignatures> builder)
     {
-        builder.HasKey(s => s.Digest);
+        // One look per image and repository it was imported from: a look made for one namespace's source never
+        // stands in for another's (docs/security.md, "What crosses namespaces").
+        builder.HasKey(s => new { s.Digest, s.Repository });
         builder.Property(s => s.Digest).HasMaxLength(Digest.MaxLength);
         builder.Property(s => s.Repository).HasMaxLength(ImageReference.MaxLength);
         builder.Property(s => s.Signatures).HasConversion<JsonConverter<IReadOnlyList<StoredSignature>>>(JsonConverter<IReadOnlyList<StoredSignature>>.Comparer);

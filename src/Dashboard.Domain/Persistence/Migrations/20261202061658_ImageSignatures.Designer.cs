@@ -737,7 +737,7 @@ namespace Dashboard.Domain.Persistence.Migrations
                         .HasMaxLength(1058)
                         .HasColumnType("TEXT");
 
-                    b.HasKey("Digest");
+                    b.HasKey("Digest", "Repository");
 
                     b.ToTable("ImageSignatures");
                 });
