@@ -55,8 +55,10 @@ public sealed partial class PullThrough
     {
         var entry = await RecordedEntryAsync(db, stream, image, ct)
             ?? throw new NotFoundException($"{stream.Name} has no image {image}, so no signatures of it are served.");
-        return await FetchSignatureTagAsync(namespaceId, stream, entry, image, ct)
+        var upstream = UpstreamOf(stream, entry);
+        var tagged = await WithSecretsAsync(namespaceId, upstream, target => SignatureTagManifestAsync(target, upstream, image, ct), ct)
             ?? throw new NotFoundException($"{image} has no cosign signatures in its upstream repository.");
+        return Served(stream, image, tagged);
     }
 
     /// <summary>A signature artifact by digest: one a listing of a recorded image named (here, or found by a bounded walk).</summary>
@@ -76,9 +78,7 @@ public sealed partial class PullThrough
 
         var upstream = UpstreamOf(stream, entry);
         var manifest = await WithSecretsAsync(namespaceId, upstream, target => registry.GetManifestAsync(target, upstream.Repository, artifact.ToString(), ct), ct);
-        var served = new ProxyManifest(manifest.Content, manifest.MediaType, manifest.Digest);
-        _signatures.RememberManifest(key, image, served);
-        return served;
+        return Served(stream, image, manifest);
     }
 
     /// <summary>A blob of a signature manifest served for this stream (or found by the walk when <paramref name="fetchMissing"/>).</summary>
@@ -143,8 +143,12 @@ public sealed partial class PullThrough
     {
         var upstream = UpstreamOf(stream, entry);
         var key = StreamKey(stream);
+        // One use of the namespace's credentials for both: the upstream's referrers and cosign's tag.
+        var wantsTag = artifactType is null || artifactType == CosignSignature.ArtifactType;
+        var (answer, tag) = await WithSecretsAsync(namespaceId, upstream, async target => (
+            await registry.GetReferrersAsync(target, upstream.Repository, subject, artifactType, ct),
+            wantsTag ? await SignatureTagManifestAsync(target, upstream, subject, ct) : null), ct);
         var listed = new List<JsonObject>();
-        var answer = await WithSecretsAsync(namespaceId, upstream, target => registry.GetReferrersAsync(target, upstream.Repository, subject, artifactType, ct), ct);
         foreach (var descriptor in ReferrersOf(answer, artifactType))
         {
             if (Digest.TryParse((string?)descriptor["digest"], out var digest, out _))
@@ -154,9 +158,7 @@ public sealed partial class PullThrough
             }
         }
 
-        if ((artifactType is null || artifactType == CosignSignature.ArtifactType)
-            && await FetchSignatureTagAsync(namespaceId, stream, entry, subject, ct) is { } tagged
-            && !listed.Any(d => (string?)d["digest"] == tagged.Digest.ToString()))
+        if (tag is not null && Served(stream, subject, tag) is var tagged && !listed.Any(d => (string?)d["digest"] == tagged.Digest.ToString()))
         {
             listed.Add(new JsonObject
             {
@@ -170,20 +172,22 @@ public sealed partial class PullThrough
         return listed;
     }
 
-    /// <summary>The manifest under cosign's tag for the image, remembered with its blobs; null when the upstream has none.</summary>
-    private async Task<ProxyManifest?> FetchSignatureTagAsync(int namespaceId, ImageStream stream, TagEvent entry, Digest image, CancellationToken ct)
+    /// <summary>The manifest under cosign's tag for the image in its upstream repository; null when it has none.</summary>
+    private async Task<ManifestResponse?> SignatureTagManifestAsync(RegistryTarget target, Upstream upstream, Digest image, CancellationToken ct)
     {
-        var upstream = UpstreamOf(stream, entry);
-        ManifestResponse manifest;
         try
         {
-            manifest = await WithSecretsAsync(namespaceId, upstream, target => registry.GetManifestAsync(target, upstream.Repository, SignatureFinder.SignatureTag(image), ct), ct);
+            return await registry.GetManifestAsync(target, upstream.Repository, SignatureFinder.SignatureTag(image), ct);
         }
         catch (RegistryException e) when (e.Reason == RegistryFailure.NotFound)
         {
             return null;
         }
+    }
 
+    /// <summary>A signature manifest of <paramref name="image"/> as served, remembered for the stream with its blobs.</summary>
+    private ProxyManifest Served(ImageStream stream, Digest image, ManifestResponse manifest)
+    {
         var served = new ProxyManifest(manifest.Content, manifest.MediaType, manifest.Digest);
         _signatures.RememberManifest(StreamKey(stream), image, served);
         return served;
@@ -225,7 +229,7 @@ internal sealed class SignatureArtifacts(TimeProvider clock)
 
     private readonly ConcurrentDictionary<(string Stream, Digest Artifact), (Digest Image, long At)> _artifacts = new();
     private readonly ConcurrentDictionary<(string Stream, Digest Blob), (Descriptor Blob, long At)> _blobs = new();
-    private readonly ConcurrentDictionary<(string Stream, Digest Artifact), long> _served = new();
+    private readonly ConcurrentDictionary<(string Stream, Digest Artifact), (Digest Image, long At)> _served = new();
     private readonly ConcurrentDictionary<string, long> _walks = new();
 
     public Digest? ImageOf(string stream, Digest artifact) =>
@@ -235,7 +239,7 @@ internal sealed class SignatureArtifacts(TimeProvider clock)
         _blobs.TryGetValue((stream, blob), out var known) && Fresh(known.At) ? known.Blob : null;
 
     /// <summary>Whether this artifact's manifest was served for the stream (so its blobs are known).</summary>
-    public bool Served(string stream, Digest artifact) => _served.TryGetValue((stream, artifact), out var at) && Fresh(at);
+    public bool Served(string stream, Digest artifact) => _served.TryGetValue((stream, artifact), out var served) && Fresh(served.At);
 
     public void RememberListed(string stream, Digest image, Digest artifact)
     {
@@ -247,9 +251,9 @@ internal sealed class SignatureArtifacts(TimeProvider clock)
     {
         RememberListed(stream, image, manifest.Digest);
         Prune(_blobs);
-        PruneServed();
+        Prune(_served);
         var now = clock.GetTimestamp();
-        _served[(stream, manifest.Digest)] = now;
+        _served[(stream, manifest.Digest)] = (image, now);
         var document = ManifestDocument.Parse(manifest.Content, manifest.MediaType);
         foreach (var blob in document.Layers.Prepend(document.Config).OfType<Descriptor>())
         {
@@ -266,14 +270,6 @@ internal sealed class SignatureArtifacts(TimeProvider clock)
     }
 
     private bool Fresh(long at) => clock.GetElapsedTime(at) < Freshness;
-
-    private void PruneServed()
-    {
-        if (_served.Count >= MaxEntries)
-        {
-            _served.Clear();
-        }
-    }
 
     private void Prune<TKey, TValue>(ConcurrentDictionary<TKey, (TValue, long At)> entries) where TKey : notnull
     {
